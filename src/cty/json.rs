@@ -1,0 +1,1 @@
+//! JSON codec (placeholder; the full codec lands with the cty codec work).

@@ -1,0 +1,1 @@
+//! msgpack codec (placeholder; the full codec lands with the cty codec work).

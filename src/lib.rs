@@ -1,0 +1,12 @@
+//! terraform-provider-jenkins: the Jenkins-on-EKS stack as Terraform resources.
+//!
+//! Layers, outermost first: `plugin` (go-plugin handshake, TLS, gRPC), `framework` (Terraform's
+//! rules: schema, plan pipeline, diagnostics), `resources` (one file per resource), and the pure
+//! cores (`cty`, `jenkins`) that do no I/O. See ARCHITECTURE.md.
+
+pub mod cty;
+pub mod framework;
+pub mod jenkins;
+pub mod plugin;
+pub mod provider;
+pub mod resources;

@@ -1,0 +1,1 @@
+//! provider (work in progress).

@@ -1,0 +1,1 @@
+//! resources (work in progress).
