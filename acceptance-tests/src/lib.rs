@@ -1,1 +1,3 @@
-//! Shared harness for the acceptance tests.
+//! Shared harness for the acceptance tests: the local AWS/Kubernetes stack and a Terraform driver.
+
+pub mod terraform;

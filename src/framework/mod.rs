@@ -1,1 +1,21 @@
-//! framework (work in progress).
+//! The framework: Terraform's rules, owned once for every resource.
+//!
+//! Schema declaration, validation, the plan pipeline (defaults, write-only nulling, computed values
+//! unknown on change, plan modifiers, replace paths), apply and read bookkeeping, and checks equal
+//! to core's plan-validity and apply-consistency rules. It knows nothing of any specific resource
+//! and nothing of protobuf except in `server`.
+
+mod consistency;
+mod diagnostics;
+pub mod docs;
+mod plan;
+mod resource;
+mod schema;
+pub mod validators;
+
+pub use consistency::{check_apply_consistent, check_plan_valid};
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use plan::{PlanOutcome, plan_resource_change, proposed_new, with_defaults};
+pub use resource::{PlanChange, PlanContext, Resource};
+pub use schema::{Attribute, AttributeType, Block, NestedBlock, Nesting, PlanModifier, Schema};
+pub use validators::Validator;

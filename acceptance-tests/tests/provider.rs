@@ -1,0 +1,5 @@
+//! Acceptance tests: every resource driven through the real `terraform` binary.
+//!
+//! One test binary for the provider's behaviour as a user sees it; one module per resource.
+
+mod pod_template;

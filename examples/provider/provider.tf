@@ -1,0 +1,9 @@
+terraform {
+  required_providers {
+    jenkins = {
+      source = "registry.terraform.io/jenkins-eks/jenkins"
+    }
+  }
+}
+
+provider "jenkins" {}

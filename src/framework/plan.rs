@@ -1,0 +1,227 @@
+//! The plan pipeline, in the order terraform-plugin-framework established:
+//! defaults → write-only nulled → computed values unknown when the object changes → attribute plan
+//! modifiers → the resource's own `modify_plan` → replace paths sorted and deduplicated.
+//! A destroy plan (null proposed state) stays null.
+
+use super::schema::{AttributeType, Block, Nesting, PlanModifier};
+use super::{Diagnostics, PlanChange, PlanContext, Resource, Schema};
+use crate::cty::{AttributePath, Value};
+
+/// The result of planning one resource instance.
+pub struct PlanOutcome {
+    pub planned: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub diags: Diagnostics,
+}
+
+/// Plans one change: `proposed` is core's proposed new state (config plus prior computed values).
+pub async fn plan_resource_change(
+    resource: &dyn Resource,
+    schema: &Schema,
+    prior: &Value,
+    config: &Value,
+    proposed: &Value,
+) -> PlanOutcome {
+    let mut diags = Diagnostics::new();
+    if proposed.is_null() || config.is_null() {
+        return PlanOutcome { planned: Value::Null, requires_replace: Vec::new(), diags };
+    }
+    let mut planned = proposed.clone();
+    apply_defaults(&schema.block, &mut planned, config);
+    null_write_only(&schema.block, &mut planned);
+    if planned != *prior {
+        mark_computed_unknown(&schema.block, &mut planned, config);
+    }
+    let mut requires_replace = Vec::new();
+    if !prior.is_null() {
+        run_modifiers(&schema.block, &mut planned, prior, &AttributePath::root(), &mut requires_replace);
+    }
+    let mut change = PlanChange { planned, requires_replace };
+    resource.modify_plan(PlanContext { config, prior }, &mut change, &mut diags).await;
+    let PlanChange { planned, mut requires_replace } = change;
+    requires_replace.sort();
+    requires_replace.dedup();
+    PlanOutcome { planned, requires_replace, diags }
+}
+
+/// Calls `f` on each pair of corresponding nested objects of a block or nested attribute.
+/// Set elements are skipped: they have no stable correspondence to configuration.
+fn for_each_pair(nesting: Nesting, plan: &mut Value, other: &Value, f: &mut dyn FnMut(&mut Value, &Value)) {
+    match (nesting, plan, other) {
+        (Nesting::Single | Nesting::Group, p @ Value::Object(_), o) => f(p, o),
+        (Nesting::List, Value::List(ps), Value::List(os)) => {
+            for (p, o) in ps.iter_mut().zip(os.iter()) {
+                f(p, o)
+            }
+        }
+        (Nesting::Map, Value::Map(ps), Value::Map(os)) => {
+            for (k, p) in ps.iter_mut() {
+                if let Some(o) = os.get(k) {
+                    f(p, o)
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn nested_block_of(attributes: &[super::Attribute]) -> Block {
+    Block { description: String::new(), attributes: attributes.to_vec(), blocks: Vec::new() }
+}
+
+/// The configuration with defaults filled in, as the plan will have it.
+pub fn with_defaults(block: &Block, config: &Value) -> Value {
+    let mut v = config.clone();
+    apply_defaults(block, &mut v, config);
+    v
+}
+
+/// Sets each attribute whose configured value is null to its default.
+pub(crate) fn apply_defaults(block: &Block, plan: &mut Value, config: &Value) {
+    let Value::Object(pm) = plan else { return };
+    for a in &block.attributes {
+        let cfg = config.get_attr(&a.name).unwrap_or(&Value::Null);
+        let Some(pv) = pm.get_mut(&a.name) else { continue };
+        if cfg.is_null() {
+            if let Some(d) = &a.default {
+                *pv = d.clone();
+            }
+        } else if let AttributeType::Nested { nesting, attributes } = &a.ty {
+            let inner = nested_block_of(attributes);
+            for_each_pair(*nesting, pv, cfg, &mut |p, c| apply_defaults(&inner, p, c));
+        }
+    }
+    for b in &block.blocks {
+        let cfg = config.get_attr(&b.type_name).unwrap_or(&Value::Null);
+        if let Some(pv) = pm.get_mut(&b.type_name) {
+            for_each_pair(b.nesting, pv, cfg, &mut |p, c| apply_defaults(&b.block, p, c));
+        }
+    }
+}
+
+/// Write-only attributes never appear in plan or state.
+pub(crate) fn null_write_only(block: &Block, plan: &mut Value) {
+    let Value::Object(pm) = plan else { return };
+    for a in &block.attributes {
+        if let Some(pv) = pm.get_mut(&a.name) {
+            if a.write_only {
+                *pv = Value::Null;
+            } else if let AttributeType::Nested { nesting, attributes } = &a.ty {
+                let inner = nested_block_of(attributes);
+                let snapshot = pv.clone();
+                for_each_pair(*nesting, pv, &snapshot, &mut |p, _| null_write_only(&inner, p));
+            }
+        }
+    }
+    for b in &block.blocks {
+        if let Some(pv) = pm.get_mut(&b.type_name) {
+            let snapshot = pv.clone();
+            for_each_pair(b.nesting, pv, &snapshot, &mut |p, _| null_write_only(&b.block, p));
+        }
+    }
+}
+
+/// Computed attributes the configuration leaves null become unknown: the provider will decide them.
+/// Attributes with a default keep it (their value is already decided).
+pub(crate) fn mark_computed_unknown(block: &Block, plan: &mut Value, config: &Value) {
+    let Value::Object(pm) = plan else { return };
+    for a in &block.attributes {
+        let cfg = config.get_attr(&a.name).unwrap_or(&Value::Null);
+        let Some(pv) = pm.get_mut(&a.name) else { continue };
+        if a.computed && cfg.is_null() && a.default.is_none() {
+            *pv = Value::unknown();
+        } else if let AttributeType::Nested { nesting, attributes } = &a.ty {
+            let inner = nested_block_of(attributes);
+            for_each_pair(*nesting, pv, cfg, &mut |p, c| mark_computed_unknown(&inner, p, c));
+        }
+    }
+    for b in &block.blocks {
+        let cfg = config.get_attr(&b.type_name).unwrap_or(&Value::Null);
+        if let Some(pv) = pm.get_mut(&b.type_name) {
+            for_each_pair(b.nesting, pv, cfg, &mut |p, c| mark_computed_unknown(&b.block, p, c));
+        }
+    }
+}
+
+/// Applies `UseStateForUnknown` and `RequiresReplace` against the prior state.
+pub(crate) fn run_modifiers(
+    block: &Block,
+    plan: &mut Value,
+    prior: &Value,
+    path: &AttributePath,
+    replace: &mut Vec<AttributePath>,
+) {
+    let Value::Object(pm) = plan else { return };
+    if prior.is_null() {
+        return;
+    }
+    for a in &block.attributes {
+        let before = prior.get_attr(&a.name).unwrap_or(&Value::Null);
+        let Some(pv) = pm.get_mut(&a.name) else { continue };
+        let here = path.then_attr(&a.name);
+        for m in &a.plan_modifiers {
+            match m {
+                PlanModifier::UseStateForUnknown => {
+                    if pv.is_unknown() && !before.is_null() && before.is_wholly_known() {
+                        *pv = before.clone();
+                    }
+                }
+                PlanModifier::RequiresReplace => {
+                    if *pv != *before {
+                        replace.push(here.clone());
+                    }
+                }
+            }
+        }
+        if let AttributeType::Nested { nesting: Nesting::Single | Nesting::Group, attributes } = &a.ty {
+            run_modifiers(&nested_block_of(attributes), pv, before, &here, replace);
+        }
+    }
+    for b in &block.blocks {
+        let before = prior.get_attr(&b.type_name).unwrap_or(&Value::Null);
+        let Some(pv) = pm.get_mut(&b.type_name) else { continue };
+        let here = path.then_attr(&b.type_name);
+        match (b.nesting, pv, before) {
+            (Nesting::Single | Nesting::Group, p, o) => run_modifiers(&b.block, p, o, &here, replace),
+            (Nesting::List, Value::List(ps), Value::List(os)) => {
+                for (i, (p, o)) in ps.iter_mut().zip(os.iter()).enumerate() {
+                    run_modifiers(&b.block, p, o, &here.then_index(i as i64), replace);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Core's proposed new state: the configuration, with prior values for computed attributes the
+/// configuration leaves null. Terraform computes this itself; the framework's tests need it too.
+pub fn proposed_new(block: &Block, prior: &Value, config: &Value) -> Value {
+    let Value::Object(cm) = config else { return config.clone() };
+    let mut out = cm.clone();
+    for a in &block.attributes {
+        let c = config.get_attr(&a.name).unwrap_or(&Value::Null);
+        let p = prior.get_attr(&a.name).unwrap_or(&Value::Null);
+        if a.computed && c.is_null() {
+            out.insert(a.name.clone(), p.clone());
+        }
+    }
+    for b in &block.blocks {
+        let c = config.get_attr(&b.type_name).unwrap_or(&Value::Null);
+        let p = prior.get_attr(&b.type_name).unwrap_or(&Value::Null);
+        let v = match (b.nesting, c, p) {
+            (Nesting::Single | Nesting::Group, c, p) if !c.is_null() => proposed_new(&b.block, p, c),
+            (Nesting::List, Value::List(cs), p) => {
+                let ps = p.as_elements().unwrap_or(&[]);
+                Value::List(
+                    cs.iter()
+                        .enumerate()
+                        .map(|(i, c)| proposed_new(&b.block, ps.get(i).unwrap_or(&Value::Null), c))
+                        .collect(),
+                )
+            }
+            (_, c, _) => c.clone(),
+        };
+        out.insert(b.type_name.clone(), v);
+    }
+    Value::Object(out)
+}

@@ -1,0 +1,61 @@
+//! The `Resource` trait: what one resource type implements. The framework does the rest.
+//!
+//! Resources see cty values shaped by their own schema, never protobuf types. Only `create`, `read`,
+//! `update` and `delete` are required; everything else has a default that is right for most types.
+
+use super::{Diagnostics, Schema};
+use crate::cty::{AttributePath, Value};
+use async_trait::async_trait;
+
+/// The inputs of a plan, after the framework's own pipeline ran.
+pub struct PlanContext<'a> {
+    /// The configuration as written, unknowns included.
+    pub config: &'a Value,
+    /// The state before this plan; `Value::Null` on create.
+    pub prior: &'a Value,
+}
+
+/// What `modify_plan` may change: the planned object and the paths that force replacement.
+pub struct PlanChange {
+    pub planned: Value,
+    pub requires_replace: Vec<AttributePath>,
+}
+
+/// One resource type.
+#[async_trait]
+pub trait Resource: Send + Sync {
+    /// The Terraform type name, e.g. `jenkins_pod_template`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema; built on every call, so keep it cheap.
+    fn schema(&self) -> Schema;
+
+    /// Checks across attributes that validators cannot express. Values may be unknown.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Adjusts the plan after defaults, unknown-marking and attribute modifiers.
+    async fn modify_plan(&self, _ctx: PlanContext<'_>, _change: &mut PlanChange, _diags: &mut Diagnostics) {}
+
+    /// Creates the object; returns the new state, or `None` when `diags` says why not.
+    async fn create(&self, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// Reads the current state; `Ok(None)` means the object is gone and Terraform should forget it.
+    async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>>;
+
+    /// Updates in place; returns the new state.
+    async fn update(&self, prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics)
+    -> Option<Value>;
+
+    /// Deletes the object.
+    async fn delete(&self, prior: &Value, diags: &mut Diagnostics);
+
+    /// Builds a state from an import id, which the framework then reads. The default refuses.
+    async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        let _ = id;
+        diags.error(
+            "Import Not Supported",
+            format!("{} cannot be imported; declare it in configuration and apply.", self.type_name()),
+        );
+        None
+    }
+}
