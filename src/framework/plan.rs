@@ -225,3 +225,116 @@ pub fn proposed_new(block: &Block, prior: &Value, config: &Value) -> Value {
     }
     Value::Object(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::{Attribute, NestedBlock, Resource};
+    use async_trait::async_trait;
+    use std::collections::BTreeMap;
+
+    struct Probe;
+
+    #[async_trait]
+    impl Resource for Probe {
+        fn type_name(&self) -> &'static str {
+            "jenkins_probe"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(
+                Block::new("")
+                    .attr(Attribute::string("name").required().requires_replace())
+                    .attr(Attribute::string("mode").default(Value::string("fast")))
+                    .attr(Attribute::string("secret").optional().write_only())
+                    .attr(Attribute::string("id").computed().use_state_for_unknown())
+                    .attr(Attribute::string("digest").computed())
+                    .block(NestedBlock::list("item", Block::new("").attr(Attribute::bool("on").default(Value::Bool(true))))),
+            )
+        }
+        async fn create(&self, p: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+            Some(p.clone())
+        }
+        async fn read(&self, s: &Value, _: &mut Diagnostics) -> Option<Option<Value>> {
+            Some(Some(s.clone()))
+        }
+        async fn update(&self, _: &Value, p: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+            Some(p.clone())
+        }
+        async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+    }
+
+    fn obj(pairs: Vec<(&str, Value)>) -> Value {
+        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>())
+    }
+
+    fn config(name: &str, items: usize) -> Value {
+        let item = obj(vec![("on", Value::Null)]);
+        obj(vec![
+            ("name", Value::string(name)),
+            ("mode", Value::Null),
+            ("secret", Value::string("s3cret")),
+            ("id", Value::Null),
+            ("digest", Value::Null),
+            ("item", Value::List(vec![item; items])),
+        ])
+    }
+
+    fn state(name: &str) -> Value {
+        obj(vec![
+            ("name", Value::string(name)),
+            ("mode", Value::string("fast")),
+            ("secret", Value::Null),
+            ("id", Value::string("i-1")),
+            ("digest", Value::string("d-1")),
+            ("item", Value::List(vec![obj(vec![("on", Value::Bool(true))])])),
+        ])
+    }
+
+    async fn run(prior: &Value, cfg: &Value) -> PlanOutcome {
+        let schema = Probe.schema();
+        let proposed = proposed_new(&schema.block, prior, cfg);
+        plan_resource_change(&Probe, &schema, prior, cfg, &proposed).await
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().expect("rt").block_on(f)
+    }
+
+    #[test]
+    fn create_applies_defaults_nulls_write_only_and_marks_computed_unknown() {
+        let out = block_on(run(&Value::Null, &config("a", 1)));
+        let p = &out.planned;
+        assert_eq!(p.get_attr("mode"), Some(&Value::string("fast")));
+        assert_eq!(p.get_attr("secret"), Some(&Value::Null));
+        assert!(p.get_attr("id").is_some_and(Value::is_unknown));
+        assert!(p.get_attr("digest").is_some_and(Value::is_unknown));
+        let item = &p.get_attr("item").and_then(Value::as_elements).expect("items")[0];
+        assert_eq!(item.get_attr("on"), Some(&Value::Bool(true)), "defaults reach nested blocks");
+        assert!(out.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn unchanged_object_plans_exactly_the_prior_state() {
+        let out = block_on(run(&state("a"), &config("a", 1)));
+        assert_eq!(out.planned, state("a"));
+    }
+
+    #[test]
+    fn change_marks_computed_unknown_except_use_state_for_unknown() {
+        let out = block_on(run(&state("a"), &config("a", 2)));
+        assert_eq!(out.planned.get_attr("id"), Some(&Value::string("i-1")));
+        assert!(out.planned.get_attr("digest").is_some_and(Value::is_unknown));
+    }
+
+    #[test]
+    fn requires_replace_names_the_changed_attribute() {
+        let out = block_on(run(&state("a"), &config("b", 1)));
+        assert_eq!(out.requires_replace, vec![AttributePath::attr("name")]);
+    }
+
+    #[test]
+    fn destroy_plan_stays_null() {
+        let out = block_on(run(&state("a"), &Value::Null));
+        assert!(out.planned.is_null());
+    }
+}
