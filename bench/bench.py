@@ -1,0 +1,159 @@
+"""Benchmarks for the provider (release build), printed as figures and ratios.
+
+- start-to-handshake: spawn the provider as Terraform would (cookie, protocol, client cert) and time
+  until the handshake line arrives; median of many runs.
+- peak RSS of one provider process during a `terraform plan`.
+- stripped binary size.
+- `terraform plan` wall time for N pod templates against N `terraform_data` (the floor), medians
+  measured in the same run, paired and interleaved so machine noise hits both sides alike.
+
+Standard library only; runs with the project venv's Python.
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+SOURCE = "registry.terraform.io/jenkins-eks/jenkins"
+
+
+def client_cert(workdir):
+    """A P-521, CA:TRUE client certificate like the one Terraform sends."""
+    key, crt = os.path.join(workdir, "client.key"), os.path.join(workdir, "client.pem")
+    if not os.path.exists(crt):
+        subprocess.run(["openssl", "ecparam", "-name", "secp521r1", "-genkey", "-noout", "-out", key], check=True)
+        subprocess.run(["openssl", "req", "-new", "-x509", "-key", key, "-out", crt, "-days", "1",
+                        "-subj", "/CN=localhost", "-addext", "basicConstraints=critical,CA:TRUE"],
+                       check=True, capture_output=True)
+    with open(crt) as f:
+        return f.read()
+
+
+def handshake_ms(provider, cert, runs):
+    env = dict(os.environ, TF_PLUGIN_MAGIC_COOKIE=COOKIE, PLUGIN_PROTOCOL_VERSIONS="5,6",
+               PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000", PLUGIN_CLIENT_CERT=cert)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.Popen([provider], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        line = p.stdout.readline()
+        times.append((time.perf_counter() - t0) * 1000)
+        p.terminate()
+        p.wait()
+        assert line.startswith(b"1|6|unix|"), line
+    return statistics.median(times), sorted(times)[int(len(times) * 0.9) - 1]
+
+
+def write_rc(workdir, provider_dir):
+    rc = os.path.join(workdir, "dev.tfrc")
+    with open(rc, "w") as f:
+        f.write('provider_installation {\n  dev_overrides {\n    "%s" = "%s"\n  }\n  direct {}\n}\n'
+                % (SOURCE, provider_dir))
+    return rc
+
+
+def tf_env(rc):
+    env = dict(os.environ, TF_CLI_CONFIG_FILE=rc, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    env.pop("TF_LOG", None)
+    return env
+
+
+def config(kind, n):
+    head = 'terraform {\n  required_providers {\n    jenkins = { source = "%s" }\n  }\n}\n' % SOURCE
+    if kind == "floor":
+        body = "".join(
+            'resource "terraform_data" "t%d" {\n  input = { name = "t%d", image = "maven:3.9", cpu = "500m" }\n}\n'
+            % (i, i) for i in range(n))
+    else:
+        body = "".join(
+            'resource "jenkins_pod_template" "t%d" {\n  name = "t%d"\n  labels = ["t%d"]\n'
+            '  tool_container {\n    name = "maven"\n    image = "maven:3.9"\n'
+            '    requests = { cpu = "500m" }\n  }\n}\n' % (i, i, i) for i in range(n))
+    return head + body
+
+
+def prepare(tf, rc, base, kind, n):
+    d = os.path.join(base, "%s-%d" % (kind, n))
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with open(os.path.join(d, "main.tf"), "w") as f:
+        f.write(config(kind, n))
+    subprocess.run([tf, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10"],
+                   cwd=d, env=tf_env(rc), check=True, capture_output=True)
+    return d
+
+
+def plan_seconds(tf, rc, d):
+    t0 = time.perf_counter()
+    r = subprocess.run([tf, "plan", "-detailed-exitcode", "-input=false", "-no-color"], cwd=d,
+                       env=tf_env(rc), capture_output=True)
+    elapsed = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit("plan in %s was not empty (exit %d):\n%s" % (d, r.returncode, r.stdout.decode()[-2000:]))
+    return elapsed
+
+
+def peak_rss_mb(tf, provider, base):
+    """Runs a plan through a wrapper that records the provider's own peak RSS."""
+    wrap_dir = os.path.join(base, "rss-wrapper")
+    os.makedirs(wrap_dir, exist_ok=True)
+    log = os.path.join(wrap_dir, "rss.log")
+    open(log, "w").close()
+    wrapper = os.path.join(wrap_dir, "terraform-provider-jenkins")
+    with open(wrapper, "w") as f:
+        f.write("#!%s\nimport os, resource, subprocess, sys\n"
+                "p = subprocess.Popen([%r] + sys.argv[1:])\nrc = p.wait()\n"
+                "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+                "open(%r, 'a').write('%%d\\n' %% kb)\nsys.exit(rc)\n" % (sys.executable, provider, log))
+    os.chmod(wrapper, 0o755)
+    rc = write_rc(wrap_dir, wrap_dir)
+    d = os.path.join(base, "pod-1000")
+    if not os.path.isdir(d):
+        d = os.path.join(base, "pod-14")
+    subprocess.run([tf, "plan", "-input=false", "-no-color"], cwd=d, env=tf_env(rc), check=True, capture_output=True)
+    kbs = [int(x) for x in open(log).read().split()]
+    return max(kbs) / 1024.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--provider", required=True)
+    ap.add_argument("--terraform", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--sizes", default="14,1000")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    provider = os.path.abspath(args.provider)
+    tfv = subprocess.run([args.terraform, "version"], capture_output=True, text=True).stdout.splitlines()[0]
+    print("bench: %s, provider %s" % (tfv, provider))
+
+    cert = client_cert(args.out)
+    med, p90 = handshake_ms(provider, cert, 40)
+    print("start-to-handshake: median %.1f ms, p90 %.1f ms (goal <= 5 ms)" % (med, p90))
+    size = os.path.getsize(provider) / 1e6
+    print("binary size (stripped release): %.1f MB (goal <= 25 MB)" % size)
+
+    rc = write_rc(args.out, os.path.dirname(provider))
+    for n in [int(s) for s in args.sizes.split(",")]:
+        floor_dir = prepare(args.terraform, rc, args.out, "floor", n)
+        ours_dir = prepare(args.terraform, rc, args.out, "pod", n)
+        plan_seconds(args.terraform, rc, floor_dir)  # warm the page cache
+        floors, ours = [], []
+        for _ in range(args.runs):
+            floors.append(plan_seconds(args.terraform, rc, floor_dir))
+            ours.append(plan_seconds(args.terraform, rc, ours_dir))
+        f, o = statistics.median(floors), statistics.median(ours)
+        goal = 1.3 if n <= 14 else 1.5
+        print("plan %4d pod templates: %.3f s vs terraform_data %.3f s = %.2fx (goal <= %.1fx)" % (n, o, f, o / f, goal))
+    print("provider peak RSS during plan: %.1f MB (goal <= 15 MB)" % peak_rss_mb(args.terraform, provider, args.out))
+
+
+if __name__ == "__main__":
+    main()
