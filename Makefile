@@ -8,7 +8,7 @@ export TFPJ_VENV := $(VENV)
 STACK_DIR ?= $(CURDIR)/.stack
 CARGO ?= cargo
 
-.PHONY: all venv build test unit acceptance demo docs bench fuzz lint fmt stack-up stack-down clean-demo
+.PHONY: all venv build test demo docs bench fuzz lint fmt stack-up stack-down licences
 
 all: test
 
@@ -57,3 +57,7 @@ bench: venv
 ## Fuzzes the cty msgpack decoder for a bounded time (FUZZ_SECONDS, default 60).
 fuzz:
 	@fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+## Lists every dependency's licence in docs/licences.md.
+licences:
+	python3 docs/licences.py docs/licences.md

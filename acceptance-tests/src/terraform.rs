@@ -34,7 +34,11 @@ fn target_dir() -> PathBuf {
 pub fn provider_dir() -> PathBuf {
     let dir = std::env::var_os("TFPJ_PROVIDER_DIR").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug"));
     let bin = dir.join("terraform-provider-jenkins");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p terraform-provider-jenkins` (make test does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p terraform-provider-jenkins` (make test does)",
+        bin.display()
+    );
     dir
 }
 
@@ -57,7 +61,10 @@ pub fn terraforms() -> &'static [Terraform] {
         let venv = std::env::var_os("TFPJ_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"));
         let pinned = venv.join("bin/terraform");
         let version = version_of(&pinned).unwrap_or_else(|| {
-            panic!("{} does not run: run `make venv` (make test does) to install the pinned Terraform", pinned.display())
+            panic!(
+                "{} does not run: run `make venv` (make test does) to install the pinned Terraform",
+                pinned.display()
+            )
         });
         let mut all = vec![Terraform { path: pinned, version }];
         if let Some(paths) = std::env::var_os("PATH") {
@@ -173,9 +180,19 @@ impl Workdir {
 
     /// Both `plan -refresh=false` and `plan` must report no changes.
     pub fn assert_plans_empty(&self) {
-        for args in [&["plan", "-refresh=false", "-detailed-exitcode", "-no-color"][..], &["plan", "-detailed-exitcode", "-no-color"]] {
+        for args in [
+            &["plan", "-refresh=false", "-detailed-exitcode", "-no-color"][..],
+            &["plan", "-detailed-exitcode", "-no-color"],
+        ] {
             let r = self.run(args);
-            assert_eq!(r.code, 0, "[{}] `terraform {}` is not empty after apply:\n{}", self.tf.version, args.join(" "), r.text());
+            assert_eq!(
+                r.code,
+                0,
+                "[{}] `terraform {}` is not empty after apply:\n{}",
+                self.tf.version,
+                args.join(" "),
+                r.text()
+            );
         }
     }
 
@@ -196,7 +213,8 @@ impl Workdir {
     /// The state's attribute values of one resource address.
     pub fn resource(&self, address: &str) -> Json {
         let state = self.show();
-        let resources = state.pointer("/values/root_module/resources").and_then(Json::as_array).cloned().unwrap_or_default();
+        let resources =
+            state.pointer("/values/root_module/resources").and_then(Json::as_array).cloned().unwrap_or_default();
         resources
             .into_iter()
             .find(|r| r.get("address").and_then(Json::as_str) == Some(address))
@@ -218,7 +236,12 @@ impl Workdir {
         assert_ne!(r.code, 0, "[{}] `terraform {}` should fail:\n{}", self.tf.version, args.join(" "), r.text());
         let text = r.text();
         for n in needles {
-            assert!(text.contains(n), "[{}] output of `terraform {}` lacks {n:?}:\n{text}", self.tf.version, args.join(" "));
+            assert!(
+                text.contains(n),
+                "[{}] output of `terraform {}` lacks {n:?}:\n{text}",
+                self.tf.version,
+                args.join(" ")
+            );
         }
         assert!(!text.contains("Provider produced inconsistent"), "{text}");
         r

@@ -40,10 +40,7 @@ impl Type {
         I: IntoIterator<Item = (K, Type)>,
         K: Into<String>,
     {
-        Type::Object {
-            attrs: attrs.into_iter().map(|(k, t)| (k.into(), t)).collect(),
-            optional: BTreeSet::new(),
-        }
+        Type::Object { attrs: attrs.into_iter().map(|(k, t)| (k.into(), t)).collect(), optional: BTreeSet::new() }
     }
 
     /// The element type of a list, set or map.

@@ -169,17 +169,15 @@ fn value_compatible(planned: &Value, actual: &Value, path: &AttributePath, errs:
             }
             _ => errs.push(format!("{path}: was {planned:?}, but now {actual:?}")),
         },
-        Value::Map(ps) | Value::Object(ps) if ps.values().any(|v| !v.is_wholly_known()) => {
-            match actual.as_entries() {
-                Some(acs) if acs.len() == ps.len() => {
-                    for (k, p) in ps {
-                        let a = acs.get(k).unwrap_or(&Value::Null);
-                        value_compatible(p, a, &path.then_attr(k.clone()), errs);
-                    }
+        Value::Map(ps) | Value::Object(ps) if ps.values().any(|v| !v.is_wholly_known()) => match actual.as_entries() {
+            Some(acs) if acs.len() == ps.len() => {
+                for (k, p) in ps {
+                    let a = acs.get(k).unwrap_or(&Value::Null);
+                    value_compatible(p, a, &path.then_attr(k.clone()), errs);
                 }
-                _ => errs.push(format!("{path}: was {planned:?}, but now {actual:?}")),
             }
-        }
+            _ => errs.push(format!("{path}: was {planned:?}, but now {actual:?}")),
+        },
         _ if planned.is_wholly_known() => {
             if planned != actual {
                 errs.push(format!("{path}: was {planned:?}, but now {actual:?}"));

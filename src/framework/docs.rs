@@ -25,11 +25,8 @@ pub fn resource_page(resource: &dyn Resource, example: Option<&str>) -> String {
 }
 
 fn write_block(out: &mut String, block: &Block, anchor: Option<&str>) {
-    let sections: [(&str, fn(&Attribute) -> bool); 3] = [
-        ("Required", |a| a.required),
-        ("Optional", |a| a.optional),
-        ("Read-Only", |a| a.computed && !a.optional),
-    ];
+    let sections: [(&str, fn(&Attribute) -> bool); 3] =
+        [("Required", |a| a.required), ("Optional", |a| a.optional), ("Read-Only", |a| a.computed && !a.optional)];
     let mut nested: Vec<(String, Block)> = Vec::new();
     for (title, pick) in sections {
         let attrs: Vec<&Attribute> = block.attributes.iter().filter(|a| pick(a)).collect();
@@ -89,7 +86,11 @@ fn write_block(out: &mut String, block: &Block, anchor: Option<&str>) {
         }
     }
     for (link, b) in nested {
-        let _ = writeln!(out, "\n<a id=\"{link}\"></a>\n### Nested Schema for `{}`", link.replace("nestedblock--", "").replace("--", "."));
+        let _ = writeln!(
+            out,
+            "\n<a id=\"{link}\"></a>\n### Nested Schema for `{}`",
+            link.replace("nestedblock--", "").replace("--", ".")
+        );
         write_block(out, &b, Some(&link));
     }
 }
@@ -102,7 +103,13 @@ fn anchor_for(parent: Option<&str>, name: &str) -> String {
 }
 
 fn join(a: &str, b: &str) -> String {
-    if a.is_empty() { b.to_string() } else if b.is_empty() { a.to_string() } else { format!("{a} {b}") }
+    if a.is_empty() {
+        b.to_string()
+    } else if b.is_empty() {
+        a.to_string()
+    } else {
+        format!("{a} {b}")
+    }
 }
 
 fn type_label(a: &Attribute) -> String {

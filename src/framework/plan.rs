@@ -248,7 +248,10 @@ mod tests {
                     .attr(Attribute::string("secret").optional().write_only())
                     .attr(Attribute::string("id").computed().use_state_for_unknown())
                     .attr(Attribute::string("digest").computed())
-                    .block(NestedBlock::list("item", Block::new("").attr(Attribute::bool("on").default(Value::Bool(true))))),
+                    .block(NestedBlock::list(
+                        "item",
+                        Block::new("").attr(Attribute::bool("on").default(Value::Bool(true))),
+                    )),
             )
         }
         async fn create(&self, p: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {

@@ -43,8 +43,7 @@ pub trait Resource: Send + Sync {
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>>;
 
     /// Updates in place; returns the new state.
-    async fn update(&self, prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics)
-    -> Option<Value>;
+    async fn update(&self, prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
 
     /// Deletes the object.
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics);

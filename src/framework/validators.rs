@@ -109,16 +109,9 @@ impl Validator {
                     format!("`{path}` is {n}; it must be a whole number."),
                 ),
                 _ => {
-                    let range = if max == i64::MAX {
-                        format!("at least {min}")
-                    } else {
-                        format!("from {min} to {max}")
-                    };
-                    diags.error_at(
-                        path.clone(),
-                        "Value Out Of Range",
-                        format!("`{path}` is {n}; it must be {range}."),
-                    )
+                    let range =
+                        if max == i64::MAX { format!("at least {min}") } else { format!("from {min} to {max}") };
+                    diags.error_at(path.clone(), "Value Out Of Range", format!("`{path}` is {n}; it must be {range}."))
                 }
             }
         })

@@ -8,7 +8,9 @@ fn seed_example_applies_with_empty_replans() {
     apply_case("pod-template-example", &hcl, |w| {
         let base = w.resource("jenkins_pod_template.base");
         let def = base["definition"].as_str().expect("definition");
-        for tool in ["maven", "node", "python", "golang", "kubectl", "terraform", "aws-cli", "docker", "kaniko", "ssh-client"] {
+        for tool in
+            ["maven", "node", "python", "golang", "kubectl", "terraform", "aws-cli", "docker", "kaniko", "ssh-client"]
+        {
             assert!(def.contains(&format!("name: {tool}")), "definition lacks container {tool}:\n{def}");
         }
         assert!(def.contains("name: base"), "{def}");
@@ -118,7 +120,10 @@ fn import_is_refused_with_a_reason() {
     for tf in terraforms() {
         let w = Workdir::new("pod-template-import", tf);
         w.write_config("resource \"jenkins_pod_template\" \"t\" {\n  name = \"x\"\n}\n");
-        w.expect_error(&["import", "-no-color", "jenkins_pod_template.t", "x"], &["Nothing To Import", "writes nothing"]);
+        w.expect_error(
+            &["import", "-no-color", "jenkins_pod_template.t", "x"],
+            &["Nothing To Import", "writes nothing"],
+        );
         w.cleanup();
     }
 }

@@ -1,0 +1,628 @@
+//! The gRPC face of the framework: tfplugin6 requests in, framework calls, tfplugin6 responses out.
+//!
+//! The only file that sees protobuf types besides `plugin/`. Decodes each DynamicValue once with the
+//! schema's implied type, runs the framework, encodes once. Errors become diagnostics, never gRPC
+//! status errors (Terraform shows those as an opaque "rpc error").
+
+use super::schema::{AttributeType, Block, NestedBlock, Nesting};
+use super::{Diagnostic, Diagnostics, Resource, Schema, Severity};
+use super::{check_apply_consistent, check_plan_valid, plan_resource_change};
+use crate::cty::{self, AttributePath, PathStep, Type, Value};
+use crate::plugin::proto::tfplugin6 as pb;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Serves a set of resources under one provider schema.
+pub struct ProviderServer {
+    provider_schema: Schema,
+    resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema, Type)>,
+}
+
+impl ProviderServer {
+    /// A server for these resources. Schemas are built once per process.
+    pub fn new(provider_schema: Schema, resources: Vec<Arc<dyn Resource>>) -> Self {
+        let resources = resources
+            .into_iter()
+            .map(|r| {
+                let schema = r.schema();
+                let ty = schema.implied_type();
+                (r.type_name(), (r, schema, ty))
+            })
+            .collect();
+        ProviderServer { provider_schema, resources }
+    }
+
+    fn resource(&self, name: &str) -> Result<&(Arc<dyn Resource>, Schema, Type), Vec<pb::Diagnostic>> {
+        self.resources.get(name).ok_or_else(|| {
+            let mut d = Diagnostics::new();
+            d.error("Unknown Resource Type", format!("This provider has no resource type {name:?}."));
+            to_pb_diags(&d)
+        })
+    }
+}
+
+/// Runs every attribute's validators over a configuration value, recursing into nested blocks.
+pub fn validate_block(block: &Block, config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    for a in &block.attributes {
+        let v = config.get_attr(&a.name).unwrap_or(&Value::Null);
+        let here = path.then_attr(&a.name);
+        for val in &a.validators {
+            val.run(v, &here, diags);
+        }
+        if let AttributeType::Nested { attributes, nesting } = &a.ty {
+            let inner = Block { attributes: attributes.clone(), ..Default::default() };
+            each_nested(*nesting, v, &here, &mut |v, p| validate_block(&inner, v, p, diags));
+        }
+    }
+    for b in &block.blocks {
+        let v = config.get_attr(&b.type_name).unwrap_or(&Value::Null);
+        let here = path.then_attr(&b.type_name);
+        each_nested(b.nesting, v, &here, &mut |v, p| validate_block(&b.block, v, p, diags));
+    }
+}
+
+fn each_nested(nesting: Nesting, v: &Value, path: &AttributePath, f: &mut dyn FnMut(&Value, &AttributePath)) {
+    match (nesting, v) {
+        (Nesting::Single | Nesting::Group, Value::Object(_)) => f(v, path),
+        (Nesting::List | Nesting::Set, Value::List(items) | Value::Set(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                f(item, &path.then_index(i as i64))
+            }
+        }
+        (Nesting::Map, Value::Map(m)) => {
+            for (k, item) in m {
+                f(item, &path.then_key(k.clone()))
+            }
+        }
+        _ => {}
+    }
+}
+
+fn any_write_only_set(block: &Block, config: &Value) -> Option<String> {
+    for a in &block.attributes {
+        if a.write_only && !config.get_attr(&a.name).unwrap_or(&Value::Null).is_null() {
+            return Some(a.name.clone());
+        }
+    }
+    None
+}
+
+fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, String> {
+    match dv {
+        Some(d) if !d.msgpack.is_empty() => cty::msgpack::decode(&d.msgpack, ty).map_err(|e| e.to_string()),
+        Some(d) if !d.json.is_empty() => cty::json::decode(&d.json, ty).map_err(|e| e.to_string()),
+        _ => Ok(Value::Null),
+    }
+}
+
+fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, String> {
+    cty::msgpack::encode(v, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| e.to_string())
+}
+
+fn wire_error(what: &str, err: String) -> Vec<pb::Diagnostic> {
+    let mut d = Diagnostics::new();
+    d.error(
+        "Provider Wire Format Error",
+        format!("Could not process the {what}: {err}. This is a bug in the provider; please report it."),
+    );
+    to_pb_diags(&d)
+}
+
+fn to_pb_path(p: &AttributePath) -> pb::AttributePath {
+    use pb::attribute_path::{Step, step::Selector};
+    pb::AttributePath {
+        steps: p
+            .0
+            .iter()
+            .map(|s| Step {
+                selector: Some(match s {
+                    PathStep::Attr(a) => Selector::AttributeName(a.clone()),
+                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
+                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+fn to_pb_diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
+    d.iter().map(to_pb_diag).collect()
+}
+
+fn to_pb_diag(d: &Diagnostic) -> pb::Diagnostic {
+    pb::Diagnostic {
+        severity: match d.severity {
+            Severity::Error => pb::diagnostic::Severity::Error as i32,
+            Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+        },
+        summary: d.summary.clone(),
+        detail: with_path(d),
+        attribute: d.path.as_ref().filter(|p| !p.is_root()).map(to_pb_path),
+        ..Default::default()
+    }
+}
+
+/// Terraform shows the configuration line, not the path inside a block; name it in the text too.
+fn with_path(d: &Diagnostic) -> String {
+    match &d.path {
+        Some(p) if !p.is_root() && !d.detail.contains(&p.to_string()) => format!("`{p}`: {}", d.detail),
+        _ => d.detail.clone(),
+    }
+}
+
+fn to_pb_schema(s: &Schema) -> pb::Schema {
+    pb::Schema { version: s.version, block: Some(to_pb_block(&s.block)) }
+}
+
+fn to_pb_block(b: &Block) -> pb::schema::Block {
+    pb::schema::Block {
+        attributes: b.attributes.iter().map(to_pb_attr).collect(),
+        block_types: b.blocks.iter().map(to_pb_nested_block).collect(),
+        description: b.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        ..Default::default()
+    }
+}
+
+fn to_pb_nesting_block(n: Nesting) -> i32 {
+    use pb::schema::nested_block::NestingMode as M;
+    (match n {
+        Nesting::Single => M::Single,
+        Nesting::Group => M::Group,
+        Nesting::List => M::List,
+        Nesting::Set => M::Set,
+        Nesting::Map => M::Map,
+    }) as i32
+}
+
+fn to_pb_nested_block(b: &NestedBlock) -> pb::schema::NestedBlock {
+    pb::schema::NestedBlock {
+        type_name: b.type_name.clone(),
+        block: Some(to_pb_block(&b.block)),
+        nesting: to_pb_nesting_block(b.nesting),
+        min_items: b.min_items,
+        max_items: b.max_items,
+        ..Default::default()
+    }
+}
+
+fn to_pb_attr(a: &super::Attribute) -> pb::schema::Attribute {
+    let (ty, nested_type) = match &a.ty {
+        AttributeType::Type(t) => (t.to_json(), None),
+        AttributeType::Nested { nesting, attributes } => {
+            use pb::schema::object::NestingMode as M;
+            let nesting = match nesting {
+                Nesting::Single | Nesting::Group => M::Single,
+                Nesting::List => M::List,
+                Nesting::Set => M::Set,
+                Nesting::Map => M::Map,
+            } as i32;
+            let obj = pb::schema::Object {
+                attributes: attributes.iter().map(to_pb_attr).collect(),
+                nesting,
+                ..Default::default()
+            };
+            (Vec::new(), Some(obj))
+        }
+    };
+    pb::schema::Attribute {
+        name: a.name.clone(),
+        r#type: ty,
+        nested_type,
+        description: a.description.clone(),
+        required: a.required,
+        optional: a.optional,
+        computed: a.computed,
+        sensitive: a.sensitive,
+        write_only: a.write_only,
+        description_kind: pb::StringKind::Markdown as i32,
+        ..Default::default()
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, ..Default::default() }
+}
+
+fn log_rpc(rpc: &str, type_name: &str) {
+    crate::plugin::log::trace("rpc", &[("rpc", rpc), ("tf_resource_type", type_name)]);
+}
+
+#[tonic::async_trait]
+impl pb::provider_server::Provider for ProviderServer {
+    async fn get_metadata(
+        &self,
+        _req: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        log_rpc("GetMetadata", "");
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            resources: self
+                .resources
+                .keys()
+                .map(|n| pb::get_metadata::ResourceMetadata { type_name: n.to_string() })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _req: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        log_rpc("GetProviderSchema", "");
+        let resource_schemas: HashMap<String, pb::Schema> =
+            self.resources.iter().map(|(n, (_, s, _))| (n.to_string(), to_pb_schema(s))).collect();
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(to_pb_schema(&self.provider_schema)),
+            resource_schemas,
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _req: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        log_rpc("ValidateProviderConfig", "");
+        let req = req.into_inner();
+        let config = match decode(req.config.as_ref(), &self.provider_schema.implied_type()) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::validate_provider_config::Response {
+                    diagnostics: wire_error("provider configuration", e),
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        validate_block(&self.provider_schema.block, &config, &AttributePath::root(), &mut diags);
+        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: to_pb_diags(&diags) }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("ValidateResourceConfig", &req.type_name);
+        let (res, schema, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => return Ok(Response::new(pb::validate_resource_config::Response { diagnostics })),
+        };
+        let config = match decode(req.config.as_ref(), ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::validate_resource_config::Response {
+                    diagnostics: wire_error("configuration", e),
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        let wo_allowed = req.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed);
+        if !wo_allowed && let Some(name) = any_write_only_set(&schema.block, &config) {
+            diags.error_at(
+                AttributePath::attr(name),
+                "Write-only Attribute Not Allowed",
+                "This Terraform version does not support write-only attributes; upgrade to Terraform 1.11 or later.",
+            );
+        }
+        validate_block(&schema.block, &config, &AttributePath::root(), &mut diags);
+        res.validate(&config, &mut diags);
+        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: to_pb_diags(&diags) }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let mut d = Diagnostics::new();
+        d.error("Unknown Data Source", format!("This provider has no data source {:?}.", req.get_ref().type_name));
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: to_pb_diags(&d) }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("UpgradeResourceState", &req.type_name);
+        let (_, schema, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::upgrade_resource_state::Response { diagnostics, ..Default::default() }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        if req.version > schema.version {
+            diags.error(
+                "State From A Newer Provider",
+                format!(
+                    "The state of this {} was written by a newer provider (schema version {}, this one knows {}). Use that provider version or newer.",
+                    req.type_name, req.version, schema.version
+                ),
+            );
+            return Ok(Response::new(pb::upgrade_resource_state::Response {
+                diagnostics: to_pb_diags(&diags),
+                ..Default::default()
+            }));
+        }
+        let raw = req.raw_state.unwrap_or_default();
+        if raw.json.is_empty() && !raw.flatmap.is_empty() {
+            diags.error(
+                "Unsupported State Format",
+                "This state predates Terraform 0.12; refresh it with an older provider first.",
+            );
+            return Ok(Response::new(pb::upgrade_resource_state::Response {
+                diagnostics: to_pb_diags(&diags),
+                ..Default::default()
+            }));
+        }
+        let mut value = match cty::json::decode(&raw.json, ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::upgrade_resource_state::Response {
+                    diagnostics: wire_error("stored state", e.to_string()),
+                    ..Default::default()
+                }));
+            }
+        };
+        super::plan::null_write_only(&schema.block, &mut value);
+        match encode(&value, ty) {
+            Ok(v) => {
+                Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state: Some(v), diagnostics: vec![] }))
+            }
+            Err(e) => Ok(Response::new(pb::upgrade_resource_state::Response {
+                diagnostics: wire_error("upgraded state", e),
+                ..Default::default()
+            })),
+        }
+    }
+
+    async fn configure_provider(
+        &self,
+        _req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        log_rpc("ConfigureProvider", "");
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("ReadResource", &req.type_name);
+        let (res, _, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::read_resource::Response { diagnostics, ..Default::default() }));
+            }
+        };
+        let state = match decode(req.current_state.as_ref(), ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::read_resource::Response {
+                    diagnostics: wire_error("current state", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        let new_state = match res.read(&state, &mut diags).await {
+            Some(Some(v)) => v,
+            Some(None) => Value::Null,
+            None => state,
+        };
+        let new_state = match encode(&new_state, ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::read_resource::Response {
+                    diagnostics: wire_error("new state", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        Ok(Response::new(pb::read_resource::Response {
+            new_state: Some(new_state),
+            diagnostics: to_pb_diags(&diags),
+            private: req.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("PlanResourceChange", &req.type_name);
+        let (res, schema, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::plan_resource_change::Response { diagnostics, ..Default::default() }));
+            }
+        };
+        let decoded = (|| {
+            Ok::<_, String>((
+                decode(req.prior_state.as_ref(), ty)?,
+                decode(req.proposed_new_state.as_ref(), ty)?,
+                decode(req.config.as_ref(), ty)?,
+            ))
+        })();
+        let (prior, proposed, config) = match decoded {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::plan_resource_change::Response {
+                    diagnostics: wire_error("plan request", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        let mut out = plan_resource_change(res.as_ref(), schema, &prior, &config, &proposed).await;
+        if cfg!(debug_assertions) && !out.diags.has_error() {
+            let errs = check_plan_valid(&schema.block, &prior, &config, &out.planned);
+            if !errs.is_empty() {
+                out.diags.error("Provider Bug: Invalid Plan", errs.join("\n"));
+            }
+        }
+        let planned = match encode(&out.planned, ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::plan_resource_change::Response {
+                    diagnostics: wire_error("planned state", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        Ok(Response::new(pb::plan_resource_change::Response {
+            planned_state: Some(planned),
+            requires_replace: out.requires_replace.iter().map(to_pb_path).collect(),
+            planned_private: req.prior_private,
+            diagnostics: to_pb_diags(&out.diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("ApplyResourceChange", &req.type_name);
+        let (res, schema, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::apply_resource_change::Response { diagnostics, ..Default::default() }));
+            }
+        };
+        let decoded = (|| {
+            Ok::<_, String>((
+                decode(req.prior_state.as_ref(), ty)?,
+                decode(req.planned_state.as_ref(), ty)?,
+                decode(req.config.as_ref(), ty)?,
+            ))
+        })();
+        let (prior, planned, config) = match decoded {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::apply_resource_change::Response {
+                    diagnostics: wire_error("apply request", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        let new_state = if planned.is_null() {
+            res.delete(&prior, &mut diags).await;
+            if diags.has_error() { prior.clone() } else { Value::Null }
+        } else {
+            let result = if prior.is_null() {
+                res.create(&planned, &config, &mut diags).await
+            } else {
+                res.update(&prior, &planned, &config, &mut diags).await
+            };
+            match result {
+                Some(mut v) => {
+                    super::plan::null_write_only(&schema.block, &mut v);
+                    v
+                }
+                // Nothing was written: keep what Terraform had (null on a failed create).
+                None => prior.clone(),
+            }
+        };
+        if cfg!(debug_assertions) && !diags.has_error() {
+            let errs = check_apply_consistent(&schema.block, &planned, &new_state);
+            if !errs.is_empty() {
+                diags.error("Provider Bug: Inconsistent Apply", errs.join("\n"));
+            }
+        }
+        let new_state = match encode(&new_state, ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::apply_resource_change::Response {
+                    diagnostics: wire_error("new state", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state: Some(new_state),
+            private: req.planned_private,
+            diagnostics: to_pb_diags(&diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("ImportResourceState", &req.type_name);
+        let (res, _, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::import_resource_state::Response { diagnostics, ..Default::default() }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        let mut imported = Vec::new();
+        if let Some(state) = res.import(&req.id, &mut diags).await {
+            match encode(&state, ty) {
+                Ok(v) => imported.push(pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: Some(v),
+                    ..Default::default()
+                }),
+                Err(e) => {
+                    return Ok(Response::new(pb::import_resource_state::Response {
+                        diagnostics: wire_error("imported state", e),
+                        ..Default::default()
+                    }));
+                }
+            }
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources: imported,
+            diagnostics: to_pb_diags(&diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        req: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let mut d = Diagnostics::new();
+        d.error(
+            "Move Not Supported",
+            format!("{} cannot take state moved from another resource type.", req.get_ref().target_type_name),
+        );
+        Ok(Response::new(pb::move_resource_state::Response { diagnostics: to_pb_diags(&d), ..Default::default() }))
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let mut d = Diagnostics::new();
+        d.error("Unknown Data Source", format!("This provider has no data source {:?}.", req.get_ref().type_name));
+        Ok(Response::new(pb::read_data_source::Response { diagnostics: to_pb_diags(&d), ..Default::default() }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _req: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        Ok(Response::new(Default::default()))
+    }
+}

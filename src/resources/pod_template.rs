@@ -1,0 +1,273 @@
+//! `jenkins_pod_template`: a pure, plan-time resource. It writes nothing anywhere; its computed
+//! `definition` (the JCasC template object) feeds `jenkins_agent_cloud`, so a template change shows
+//! as a diff of the cloud that uses it.
+
+use super::values::{blocks, boolean, int, set, string, string_map, strings, strings_opt};
+use crate::cty::{AttributePath, Value};
+use crate::framework::{
+    Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
+};
+use crate::jenkins::{self, PodTemplateSpec, Severity, ToolContainer, VolumeSource, VolumeSpec};
+use async_trait::async_trait;
+
+/// The resource type.
+pub struct PodTemplate;
+
+const COMPUTED: [&str; 3] = ["id", "definition", "pod_yaml_normalized"];
+
+fn tool_container_block() -> Block {
+    Block::new("A build-tool container rendered into the pod: one container per tool, kept alive so pipeline `container()` steps can exec into it.")
+        .attr(Attribute::string("name").required().describe("Container name (a DNS label); pipelines select it with `container('<name>')`.")
+            .validate(Validator::string("A DNS-1123 label.", "Invalid Container Name", jenkins::check_container_name)))
+        .attr(Attribute::string("image").required().describe("Container image."))
+        .attr(Attribute::string_list("command").default(Value::List(vec![Value::string("cat")]))
+            .describe("Entrypoint. The default `[\"cat\"]` with `tty` keeps the container running until the build execs into it."))
+        .attr(Attribute::string_list("args").optional().describe("Arguments to the command."))
+        .attr(Attribute::bool("tty").default(Value::Bool(true)).describe("Allocate a TTY; with `cat` this keeps the container alive."))
+        .attr(Attribute::string("working_dir").optional().describe("Working directory; unset inherits the agent's (`/home/jenkins/agent`)."))
+        .attr(Attribute::string_map("env").optional().describe("Environment variables."))
+        .attr(Attribute::string_map("requests").optional().describe("Resource requests, e.g. `{ cpu = \"500m\", memory = \"512Mi\" }`."))
+        .attr(Attribute::string_map("limits").optional().describe("Resource limits."))
+}
+
+fn volume_block() -> Block {
+    Block::new("A volume added to the pod and mounted into the named containers. Set exactly one of `host_path`, `config_map`, `secret`, `empty_dir`.")
+        .attr(Attribute::string("name").required().describe("Pod volume name (a DNS label)."))
+        .attr(Attribute::string("mount_path").required().describe("Where the volume is mounted."))
+        .attr(Attribute::string("host_path").optional().describe("A path on the node."))
+        .attr(Attribute::string("config_map").optional().describe("Name of a ConfigMap to mount."))
+        .attr(Attribute::string("secret").optional().describe("Name of a Secret to mount."))
+        .attr(Attribute::bool("empty_dir").optional().describe("`true` for a scratch directory that lives as long as the pod."))
+        .attr(Attribute::bool("read_only").default(Value::Bool(false)).describe("Mount read-only."))
+        .attr(Attribute::string("sub_path").optional().describe("Mount only this path of the volume. Note that `subPath` mounts never see later ConfigMap updates."))
+        .attr(Attribute::string_list("containers").optional().describe("Containers to mount into; null or `[\"*\"]` means every container of the pod."))
+}
+
+fn schema() -> Schema {
+    let block = Block::new(
+        "A Kubernetes-plugin pod template, reviewed and linted at plan. It writes nothing: feed its `definition` to `jenkins_agent_cloud.templates`.",
+    )
+    .attr(Attribute::string("id").optional().computed().use_state_for_unknown()
+        .describe("Template id the plugin tracks agents by. Defaults to a UUIDv5 of `name`, never random, so a reload does not orphan running agents."))
+    .attr(Attribute::string("name").required().requires_replace()
+        .describe("Template name: the inheritance key and the agent pod-name prefix.")
+        .validate(Validator::string("A DNS-1123 label of at most 57 characters.", "Invalid Template Name", jenkins::check_template_name)))
+    .attr(Attribute::string_list("labels").optional()
+        .describe("Jenkins labels a job selects this template by.")
+        .validate(Validator::each_string("Each a single label atom without whitespace or label operators.", "Invalid Label", jenkins::check_label)))
+    .attr(Attribute::string_list("inherit_from").optional().describe("Parent template names, in order; later parents win. They must be in the same cloud."))
+    .attr(Attribute::string("pod_yaml").optional().describe("Raw Pod YAML the template starts from; `tool_container` and `volume` blocks are rendered into it.")
+        .validate(Validator::string("A YAML Pod.", "Invalid Pod YAML", jenkins::check_pod_yaml)))
+    .attr(Attribute::string("yaml_merge_strategy").default(Value::string("override"))
+        .describe("How this template's YAML combines with its parents': `override` keeps only the last YAML, `merge` folds them.")
+        .validate(Validator::one_of(jenkins::YAML_MERGE_STRATEGIES)))
+    .attr(Attribute::bool("inherit_yaml_merge_strategy").default(Value::Bool(false)).describe("Children without their own strategy use this template's."))
+    .attr(Attribute::number("idle_minutes").default(Value::int(0))
+        .describe("Minutes an idle agent is kept for reuse; 0 makes agents single-use. A child cannot reset a parent's value to 0.")
+        .validate(Validator::int_at_least(0)))
+    .attr(Attribute::number("instance_cap").optional().describe("Most concurrent agents of this template; null is unlimited.").validate(Validator::int_at_least(0)))
+    .attr(Attribute::number("active_deadline_seconds").default(Value::int(0)).describe("Pod deadline; 0 is none.").validate(Validator::int_at_least(0)))
+    .attr(Attribute::string("node_usage_mode").default(Value::string("EXCLUSIVE"))
+        .describe("`EXCLUSIVE`: only jobs asking for a label use it; `NORMAL`: any job may.")
+        .validate(Validator::one_of(jenkins::NODE_USAGE_MODES)))
+    .attr(Attribute::string("pod_retention").default(Value::string("default")).describe("When to keep finished pods; `default` follows the cloud.")
+        .validate(Validator::one_of(jenkins::POD_RETENTIONS)))
+    .attr(Attribute::bool("show_raw_yaml").default(Value::Bool(true)).describe("Print the pod YAML in the build log."))
+    .attr(Attribute::string("agent_container").default(Value::string("jnlp")).describe("Name of the container that runs the Jenkins agent.")
+        .validate(Validator::string("A DNS-1123 label.", "Invalid Container Name", jenkins::check_container_name)))
+    .attr(Attribute::string("namespace").optional().describe("Namespace for agent pods; unset uses the cloud's."))
+    .attr(Attribute::string("service_account").optional().describe("Service account of agent pods (for IRSA, the annotated one)."))
+    .attr(Attribute::string("definition").computed().describe("The JCasC template object (YAML), with `${` escaped as `^${`. Feed it to `jenkins_agent_cloud.templates`."))
+    .attr(Attribute::string("pod_yaml_normalized").computed().describe("The Pod this template defines, normalised, with tool containers and volumes rendered in."))
+    .block(NestedBlock::list("tool_container", tool_container_block()))
+    .block(NestedBlock::list("volume", volume_block()));
+    Schema::new(block)
+}
+
+/// True when every input of the rendering is known.
+fn inputs_known(config: &Value) -> bool {
+    match config.as_entries() {
+        Some(m) => m
+            .iter()
+            .filter(|(k, _)| !COMPUTED.contains(&k.as_str()) || k.as_str() == "id")
+            .all(|(_, v)| v.is_wholly_known()),
+        None => false,
+    }
+}
+
+fn volume_spec(v: &Value, index: usize, diags: &mut Diagnostics) -> Option<VolumeSpec> {
+    let path = AttributePath::attr("volume").then_index(index as i64);
+    let mut sources = Vec::new();
+    if let Some(p) = string(v, "host_path") {
+        sources.push(VolumeSource::HostPath(p));
+    }
+    if let Some(c) = string(v, "config_map") {
+        sources.push(VolumeSource::ConfigMap(c));
+    }
+    if let Some(s) = string(v, "secret") {
+        sources.push(VolumeSource::Secret(s));
+    }
+    if boolean(v, "empty_dir") == Some(true) {
+        sources.push(VolumeSource::EmptyDir);
+    }
+    if sources.len() != 1 {
+        diags.error_at(
+            path,
+            "Invalid Volume Source",
+            format!(
+                "Volume {:?} sets {} sources; set exactly one of `host_path`, `config_map`, `secret` or `empty_dir = true`.",
+                string(v, "name").unwrap_or_default(),
+                sources.len()
+            ),
+        );
+        return None;
+    }
+    Some(VolumeSpec {
+        name: string(v, "name").unwrap_or_default(),
+        source: sources.remove(0),
+        mount_path: string(v, "mount_path").unwrap_or_default(),
+        read_only: boolean(v, "read_only").unwrap_or(false),
+        sub_path: string(v, "sub_path"),
+        containers: strings_opt(v, "containers"),
+    })
+}
+
+/// Builds the pure model from a (defaulted, wholly known) object value.
+fn spec(v: &Value, diags: &mut Diagnostics) -> Option<PodTemplateSpec> {
+    let tool_containers = blocks(v, "tool_container")
+        .iter()
+        .map(|c| ToolContainer {
+            name: string(c, "name").unwrap_or_default(),
+            image: string(c, "image").unwrap_or_default(),
+            command: strings_opt(c, "command").unwrap_or_else(|| vec!["cat".into()]),
+            args: strings(c, "args"),
+            tty: boolean(c, "tty").unwrap_or(true),
+            working_dir: string(c, "working_dir"),
+            env: string_map(c, "env"),
+            requests: string_map(c, "requests"),
+            limits: string_map(c, "limits"),
+        })
+        .collect();
+    let mut volumes = Vec::new();
+    for (i, b) in blocks(v, "volume").iter().enumerate() {
+        volumes.extend(volume_spec(b, i, diags));
+    }
+    if diags.has_error() {
+        return None;
+    }
+    Some(PodTemplateSpec {
+        name: string(v, "name").unwrap_or_default(),
+        id: string(v, "id"),
+        labels: strings(v, "labels"),
+        inherit_from: strings(v, "inherit_from"),
+        pod_yaml: string(v, "pod_yaml"),
+        tool_containers,
+        volumes,
+        yaml_merge_strategy: string(v, "yaml_merge_strategy").unwrap_or_else(|| "override".into()),
+        inherit_yaml_merge_strategy: boolean(v, "inherit_yaml_merge_strategy").unwrap_or(false),
+        idle_minutes: int(v, "idle_minutes").unwrap_or(0),
+        instance_cap: int(v, "instance_cap"),
+        active_deadline_seconds: int(v, "active_deadline_seconds").unwrap_or(0),
+        node_usage_mode: string(v, "node_usage_mode").unwrap_or_else(|| "EXCLUSIVE".into()),
+        pod_retention: string(v, "pod_retention").unwrap_or_else(|| "default".into()),
+        show_raw_yaml: boolean(v, "show_raw_yaml").unwrap_or(true),
+        agent_container: string(v, "agent_container").unwrap_or_else(|| "jnlp".into()),
+        namespace: string(v, "namespace"),
+        service_account: string(v, "service_account"),
+    })
+}
+
+/// Renders `object` (config merged with defaults) and fills the computed attributes of `target`.
+/// Findings of `keep` severities become diagnostics.
+fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, warnings: bool) -> bool {
+    let mut local = Diagnostics::new();
+    let Some(spec) = spec(object, &mut local) else {
+        diags.extend(local);
+        return false;
+    };
+    let (rendered, findings) = jenkins::render_pod_template(&spec);
+    for f in findings {
+        match f.severity {
+            Severity::Error => diags.error_at(f.path, f.summary, f.detail),
+            Severity::Warning if warnings => diags.warning_at(f.path, f.summary, f.detail),
+            Severity::Warning => {}
+        }
+    }
+    let Some(r) = rendered else { return false };
+    set(target, "id", Value::String(r.id));
+    set(target, "definition", Value::String(r.definition));
+    set(target, "pod_yaml_normalized", Value::String(r.pod_yaml_normalized));
+    true
+}
+
+/// The planned or configured object with the computed attributes taken out, for rendering.
+fn rendering_input(v: &Value, config: &Value) -> Value {
+    let mut input = v.clone();
+    set(&mut input, "id", config.get_attr("id").cloned().unwrap_or(Value::Null));
+    input
+}
+
+#[async_trait]
+impl Resource for PodTemplate {
+    fn type_name(&self) -> &'static str {
+        "jenkins_pod_template"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // Cross-attribute errors as early as `terraform validate`; lint warnings wait for the plan.
+        if !inputs_known(config) {
+            return;
+        }
+        let object = crate::framework::with_defaults(&schema().block, config);
+        let mut scratch = object.clone();
+        let mut local = Diagnostics::new();
+        render_into(&object, &mut scratch, &mut local, false);
+        // Attribute validators already reported single-value problems; keep only the rest.
+        let seen: Vec<_> = diags.iter().filter_map(|d| d.path.clone()).collect();
+        for d in local.0 {
+            if d.path.as_ref().is_none_or(|p| !seen.contains(p)) {
+                diags.0.push(d);
+            }
+        }
+    }
+
+    async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
+        if !inputs_known(&change.planned) {
+            return;
+        }
+        let input = rendering_input(&change.planned, ctx.config);
+        render_into(&input, &mut change.planned, diags, true);
+    }
+
+    async fn create(&self, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let mut state = planned.clone();
+        let input = rendering_input(planned, config);
+        render_into(&input, &mut state, diags, false).then_some(state)
+    }
+
+    async fn read(&self, state: &Value, _diags: &mut Diagnostics) -> Option<Option<Value>> {
+        // Nothing exists outside Terraform's state: what was rendered is what there is.
+        Some(Some(state.clone()))
+    }
+
+    async fn update(&self, _prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        self.create(planned, config, diags).await
+    }
+
+    async fn delete(&self, _prior: &Value, _diags: &mut Diagnostics) {}
+
+    async fn import(&self, _id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        diags.error(
+            "Nothing To Import",
+            "jenkins_pod_template writes nothing outside Terraform: there is no remote object to import. Declare the template in configuration and apply; its definition is computed at plan.",
+        );
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;
