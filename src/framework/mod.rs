@@ -11,11 +11,15 @@ pub mod docs;
 mod plan;
 mod resource;
 mod schema;
+mod validate;
 pub mod validators;
+#[cfg(test)]
+pub mod testing;
 
 pub use consistency::{check_apply_consistent, check_plan_valid};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use plan::{PlanOutcome, plan_resource_change, proposed_new, with_defaults};
 pub use resource::{PlanChange, PlanContext, Resource};
 pub use schema::{Attribute, AttributeType, Block, NestedBlock, Nesting, PlanModifier, Schema};
+pub use validate::validate_block;
 pub use validators::Validator;

@@ -90,7 +90,7 @@ pub async fn apply(resource: &dyn Resource, prior: &Value, config: &Value) -> (V
 pub fn validate(resource: &dyn Resource, config: &Value) -> Diagnostics {
     let schema = resource.schema();
     let mut diags = Diagnostics::new();
-    super::server::validate_block(&schema.block, config, &crate::cty::AttributePath::root(), &mut diags);
+    super::validate::validate_block(&schema.block, config, &crate::cty::AttributePath::root(), &mut diags);
     resource.validate(config, &mut diags);
     diags
 }
