@@ -18,4 +18,7 @@ pub mod proto {
     }
 }
 
+pub mod handshake;
 pub mod log;
+pub mod panic;
+pub mod tls;
