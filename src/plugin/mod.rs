@@ -18,7 +18,108 @@ pub mod proto {
     }
 }
 
+pub mod debug;
 pub mod handshake;
 pub mod log;
 pub mod panic;
+pub mod serve;
 pub mod tls;
+
+use proto::tfplugin6::provider_server::Provider;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The binary's whole life: handshake with Terraform (or `--debug`), then serve `make()`'s provider
+/// until Terraform shuts us down. `make` runs after the handshake line is out, so building schemas
+/// overlaps with Terraform connecting.
+pub fn run<P: Provider>(make: impl FnOnce() -> P) -> ExitCode {
+    panic::install();
+    if std::env::args_os().skip(1).any(|a| a == "--debug") {
+        return run_debug(make);
+    }
+    if let Err(e) = handshake::check_cookie(std::env::var(handshake::MAGIC_COOKIE_KEY).ok().as_deref()) {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = handshake::choose_protocol(std::env::var("PLUGIN_PROTOCOL_VERSIONS").ok().as_deref()) {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    let tls = if env_set("TF_DISABLE_PLUGIN_TLS") {
+        None
+    } else {
+        let client_cert = std::env::var("PLUGIN_CLIENT_CERT").ok().filter(|s| !s.is_empty());
+        match tls::server_tls(client_cert.as_deref()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let socket =
+        handshake::socket_path(std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(Into::into), std::process::id(), nonce());
+    let rt = match serve::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), String> = rt.block_on(async move {
+        serve::handle_signals(serve::Mode::Managed).map_err(|e| format!("could not install signal handlers: {e}"))?;
+        let listener = serve::bind(&socket).map_err(|e| format!("could not listen on {}: {e}", socket.display()))?;
+        let line = handshake::handshake_line(&socket, tls.as_ref().map(|t| t.cert_der.as_slice()));
+        serve::print_line(&line).map_err(|e| format!("could not write the handshake to stdout: {e}"))?;
+        let provider = make();
+        serve::serve(listener, tls.map(|t| t.config), provider, serve::Mode::Managed)
+            .await
+            .map_err(|e| format!("the gRPC server stopped: {e}"))
+    });
+    finish(result)
+}
+
+/// `--debug`: no cookie, no TLS; prints `TF_REATTACH_PROVIDERS` and serves until Ctrl-C.
+fn run_debug<P: Provider>(make: impl FnOnce() -> P) -> ExitCode {
+    let socket =
+        handshake::socket_path(std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(Into::into), std::process::id(), nonce());
+    let rt = match serve::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: Result<(), String> = rt.block_on(async move {
+        serve::handle_signals(serve::Mode::Debug).map_err(|e| format!("could not install signal handlers: {e}"))?;
+        let listener = serve::bind(&socket).map_err(|e| format!("could not listen on {}: {e}", socket.display()))?;
+        let provider = make();
+        serve::print_line(&debug::reattach_line(std::process::id(), &socket))
+            .and_then(|()| serve::print_line(debug::HINT))
+            .map_err(|e| format!("could not write to stdout: {e}"))?;
+        serve::serve(listener, None, provider, serve::Mode::Debug)
+            .await
+            .map_err(|e| format!("the gRPC server stopped: {e}"))
+    });
+    finish(result)
+}
+
+fn finish(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            serve::exit_now(1)
+        }
+    }
+}
+
+/// Set and non-empty, as Terraform tests its own switches.
+fn env_set(key: &str) -> bool {
+    std::env::var_os(key).is_some_and(|v| !v.is_empty())
+}
+
+/// Sub-second clock bits: with the pid, a socket name no other live process uses.
+fn nonce() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or_default()
+}
