@@ -8,6 +8,7 @@ pub mod aws;
 pub mod cty;
 pub mod framework;
 pub mod jenkins;
+pub mod kube;
 pub mod plugin;
 pub mod provider;
 pub mod resources;

@@ -1,0 +1,11 @@
+//! Kubernetes: connecting to a cluster (EKS with in-process tokens, a direct endpoint, or a
+//! kubeconfig), server-side apply with one field manager, ownership labels, and the mapping of API
+//! errors to diagnostics. Objects without our ownership label are never adopted or overwritten.
+
+pub mod ca;
+pub mod connect;
+pub mod errors;
+pub mod ownership;
+
+pub use connect::{ClusterSpec, Connector};
+pub use ownership::{FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL, RESOURCE_LABEL};
