@@ -6,7 +6,7 @@
 
 use super::schema::{AttributeType, Block, NestedBlock, Nesting};
 use super::validate_block;
-use super::{Diagnostic, Diagnostics, Resource, Schema, Severity};
+use super::{Diagnostic, Diagnostics, Provider, Resource, Schema, Severity};
 use super::{check_apply_consistent, check_plan_valid, plan_resource_change};
 use crate::cty::{self, AttributePath, PathStep, Type, Value};
 use crate::plugin::proto::tfplugin6 as pb;
@@ -16,13 +16,15 @@ use tonic::{Request, Response, Status};
 
 /// Serves a set of resources under one provider schema.
 pub struct ProviderServer {
+    provider: Arc<dyn Provider>,
     provider_schema: Schema,
     resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema, Type)>,
 }
 
 impl ProviderServer {
     /// A server for these resources. Schemas are built once per process.
-    pub fn new(provider_schema: Schema, resources: Vec<Arc<dyn Resource>>) -> Self {
+    pub fn new(provider: Arc<dyn Provider>, resources: Vec<Arc<dyn Resource>>) -> Self {
+        let provider_schema = provider.schema();
         let resources = resources
             .into_iter()
             .map(|r| {
@@ -31,7 +33,7 @@ impl ProviderServer {
                 (r.type_name(), (r, schema, ty))
             })
             .collect();
-        ProviderServer { provider_schema, resources }
+        ProviderServer { provider, provider_schema, resources }
     }
 
     fn resource(&self, name: &str) -> Result<&(Arc<dyn Resource>, Schema, Type), Vec<pb::Diagnostic>> {
@@ -249,6 +251,7 @@ impl pb::provider_server::Provider for ProviderServer {
         };
         let mut diags = Diagnostics::new();
         validate_block(&self.provider_schema.block, &config, &AttributePath::root(), &mut diags);
+        self.provider.validate(&config, &mut diags);
         Ok(Response::new(pb::validate_provider_config::Response { diagnostics: to_pb_diags(&diags) }))
     }
 
@@ -353,10 +356,22 @@ impl pb::provider_server::Provider for ProviderServer {
 
     async fn configure_provider(
         &self,
-        _req: Request<pb::configure_provider::Request>,
+        req: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         log_rpc("ConfigureProvider", "");
-        Ok(Response::new(Default::default()))
+        let req = req.into_inner();
+        let config = match decode(req.config.as_ref(), &self.provider_schema.implied_type()) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::configure_provider::Response {
+                    diagnostics: wire_error("provider configuration", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        self.provider.configure(&config, &mut diags).await;
+        Ok(Response::new(pb::configure_provider::Response { diagnostics: to_pb_diags(&diags), ..Default::default() }))
     }
 
     async fn read_resource(

@@ -6,8 +6,8 @@
 //! cluster created in the same apply is read only when it exists.
 
 use super::ca;
-use crate::aws::eks_token::{self, EksToken};
 use crate::aws::AwsContext;
+use crate::aws::eks_token::{self, EksToken};
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::sync::Mutex;
@@ -124,7 +124,12 @@ fn expand_home(path: &str) -> std::path::PathBuf {
 }
 
 /// A client configuration for an endpoint, CA and bearer token.
-fn direct_config(host: &str, ca_pem: Option<&str>, token: Option<&str>, insecure: bool) -> Result<kube::Config, String> {
+fn direct_config(
+    host: &str,
+    ca_pem: Option<&str>,
+    token: Option<&str>,
+    insecure: bool,
+) -> Result<kube::Config, String> {
     let uri: http::Uri = host.parse().map_err(|_| format!("{host:?} is not a URL"))?;
     let mut config = kube::Config::new(uri);
     if let Some(ca) = ca_pem {

@@ -17,7 +17,8 @@ pub fn report(diags: &mut Diagnostics, path: Option<AttributePath>, action: &str
 pub fn describe(action: &str, err: &kube::Error) -> (String, String) {
     match err {
         kube::Error::Api(status) => {
-            let mut detail = format!("Could not {action}: {} (HTTP {}, {}).", status.message, status.code, status.reason);
+            let mut detail =
+                format!("Could not {action}: {} (HTTP {}, {}).", status.message, status.code, status.reason);
             if let Some(d) = &status.details {
                 for c in &d.causes {
                     detail.push_str(&format!("\n- {}: {}", c.field, c.message));
@@ -57,7 +58,9 @@ pub fn is_not_found(err: &kube::Error) -> bool {
 /// True for errors worth retrying: throttling, server errors and optimistic-lock conflicts.
 pub fn is_retryable(err: &kube::Error) -> bool {
     match err {
-        kube::Error::Api(s) => s.code == 429 || s.code >= 500 || (s.code == 409 && !s.message.contains("conflict with")),
+        kube::Error::Api(s) => {
+            s.code == 429 || s.code >= 500 || (s.code == 409 && !s.message.contains("conflict with"))
+        }
         _ => false,
     }
 }

@@ -17,7 +17,10 @@ pub const RESOURCE_LABEL: &str = "jenkins-eks.io/resource";
 
 /// The ownership labels for an object owned by resource kind `kind`.
 pub fn labels(kind: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([(MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()), (RESOURCE_LABEL.to_string(), kind.to_string())])
+    BTreeMap::from([
+        (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+        (RESOURCE_LABEL.to_string(), kind.to_string()),
+    ])
 }
 
 /// True when `existing` labels say resource kind `kind` of this provider owns the object.

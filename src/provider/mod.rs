@@ -1,1 +1,1 @@
-//! provider (work in progress).
+//! The provider as Terraform sees it (being wired: see provider/config.rs and provider/context.rs).
