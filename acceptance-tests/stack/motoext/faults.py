@@ -1,0 +1,119 @@
+"""Fault knobs: throttling, 5xx and IAM eventual consistency, set per test run over HTTP.
+
+Real IAM and EKS throttle, fail and lag; moto never does, so without these knobs the provider's
+retry paths would never run in a test. Tests share one moto per test process and run in
+parallel, so every rule is scoped to an account (a test's fresh account) or to "*" (all).
+
+Control API (JSON), served by the middleware on the moto port:
+  POST   /_stack/faults   {"account": "111122223333",            # optional, default "*"
+                           "throttle": {"iam:GetRole": 3},        # next N calls -> Throttling
+                           "server_error": {"eks:*": 2},          # next N calls -> 500
+                           "new_role_not_found_reads": 2,         # GetRole of a new role -> NoSuchEntity
+                           "invalid_principal_seconds": 5.0}      # trust policy naming a young role -> 400
+  GET    /_stack/faults   current rules and what is left of them
+  DELETE /_stack/faults[?account=A]   clears all rules (of one account)
+Operation patterns are fnmatch patterns on `service:Operation`.
+"""
+
+import fnmatch
+import threading
+import time
+
+ANY = "*"
+
+
+class Faults:
+    """Thread-safe store of the fault rules and of the eventual-consistency bookkeeping."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._empty()
+
+    def _empty(self) -> None:
+        self._counted: dict[tuple[str, str, str], int] = {}
+        self._settings: dict[tuple[str, str], float] = {}
+        self._pending_reads: dict[tuple[str, str], int] = {}
+        self._role_created: dict[str, float] = {}
+
+    def clear(self, account: str | None = None) -> None:
+        """Drops every rule, or those of one account; `POST /moto-api/reset` calls it too."""
+        with self._lock:
+            if account is None:
+                self._empty()
+                return
+            self._counted = {k: v for k, v in self._counted.items() if k[0] != account}
+            self._settings = {k: v for k, v in self._settings.items() if k[0] != account}
+            self._pending_reads = {k: v for k, v in self._pending_reads.items() if k[0] != account}
+
+    def configure(self, spec: dict) -> None:
+        """Adds the rules of one POST /_stack/faults body (counts add up; settings replace)."""
+        account = str(spec.get("account") or ANY)
+        with self._lock:
+            for kind in ("throttle", "server_error"):
+                for pattern, count in (spec.get(kind) or {}).items():
+                    key = (account, kind, pattern)
+                    self._counted[key] = self._counted.get(key, 0) + int(count)
+            for name in ("new_role_not_found_reads", "invalid_principal_seconds"):
+                if name in spec:
+                    self._settings[(account, name)] = float(spec[name])
+
+    def snapshot(self) -> dict:
+        """The rules still armed, for GET /_stack/faults and for debugging a test."""
+        with self._lock:
+            return {
+                "counted": [
+                    {"account": a, "kind": k, "operation": p, "remaining": n}
+                    for (a, k, p), n in sorted(self._counted.items())
+                    if n > 0
+                ],
+                "settings": [{"account": a, "name": n, "value": v} for (a, n), v in sorted(self._settings.items())],
+                "pending_role_reads": [
+                    {"account": a, "role": r, "remaining": n} for (a, r), n in sorted(self._pending_reads.items())
+                ],
+            }
+
+    def take(self, kind: str, account: str, op_name: str) -> bool:
+        """True if a `kind` rule matches this call; uses up one of its N."""
+        with self._lock:
+            for key, remaining in self._counted.items():
+                scope, rule_kind, pattern = key
+                if (
+                    rule_kind == kind
+                    and remaining > 0
+                    and scope in (account, ANY)
+                    and fnmatch.fnmatchcase(op_name, pattern)
+                ):
+                    self._counted[key] = remaining - 1
+                    return True
+        return False
+
+    def setting(self, account: str, name: str) -> float:
+        """The account's value of a setting, else the global one, else 0 (off)."""
+        with self._lock:
+            return self._settings.get((account, name), self._settings.get((ANY, name), 0.0))
+
+    def role_created(self, account: str, role_name: str, role_arn: str) -> None:
+        """Records a successful CreateRole: arms the NoSuchEntity reads and the principal clock."""
+        reads = int(self.setting(account, "new_role_not_found_reads"))
+        with self._lock:
+            if reads > 0:
+                self._pending_reads[(account, role_name)] = reads
+            self._role_created[role_arn] = time.monotonic()
+
+    def take_not_found_read(self, account: str, role_name: str) -> bool:
+        """True if this GetRole must still answer NoSuchEntity; uses up one read."""
+        with self._lock:
+            left = self._pending_reads.get((account, role_name), 0)
+            if left <= 0:
+                return False
+            if left == 1:
+                del self._pending_reads[(account, role_name)]
+            else:
+                self._pending_reads[(account, role_name)] = left - 1
+            return True
+
+    def role_age(self, role_arn: str) -> float | None:
+        """Seconds since CreateRole of this ARN through this server, or None if unknown."""
+        with self._lock:
+            created = self._role_created.get(role_arn)
+        return None if created is None else time.monotonic() - created
