@@ -71,6 +71,8 @@ pub fn run<P: Provider>(make: impl FnOnce() -> P) -> ExitCode {
         let listener = serve::bind(&socket).map_err(|e| format!("could not listen on {}: {e}", socket.display()))?;
         let line = handshake::handshake_line(&socket, tls.as_ref().map(|t| t.cert_der.as_slice()));
         serve::print_line(&line).map_err(|e| format!("could not write the handshake to stdout: {e}"))?;
+        let tls_mode = if tls.is_some() { "on" } else { "off" };
+        log::debug("plugin listening", &[("socket", &socket.to_string_lossy()), ("tls", tls_mode)]);
         let provider = make();
         serve::serve(listener, tls.map(|t| t.config), provider, serve::Mode::Managed)
             .await
