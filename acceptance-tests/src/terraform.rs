@@ -273,3 +273,34 @@ pub fn apply_case(name: &str, hcl: &str, check: impl Fn(&Workdir)) {
 pub fn example(rel: &str) -> String {
     std::fs::read_to_string(repo_root().join("examples").join(rel)).expect("read example")
 }
+
+impl Workdir {
+    /// Import round trip, like terraform-plugin-testing's ImportStateVerify: forget `address`,
+    /// `terraform import` it by `id`, require the imported attributes to equal the applied ones
+    /// (except `ignore`), then require both plans to be empty again.
+    pub fn assert_import_round_trips(&self, address: &str, id: &str, ignore: &[&str]) {
+        let before = self.resource(address);
+        let r = self.run(&["state", "rm", "-no-color", address]);
+        assert_eq!(r.code, 0, "state rm failed:\n{}", r.text());
+        let r = self.run(&["import", "-no-color", "-input=false", address, id]);
+        assert_eq!(r.code, 0, "[{}] import of {address} by {id:?} failed:\n{}", self.tf.version, r.text());
+        let after = self.resource(address);
+        let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else { panic!("{address} has no attributes") };
+        for (k, v) in b {
+            if ignore.contains(&k.as_str()) {
+                continue;
+            }
+            assert_eq!(a.get(k), Some(v), "[{}] imported {address}.{k} differs from the applied value", self.tf.version);
+        }
+        self.assert_plans_empty();
+    }
+
+    /// A plan that must show changes and mention every needle (drift shown before apply repairs it).
+    pub fn assert_plan_shows(&self, needles: &[&str]) -> Run {
+        let r = self.plan_changes();
+        for n in needles {
+            assert!(r.stdout.contains(n), "[{}] plan lacks {n:?}:\n{}", self.tf.version, r.stdout);
+        }
+        r
+    }
+}
