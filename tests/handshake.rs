@@ -285,7 +285,8 @@ async fn a_different_client_cert_is_refused() {
         grpc_call(&mut sender, "/tfplugin6.Provider/GetProviderSchema", &[]).await.map_err(std::io::Error::other)
     }
     .await;
-    assert!(result.is_err(), "a stranger's certificate must not get a gRPC answer: {result:?}");
+    let err = format!("{:?}", result.expect_err("a stranger's certificate must not get a gRPC answer"));
+    assert!(err.contains("AlertReceived"), "refused by a TLS alert, not something else: {err}");
 }
 
 #[test]
@@ -307,4 +308,41 @@ fn stderr_stays_quiet_at_default_level() {
     assert!(plugin.wait_exit(Duration::from_secs(2)).is_some());
     let stderr = std::mem::replace(&mut plugin.stderr, std::thread::spawn(String::new)).join().expect("stderr");
     assert_eq!(stderr, "");
+}
+
+#[test]
+fn debug_mode_prints_reattach_config_and_stops_on_ctrl_c() {
+    let mut child = Command::new(BIN)
+        .arg("--debug")
+        .env_remove(MAGIC_COOKIE_KEY)
+        .env("PLUGIN_UNIX_SOCKET_DIR", std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn --debug");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("reattach line");
+    let json =
+        line.trim_end().strip_prefix("TF_REATTACH_PROVIDERS='").and_then(|s| s.strip_suffix('\'')).expect("quoted");
+    let v: serde_json::Value = serde_json::from_str(json).expect("json");
+    let p = &v["registry.terraform.io/jenkins-eks/jenkins"];
+    assert_eq!(p["Pid"], child.id());
+    assert_eq!(p["ProtocolVersion"], 6);
+    assert_eq!(p["Test"], true);
+    let socket = PathBuf::from(p["Addr"]["String"].as_str().expect("socket path"));
+    assert!(socket.exists());
+    let ok = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().expect("kill");
+    assert!(ok.success());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "--debug exits on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(status.success());
+    assert!(!socket.exists(), "socket unlinked");
 }
