@@ -1,0 +1,624 @@
+//! The REST verbs on stored objects: create, get, list, update, patch (merge, strategic, JSON, apply),
+//! delete and deletecollection, with the API server's checks (namespace exists and is not terminating,
+//! resourceVersion preconditions, validation, immutability, dryRun) and the controllers' synchronous
+//! parts (a new namespace's defaults, a deleted service account's token Secrets).
+
+use crate::cluster::{Cluster, State, rt, stamp_new};
+use crate::kinds::ResourceType;
+use crate::status::{ApiError, ApiResult, Cause};
+use crate::{controllers, patch, selectors, ssa, validation};
+use base64::Engine;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Query parameters by name.
+pub type Query = HashMap<String, String>;
+
+/// What every write carries besides the object.
+pub struct WriteCtx<'a> {
+    /// The cluster.
+    pub cluster: &'a Arc<Cluster>,
+    /// The resource type.
+    pub rt: &'static ResourceType,
+    /// Namespace from the URL (`""` when cluster-scoped).
+    pub ns: &'a str,
+    /// Query parameters.
+    pub query: &'a Query,
+    /// Default field manager (from the User-Agent).
+    pub default_manager: &'a str,
+}
+
+impl WriteCtx<'_> {
+    fn dry_run(&self) -> bool {
+        self.query.get("dryRun").is_some_and(|v| v == "All")
+    }
+
+    fn manager(&self) -> String {
+        self.query.get("fieldManager").cloned().unwrap_or_else(|| self.default_manager.to_string())
+    }
+}
+
+fn name_of(obj: &Value) -> &str {
+    obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+}
+
+fn rv_of(obj: &Value) -> &str {
+    obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("")
+}
+
+/// Checks the namespace of a namespaced request exists and accepts new objects.
+fn check_namespace(st: &State, rt: &ResourceType, ns: &str, name: &str, creating: bool) -> ApiResult<()> {
+    if !rt.namespaced {
+        return Ok(());
+    }
+    let Some(nso) = st.store.get(crate::cluster::rt("", "namespaces"), "", ns) else {
+        return Err(ApiError::not_found("", "namespaces", ns));
+    };
+    if creating && nso.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating") {
+        let mut e = ApiError::forbidden(
+            rt.group,
+            rt.plural,
+            name,
+            format!(
+                "{} {name:?} is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                crate::status::qualified(rt.group, rt.plural)
+            ),
+        );
+        e.causes.push(Cause {
+            reason: "NamespaceTerminating".into(),
+            message: format!("namespace {ns} is being terminated"),
+            field: "metadata.namespace".into(),
+        });
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Parses a request body as JSON, or YAML for apply patches.
+pub fn parse_body(body: &[u8], yaml_ok: bool) -> ApiResult<Value> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => Ok(v),
+        Err(e) if yaml_ok => serde_yaml_ng::from_slice::<Value>(body)
+            .map_err(|ye| ApiError::bad_request(format!("error decoding YAML: {ye} (as JSON: {e})"))),
+        Err(e) => Err(ApiError::bad_request(format!("the object provided is unrecognized: {e}"))),
+    }
+}
+
+/// Sets apiVersion/kind and namespace, folds `stringData`, checks Secret data is base64, applies defaults.
+fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
+    if !obj.is_object() {
+        return Err(ApiError::bad_request("the object provided is not a JSON object"));
+    }
+    if let Some(av) = obj.get("apiVersion").and_then(Value::as_str)
+        && (av != rt.api_version() || obj.get("kind").and_then(Value::as_str).is_some_and(|k| k != rt.kind))
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({av}) does not match the expected API version ({})",
+            rt.api_version()
+        )));
+    }
+    obj["apiVersion"] = json!(rt.api_version());
+    obj["kind"] = json!(rt.kind);
+    if !obj.get("metadata").is_some_and(Value::is_object) {
+        obj["metadata"] = json!({});
+    }
+    if rt.namespaced {
+        match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
+            Some(n) if !n.is_empty() && n != ns => {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+            _ => obj["metadata"]["namespace"] = json!(ns),
+        }
+    } else if let Some(m) = obj["metadata"].as_object_mut() {
+        m.remove("namespace");
+    }
+    match rt.kind {
+        "Secret" => {
+            if let Some(sd) = obj.as_object_mut().and_then(|o| o.remove("stringData"))
+                && let Some(sd) = sd.as_object()
+            {
+                for (k, v) in sd {
+                    let text = v.as_str().unwrap_or_default();
+                    obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(text));
+                }
+            }
+            if let Some(data) = obj.get("data").and_then(Value::as_object) {
+                for (k, v) in data {
+                    let ok = v.as_str().is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
+                    if !ok {
+                        return Err(ApiError::bad_request(format!(
+                            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data for key {k:?}"
+                        )));
+                    }
+                }
+            }
+            if obj.get("type").is_none_or(Value::is_null) {
+                obj["type"] = json!("Opaque");
+            }
+        }
+        "Namespace" => {
+            if obj.pointer("/spec/finalizers").is_none() {
+                obj["spec"]["finalizers"] = json!(["kubernetes"]);
+            }
+            let name = name_of(obj).to_string();
+            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
+        }
+        "Pod" => {
+            if obj.pointer("/spec/serviceAccountName").is_none() && obj.get("spec").is_some_and(Value::is_object) {
+                obj["spec"]["serviceAccountName"] = json!("default");
+            }
+            if obj.get("spec").is_some_and(Value::is_object) && obj.pointer("/spec/restartPolicy").is_none() {
+                obj["spec"]["restartPolicy"] = json!("Always");
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn invalid(rt: &ResourceType, name: &str, causes: Vec<Cause>) -> ApiResult<()> {
+    if causes.is_empty() { Ok(()) } else { Err(ApiError::invalid(rt.group, rt.kind, name, causes)) }
+}
+
+fn secret_type_checks(obj: &Value, causes: &mut Vec<Cause>) {
+    if obj.get("type").and_then(Value::as_str) == Some("kubernetes.io/service-account-token")
+        && obj
+            .pointer("/metadata/annotations/kubernetes.io~1service-account.name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+    {
+        causes.push(Cause::required("metadata.annotations[kubernetes.io/service-account.name]", ""));
+    }
+}
+
+fn validate(rt: &ResourceType, old: Option<&Value>, new: &Value) -> ApiResult<()> {
+    let mut causes = validation::validate_object(rt, new);
+    if rt.kind == "Secret" {
+        secret_type_checks(new, &mut causes);
+    }
+    if let Some(old) = old {
+        causes.extend(validation::validate_update(rt, old, new));
+    }
+    invalid(rt, name_of(new), causes)
+}
+
+const GENERATE_CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+fn generate_name(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4();
+    let suffix: String =
+        id.as_bytes()[..5].iter().map(|b| GENERATE_CHARS[*b as usize % GENERATE_CHARS.len()] as char).collect();
+    format!("{prefix}{suffix}")
+}
+
+/// Stores a new object (after normalisation and validation), running creation side effects.
+fn store_new(ctx: &WriteCtx, st: &mut State, obj: Value) -> Value {
+    let rt = ctx.rt;
+    if ctx.dry_run() {
+        let mut o = stamp_new(obj);
+        o["metadata"]["resourceVersion"] = json!("");
+        return o;
+    }
+    let mut obj = stamp_new(obj);
+    match rt.kind {
+        "Namespace" => obj["status"] = json!({"phase": "Active"}),
+        "Pod" => {
+            obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
+        }
+        _ => {}
+    }
+    let stored = st.store.put(rt, obj);
+    match rt.kind {
+        "Namespace" => ctx.cluster.seed_namespace(st, name_of(&stored)),
+        "Secret" if stored["type"] == "kubernetes.io/service-account-token" => {
+            controllers::spawn_token_fill(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string());
+        }
+        "Pod" => controllers::spawn_pod_start(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string()),
+        _ => {}
+    }
+    stored
+}
+
+fn pod_admission(st: &State, ns: &str, obj: &Value) -> ApiResult<()> {
+    let sa = obj.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default");
+    if st.store.get(rt("", "serviceaccounts"), ns, sa).is_none() {
+        return Err(ApiError::forbidden(
+            "",
+            "pods",
+            name_of(obj),
+            format!(
+                "pods {:?} is forbidden: error looking up service account {ns}/{sa}: serviceaccount {sa:?} not found",
+                name_of(obj)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// POST on a collection.
+pub fn create(ctx: &WriteCtx, body: Value) -> ApiResult<(u16, Value)> {
+    let rt = ctx.rt;
+    let mut obj = body;
+    normalize(rt, ctx.ns, &mut obj)?;
+    obj = ssa::strip_system(&obj);
+    if name_of(&obj).is_empty()
+        && let Some(prefix) = obj.pointer("/metadata/generateName").and_then(Value::as_str)
+        && !prefix.is_empty()
+    {
+        obj["metadata"]["name"] = json!(generate_name(prefix));
+    }
+    validate(rt, None, &obj)?;
+    let mut st = ctx.cluster.lock();
+    let name = name_of(&obj).to_string();
+    check_namespace(&st, rt, ctx.ns, &name, true)?;
+    if st.store.get(rt, ctx.ns, &name).is_some() {
+        return Err(ApiError::already_exists(rt.group, rt.plural, &name));
+    }
+    if rt.kind == "Pod" {
+        pod_admission(&st, ctx.ns, &obj)?;
+    }
+    ssa::record_update(None, &mut obj, &ctx.manager(), &rt.api_version(), &crate::clock::now_rfc3339());
+    Ok((201, store_new(ctx, &mut st, obj)))
+}
+
+/// GET on one object.
+pub fn get(cluster: &Cluster, rt: &ResourceType, ns: &str, name: &str) -> ApiResult<Value> {
+    let st = cluster.lock();
+    check_namespace(&st, rt, ns, name, false)?;
+    st.store.get(rt, ns, name).cloned().ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))
+}
+
+/// The label and field selectors of a request.
+pub struct Selectors {
+    labels: Vec<selectors::LabelReq>,
+    fields: Vec<selectors::FieldReq>,
+}
+
+impl Selectors {
+    /// Parses `labelSelector` and `fieldSelector`.
+    pub fn from_query(q: &Query) -> ApiResult<Self> {
+        let labels = selectors::parse_labels(q.get("labelSelector").map(String::as_str).unwrap_or(""))
+            .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
+        let fields = selectors::parse_fields(q.get("fieldSelector").map(String::as_str).unwrap_or(""))
+            .map_err(ApiError::bad_request)?;
+        Ok(Selectors { labels, fields })
+    }
+
+    /// Whether an object matches.
+    pub fn matches(&self, obj: &Value) -> bool {
+        selectors::labels_match(&self.labels, obj) && selectors::fields_match(&self.fields, obj)
+    }
+}
+
+/// GET on a collection.
+pub fn list(cluster: &Cluster, rt: &ResourceType, ns: &str, q: &Query) -> ApiResult<Value> {
+    let sel = Selectors::from_query(q)?;
+    let st = cluster.lock();
+    let items: Vec<Value> = st
+        .store
+        .list(rt, rt.namespaced.then_some(ns).filter(|n| !n.is_empty()))
+        .into_iter()
+        .filter(|o| sel.matches(o))
+        .cloned()
+        .collect();
+    Ok(json!({
+        "kind": format!("{}List", rt.kind),
+        "apiVersion": rt.api_version(),
+        "metadata": {"resourceVersion": st.store.rv().to_string()},
+        "items": items,
+    }))
+}
+
+/// Carries the system-owned parts of `old` over to `new`.
+fn keep_system(old: &Value, new: &mut Value) {
+    for k in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName"] {
+        match old.pointer(&format!("/metadata/{k}")) {
+            Some(v) => new["metadata"][k] = v.clone(),
+            None => {
+                if let Some(m) = new["metadata"].as_object_mut() {
+                    m.remove(k);
+                }
+            }
+        }
+    }
+    match old.get("status") {
+        Some(s) => new["status"] = s.clone(),
+        None => {
+            if let Some(m) = new.as_object_mut() {
+                m.remove("status");
+            }
+        }
+    }
+}
+
+fn commit_update(
+    ctx: &WriteCtx,
+    st: &mut State,
+    old: &Value,
+    mut new: Value,
+    manager: Option<&str>,
+) -> ApiResult<(u16, Value)> {
+    let rt = ctx.rt;
+    keep_system(old, &mut new);
+    validate(rt, Some(old), &new)?;
+    if let Some(m) = manager {
+        ssa::record_update(Some(old), &mut new, m, &rt.api_version(), &crate::clock::now_rfc3339());
+    }
+    if ctx.dry_run() {
+        new["metadata"]["resourceVersion"] = json!(rv_of(old));
+        return Ok((200, new));
+    }
+    let without_meta = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v["metadata"].as_object_mut() {
+            m.remove("resourceVersion");
+        }
+        v
+    };
+    if without_meta(old) == without_meta(&new) {
+        return Ok((200, old.clone()));
+    }
+    Ok((200, st.store.put(rt, new)))
+}
+
+/// PUT on one object.
+pub fn update(ctx: &WriteCtx, name: &str, body: Value) -> ApiResult<(u16, Value)> {
+    let rt = ctx.rt;
+    let mut obj = body;
+    normalize(rt, ctx.ns, &mut obj)?;
+    if name_of(&obj) != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            name_of(&obj)
+        )));
+    }
+    let wanted_rv = rv_of(&obj).to_string();
+    let mut st = ctx.cluster.lock();
+    check_namespace(&st, rt, ctx.ns, name, false)?;
+    let Some(old) = st.store.get(rt, ctx.ns, name).cloned() else {
+        if rt.group == "rbac.authorization.k8s.io" {
+            drop(st);
+            return create(ctx, obj);
+        }
+        return Err(ApiError::not_found(rt.group, rt.plural, name));
+    };
+    if !wanted_rv.is_empty() && wanted_rv != rv_of(&old) {
+        return Err(ApiError::stale(rt.group, rt.plural, name));
+    }
+    let obj = ssa::strip_system(&obj);
+    commit_update(ctx, &mut st, &old, obj, Some(&ctx.manager()))
+}
+
+/// PATCH on one object.
+pub fn patch(ctx: &WriteCtx, name: &str, content_type: &str, body: &[u8]) -> ApiResult<(u16, Value)> {
+    let rt = ctx.rt;
+    let ct = content_type.split(';').next().unwrap_or("").trim();
+    if ct == "application/apply-patch+yaml" || ct == "application/apply-patch+cbor" {
+        return apply(ctx, name, body);
+    }
+    if ctx.query.contains_key("force") {
+        return Err(ApiError::bad_request("force may not be specified for non-apply patch"));
+    }
+    let patch_doc = parse_body(body, false)?;
+    let mut st = ctx.cluster.lock();
+    check_namespace(&st, rt, ctx.ns, name, false)?;
+    let old = st.store.get(rt, ctx.ns, name).cloned().ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
+    let mut new = old.clone();
+    match ct {
+        "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+            let p = if ct.starts_with("application/strategic") {
+                patch::strip_directives(&patch_doc)
+            } else {
+                patch_doc.clone()
+            };
+            if let Some(rv) = p.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+                && rv != rv_of(&old)
+            {
+                return Err(ApiError::stale(rt.group, rt.plural, name));
+            }
+            patch::merge_patch(&mut new, &p);
+        }
+        "application/json-patch+json" => {
+            patch::json_patch(&mut new, &patch_doc).map_err(|e| ApiError::new(422, "Invalid", e))?;
+            if rv_of(&new) != rv_of(&old) {
+                return Err(ApiError::stale(rt.group, rt.plural, name));
+            }
+        }
+        other => return Err(ApiError::unsupported_media(other)),
+    }
+    normalize(rt, ctx.ns, &mut new)?;
+    if name_of(&new) != name {
+        return Err(ApiError::bad_request("metadata.name may not be changed by a patch"));
+    }
+    let new = {
+        let mut n = ssa::strip_system(&new);
+        if let Some(mf) = old.pointer("/metadata/managedFields") {
+            n["metadata"]["managedFields"] = mf.clone();
+        }
+        n
+    };
+    commit_update(ctx, &mut st, &old, new, Some(&ctx.manager()))
+}
+
+/// Server-side apply.
+fn apply(ctx: &WriteCtx, name: &str, body: &[u8]) -> ApiResult<(u16, Value)> {
+    let rt = ctx.rt;
+    let Some(manager) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+        ));
+    };
+    let force = ctx.query.get("force").is_some_and(|f| f == "true");
+    let mut applied = parse_body(body, true)?;
+    if applied.get("apiVersion").is_none() || applied.get("kind").is_none() {
+        return Err(ApiError::bad_request("apiVersion and kind must be set in an applied configuration"));
+    }
+    normalize(rt, ctx.ns, &mut applied)?;
+    if name_of(&applied) != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            name_of(&applied)
+        )));
+    }
+    if applied.pointer("/metadata/managedFields").is_some_and(|m| !m.is_null()) {
+        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
+    }
+    let wanted_rv = rv_of(&applied).to_string();
+    let stripped = ssa::strip_system(&applied);
+    let mut st = ctx.cluster.lock();
+    let live = st.store.get(rt, ctx.ns, name).cloned();
+    check_namespace(&st, rt, ctx.ns, name, live.is_none())?;
+    if !wanted_rv.is_empty() && live.as_ref().is_none_or(|l| rv_of(l) != wanted_rv) {
+        return match live {
+            Some(_) => Err(ApiError::stale(rt.group, rt.plural, name)),
+            None => Err(ApiError::not_found(rt.group, rt.plural, name)),
+        };
+    }
+    let now = crate::clock::now_rfc3339();
+    let req = ssa::ApplyRequest {
+        live: live.as_ref(),
+        applied: &stripped,
+        manager,
+        force,
+        api_version: &rt.api_version(),
+        now: &now,
+    };
+    let mut merged = ssa::apply(&req).map_err(|conflicts| {
+        let mut e = ApiError::new(409, "Conflict", ssa::conflict_message(&conflicts));
+        e.causes = conflicts
+            .iter()
+            .map(|c| Cause {
+                reason: "FieldManagerConflict".into(),
+                message: format!("conflict with {}", c.manager),
+                field: c.field.clone(),
+            })
+            .collect();
+        e
+    })?;
+    normalize(rt, ctx.ns, &mut merged)?;
+    match live {
+        None => {
+            validate(rt, None, &merged)?;
+            if rt.kind == "Pod" {
+                pod_admission(&st, ctx.ns, &merged)?;
+            }
+            Ok((201, store_new(ctx, &mut st, merged)))
+        }
+        Some(old) => commit_update(ctx, &mut st, &old, merged, None),
+    }
+}
+
+/// The body of a DELETE, if any.
+#[derive(Default)]
+pub struct DeleteOptions {
+    precondition_uid: Option<String>,
+    precondition_rv: Option<String>,
+    grace_seconds: Option<i64>,
+}
+
+impl DeleteOptions {
+    /// Reads DeleteOptions from the body and query.
+    pub fn parse(body: &[u8], q: &Query) -> Self {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(String::from);
+        DeleteOptions {
+            precondition_uid: s("/preconditions/uid"),
+            precondition_rv: s("/preconditions/resourceVersion"),
+            grace_seconds: v
+                .get("gracePeriodSeconds")
+                .and_then(Value::as_i64)
+                .or_else(|| q.get("gracePeriodSeconds").and_then(|g| g.parse().ok())),
+        }
+    }
+}
+
+/// DELETE on one object.
+pub fn delete(ctx: &WriteCtx, name: &str, opts: &DeleteOptions) -> ApiResult<(u16, Value)> {
+    let rt = ctx.rt;
+    let mut st = ctx.cluster.lock();
+    check_namespace(&st, rt, ctx.ns, name, false)?;
+    let old = st.store.get(rt, ctx.ns, name).cloned().ok_or_else(|| ApiError::not_found(rt.group, rt.plural, name))?;
+    let uid = old.pointer("/metadata/uid").and_then(Value::as_str).unwrap_or("").to_string();
+    if opts.precondition_uid.as_ref().is_some_and(|u| *u != uid) {
+        return Err(ApiError::new(
+            409,
+            "Conflict",
+            format!(
+                "Precondition failed: UID in precondition: {}, UID in object meta: {uid}",
+                opts.precondition_uid.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    if opts.precondition_rv.as_ref().is_some_and(|r| r != rv_of(&old)) {
+        return Err(ApiError::stale(rt.group, rt.plural, name));
+    }
+    if ctx.dry_run() {
+        return Ok((200, crate::status::success(rt.group, rt.plural, name, &uid)));
+    }
+    match rt.kind {
+        "Namespace" => {
+            if crate::cluster::SYSTEM_NAMESPACES.contains(&name) {
+                return Err(ApiError::forbidden(
+                    "",
+                    "namespaces",
+                    name,
+                    format!("namespaces {name:?} is forbidden: this namespace may not be deleted"),
+                ));
+            }
+            if old.pointer("/metadata/deletionTimestamp").is_some() {
+                return Ok((200, old));
+            }
+            let mut t = old.clone();
+            t["metadata"]["deletionTimestamp"] = json!(crate::clock::now_rfc3339());
+            t["status"] = json!({"phase": "Terminating"});
+            let stored = st.store.put(rt, t);
+            controllers::spawn_namespace_finalizer(ctx.cluster.clone(), name.to_string());
+            Ok((200, stored))
+        }
+        "Pod" if opts.grace_seconds != Some(0) => {
+            if old.pointer("/metadata/deletionTimestamp").is_some() {
+                return Ok((200, old));
+            }
+            let mut t = old.clone();
+            t["metadata"]["deletionTimestamp"] = json!(crate::clock::now_rfc3339());
+            t["metadata"]["deletionGracePeriodSeconds"] = json!(opts.grace_seconds.unwrap_or(30));
+            let stored = st.store.put(rt, t);
+            controllers::spawn_pod_removal(ctx.cluster.clone(), ctx.ns.to_string(), name.to_string());
+            Ok((200, stored))
+        }
+        _ => {
+            let removed = st.store.remove(rt, ctx.ns, name).expect("looked up under the same lock");
+            if rt.kind == "ServiceAccount" {
+                controllers::delete_token_secrets(&mut st, ctx.ns, name);
+            }
+            if rt.kind == "Pod" {
+                return Ok((200, removed));
+            }
+            Ok((200, crate::status::success(rt.group, rt.plural, name, &uid)))
+        }
+    }
+}
+
+/// DELETE on a collection: deletes every matching object, returns them as a list.
+pub fn delete_collection(ctx: &WriteCtx, q: &Query) -> ApiResult<(u16, Value)> {
+    let list = list(ctx.cluster, ctx.rt, ctx.ns, q)?;
+    let mut items = vec![];
+    for item in list["items"].as_array().into_iter().flatten() {
+        let ns = item.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+        let sub =
+            WriteCtx { cluster: ctx.cluster, rt: ctx.rt, ns, query: ctx.query, default_manager: ctx.default_manager };
+        if let Ok((_, v)) = delete(&sub, name_of(item), &DeleteOptions::default()) {
+            items.push(if v["kind"] == "Status" { item.clone() } else { v });
+        }
+    }
+    Ok((
+        200,
+        json!({"kind": format!("{}List", ctx.rt.kind), "apiVersion": ctx.rt.api_version(), "metadata": {}, "items": items}),
+    ))
+}

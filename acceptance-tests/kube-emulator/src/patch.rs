@@ -1,0 +1,151 @@
+//! Patch formats other than server-side apply: JSON merge patch (RFC 7386), strategic merge patch
+//! (treated as merge patch after dropping `$` directives; lists are replaced), and JSON patch (RFC 6902).
+//! Pure.
+
+use serde_json::Value;
+
+/// RFC 7386: maps merge recursively, `null` deletes, everything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Some(p) = patch.as_object() else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    let t = target.as_object_mut().expect("made an object above");
+    for (k, v) in p {
+        if v.is_null() {
+            t.remove(k);
+        } else {
+            merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+        }
+    }
+}
+
+/// Removes strategic-merge directives (`$patch`, `$setElementOrder/...`, `$retainKeys`, ...).
+pub fn strip_directives(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter().filter(|(k, _)| !k.starts_with('$')).map(|(k, v)| (k.clone(), strip_directives(v))).collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(strip_directives).collect()),
+        other => other.clone(),
+    }
+}
+
+fn unescape(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
+}
+
+fn split_pointer(ptr: &str) -> Result<(String, String), String> {
+    let idx = ptr.rfind('/').ok_or_else(|| format!("invalid JSON pointer {ptr:?}"))?;
+    Ok((ptr[..idx].to_string(), unescape(&ptr[idx + 1..])))
+}
+
+fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    if path.is_empty() {
+        *doc = value;
+        return Ok(());
+    }
+    let (parent, last) = split_pointer(path)?;
+    match doc.pointer_mut(&parent) {
+        Some(Value::Object(m)) => {
+            m.insert(last, value);
+            Ok(())
+        }
+        Some(Value::Array(a)) => {
+            if last == "-" {
+                a.push(value);
+                return Ok(());
+            }
+            let i: usize = last.parse().map_err(|_| format!("invalid array index {last:?}"))?;
+            if i > a.len() {
+                return Err(format!("array index {i} out of bounds"));
+            }
+            a.insert(i, value);
+            Ok(())
+        }
+        _ => Err(format!("doc is missing path: {path:?}")),
+    }
+}
+
+fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
+    let (parent, last) = split_pointer(path)?;
+    match doc.pointer_mut(&parent) {
+        Some(Value::Object(m)) => m.remove(&last).ok_or_else(|| format!("doc is missing key: {path:?}")),
+        Some(Value::Array(a)) => {
+            let i: usize = last.parse().map_err(|_| format!("invalid array index {last:?}"))?;
+            if i >= a.len() {
+                return Err(format!("array index {i} out of bounds"));
+            }
+            Ok(a.remove(i))
+        }
+        _ => Err(format!("doc is missing path: {path:?}")),
+    }
+}
+
+/// RFC 6902 JSON patch.
+pub fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
+    let ops = ops.as_array().ok_or("a JSON patch must be an array")?;
+    for op in ops {
+        let path = op.get("path").and_then(Value::as_str).ok_or("operation has no path")?;
+        let value = || op.get("value").cloned().ok_or_else(|| "operation has no value".to_string());
+        match op.get("op").and_then(Value::as_str).unwrap_or("") {
+            "add" => add(doc, path, value()?)?,
+            "remove" => {
+                remove(doc, path)?;
+            }
+            "replace" => {
+                remove(doc, path)?;
+                add(doc, path, value()?)?;
+            }
+            "test" => {
+                if doc.pointer(path) != Some(&value()?) {
+                    return Err(format!("testing value {path} failed"));
+                }
+            }
+            "move" | "copy" => {
+                let from = op.get("from").and_then(Value::as_str).ok_or("operation has no from")?;
+                let v = if op["op"] == "move" {
+                    remove(doc, from)?
+                } else {
+                    doc.pointer(from).cloned().ok_or_else(|| format!("doc is missing path: {from:?}"))?
+                };
+                add(doc, path, v)?;
+            }
+            other => return Err(format!("unknown operation {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_and_strategic() {
+        let mut d = json!({"data": {"a": "1", "b": "2"}, "rules": [1, 2]});
+        merge_patch(&mut d, &json!({"data": {"a": null, "c": "3"}, "rules": [3]}));
+        assert_eq!(d, json!({"data": {"b": "2", "c": "3"}, "rules": [3]}));
+        let s = strip_directives(&json!({"$setElementOrder/x": [], "data": {"$patch": "replace", "k": "v"}}));
+        assert_eq!(s, json!({"data": {"k": "v"}}));
+    }
+
+    #[test]
+    fn json_patch_ops() {
+        let mut d = json!({"data": {"a": "1"}, "list": [1]});
+        json_patch(
+            &mut d,
+            &json!([{"op": "add", "path": "/data/b", "value": "2"}, {"op": "replace", "path": "/data/a", "value": "x"},
+                    {"op": "add", "path": "/list/-", "value": 2}, {"op": "remove", "path": "/list/0"},
+                    {"op": "test", "path": "/data/b", "value": "2"}]),
+        )
+        .unwrap();
+        assert_eq!(d, json!({"data": {"a": "x", "b": "2"}, "list": [2]}));
+        assert!(json_patch(&mut d, &json!([{"op": "test", "path": "/data/b", "value": "3"}])).is_err());
+        assert!(json_patch(&mut d, &json!([{"op": "remove", "path": "/nope"}])).is_err());
+    }
+}
