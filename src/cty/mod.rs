@@ -7,10 +7,14 @@ pub mod json;
 pub mod msgpack;
 mod number;
 mod path;
+#[cfg(test)]
+mod strategies;
+mod type_json;
 mod types;
 mod value;
 
 pub use number::Number;
 pub use path::{AttributePath, PathStep};
+pub use type_json::TypeJsonError;
 pub use types::Type;
 pub use value::{Refinements, Value};

@@ -11,9 +11,23 @@ pub struct Number(BigDecimal);
 
 impl Number {
     /// Parses a decimal string such as `"0.8"`, `"-12"` or `"1e3"`.
+    ///
+    /// Rejects text longer than [`Number::MAX_TEXT_LEN`] and exponents beyond
+    /// [`Number::MAX_SCALE`]: `"1e999999999"` is tiny on the wire but would render as a billion
+    /// digits, and numbers arrive from untrusted bytes.
     pub fn parse(s: &str) -> Option<Number> {
-        BigDecimal::from_str(s.trim()).ok().map(Number)
+        let s = s.trim();
+        if s.len() > Self::MAX_TEXT_LEN {
+            return None;
+        }
+        let d = BigDecimal::from_str(s).ok()?;
+        let (_, scale) = d.as_bigint_and_exponent();
+        if scale.unsigned_abs() > Self::MAX_SCALE { None } else { Some(Number(d)) }
     }
+    /// Longest decimal text [`Number::parse`] accepts.
+    pub const MAX_TEXT_LEN: usize = 10_000;
+    /// Largest decimal exponent magnitude [`Number::parse`] accepts (an f64 needs at most 1074).
+    pub const MAX_SCALE: u64 = 4_096;
     /// The exact value of an `i64`.
     pub fn from_i64(v: i64) -> Number {
         Number(BigDecimal::from(v))
@@ -22,12 +36,18 @@ impl Number {
     pub fn from_u64(v: u64) -> Number {
         Number(BigDecimal::from(v))
     }
-    /// The exact decimal value of a finite `f64`; `None` for NaN and infinities.
+    /// The value of a finite `f64`; `None` for NaN and infinities.
+    ///
+    /// Integral values are converted exactly (`2^63` stays `9223372036854775808`, since cty
+    /// compares integers exactly). Fractions become the shortest decimal that rounds back to `v`
+    /// (`0.1`, not `0.1000000000000000055…`), which is what cty's `Text('f', -1)` comparison sees.
     pub fn from_f64(v: f64) -> Option<Number> {
         if !v.is_finite() {
             return None;
         }
-        // Shortest round-trip text, then exact decimal.
+        if v.fract() == 0.0 {
+            return Some(Number(exact_decimal(v)));
+        }
         Number::parse(&format!("{v:?}"))
     }
     /// The value as an `i64` when it is an integer in range.
@@ -40,6 +60,19 @@ impl Number {
         use bigdecimal::ToPrimitive;
         self.0.to_f64().unwrap_or(f64::NAN)
     }
+    /// The `f64` holding exactly this value, if there is one (`0.5` yes, `0.8` no). cty sends such
+    /// numbers as msgpack floats and everything else that is not an int64 as a decimal string.
+    pub fn exact_f64(&self) -> Option<f64> {
+        let f: f64 = self.to_string().parse().ok()?;
+        if !f.is_finite() {
+            return None;
+        }
+        if f == 0.0 {
+            return (self.0 == 0).then_some(0.0);
+        }
+        let exact = exact_decimal(f);
+        (exact == self.0).then_some(f)
+    }
     /// True when the value has no fractional part.
     pub fn is_integer(&self) -> bool {
         self.0.is_integer()
@@ -47,6 +80,29 @@ impl Number {
     /// The underlying decimal.
     pub fn as_decimal(&self) -> &BigDecimal {
         &self.0
+    }
+}
+
+/// The exact decimal expansion of a finite `f64`: mantissa·2^exp, written as mantissa·5^-exp
+/// over 10^-exp when exp is negative.
+fn exact_decimal(f: f64) -> BigDecimal {
+    use bigdecimal::num_bigint::BigInt;
+    if f == 0.0 {
+        return BigDecimal::from(0);
+    }
+    let bits = f.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mantissa, exp) = if biased == 0 { (frac, -1074) } else { (frac | (1u64 << 52), biased - 1075) };
+    let mut m = BigInt::from(mantissa);
+    if f.is_sign_negative() {
+        m = -m;
+    }
+    if exp >= 0 {
+        BigDecimal::new(m << (exp as usize), 0)
+    } else {
+        let k = (-exp) as u32;
+        BigDecimal::new(m * BigInt::from(5u8).pow(k), i64::from(k))
     }
 }
 
@@ -118,6 +174,42 @@ mod tests {
         ] {
             assert_eq!(Number::parse(input).unwrap().to_string(), want, "{input}");
         }
+    }
+
+    #[test]
+    fn exact_f64_only_for_binary_fractions() {
+        let n = |s: &str| Number::parse(s).unwrap();
+        assert_eq!(n("0.5").exact_f64(), Some(0.5));
+        assert_eq!(n("-0.375").exact_f64(), Some(-0.375));
+        assert_eq!(n("0").exact_f64(), Some(0.0));
+        assert_eq!(n("1180591620717411303424").exact_f64(), Some(2f64.powi(70)));
+        assert_eq!(n("0.8").exact_f64(), None);
+        assert_eq!(n("0.1").exact_f64(), None);
+        assert_eq!(n("18446744073709551615").exact_f64(), None);
+        assert_eq!(n("1e400").exact_f64(), None);
+        let tiny = Number::from_f64(f64::from_bits(1)).unwrap();
+        assert_eq!(tiny.exact_f64(), None, "shortest text of the smallest subnormal is not exact");
+    }
+
+    #[test]
+    fn from_f64_keeps_integers_exact_and_fractions_short() {
+        assert_eq!(Number::from_f64(2f64.powi(63)).unwrap().to_string(), "9223372036854775808");
+        assert_eq!(Number::from_f64(1e20).unwrap().to_string(), "100000000000000000000");
+        assert_eq!(Number::from_f64(-3.0).unwrap(), Number::from_i64(-3));
+        assert_eq!(Number::from_f64(0.1).unwrap().to_string(), "0.1");
+        assert_eq!(Number::from_f64(-0.0).unwrap(), Number::from_i64(0));
+        assert!(Number::from_f64(f64::INFINITY).is_none());
+        assert!(Number::from_f64(f64::NAN).is_none());
+    }
+
+    #[test]
+    fn parse_rejects_absurd_exponents() {
+        assert!(Number::parse("1e999999999").is_none());
+        assert!(Number::parse("1e-5000").is_none());
+        assert!(Number::parse(&"9".repeat(20_000)).is_none());
+        assert!(Number::parse("1e300").is_some());
+        assert!(Number::parse("").is_none());
+        assert!(Number::parse("NaN").is_none());
     }
 
     #[test]

@@ -158,6 +158,47 @@ impl Value {
             _ => None,
         }
     }
+    /// The type a known value evidently has, used when it must travel under `dynamic` without a
+    /// [`Value::Dynamic`] wrapper. `None` when it cannot be told: null or unknown parts, an empty
+    /// collection, or elements of differing types.
+    pub fn implied_type(&self) -> Option<Type> {
+        fn common<'a>(mut items: impl Iterator<Item = &'a Value>) -> Option<Type> {
+            let first = items.next()?.implied_type()?;
+            items.all(|v| v.implied_type().as_ref() == Some(&first)).then_some(first)
+        }
+        match self {
+            Value::Null | Value::Unknown(_) => None,
+            Value::Bool(_) => Some(Type::Bool),
+            Value::Number(_) => Some(Type::Number),
+            Value::String(_) => Some(Type::String),
+            Value::List(v) => common(v.iter()).map(Type::list),
+            Value::Set(v) => common(v.iter()).map(Type::set),
+            Value::Map(m) => common(m.values()).map(Type::map),
+            Value::Tuple(v) => v.iter().map(Value::implied_type).collect::<Option<_>>().map(Type::Tuple),
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| Some((k.clone(), v.implied_type()?)))
+                .collect::<Option<Vec<_>>>()
+                .map(Type::object),
+            Value::Dynamic(t, _) => Some(t.clone()),
+        }
+    }
+    /// A short name of the value's kind, for error messages.
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown(_) => "an unknown value",
+            Value::Bool(_) => "a bool",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Set(_) => "a set",
+            Value::Map(_) => "a map",
+            Value::Tuple(_) => "a tuple",
+            Value::Object(_) => "an object",
+            Value::Dynamic(..) => "a dynamic value",
+        }
+    }
     /// The entries of a map or object.
     pub fn as_entries(&self) -> Option<&BTreeMap<String, Value>> {
         match self {
