@@ -146,7 +146,12 @@ def wait_ready(services: dict, moto_ready: Path, kube_json: Path | None, cluster
             moto = info if info and moto_answers(info["url"]) else None
         if kube_json is not None and kube is None:
             info = read_json(kube_json)
-            if info and all(c in info.get("clusters", {}) for c in clusters):
+            # The kubeconfig comes with emulator.json; wait for both so no reader sees one alone.
+            if (
+                info
+                and all(c in info.get("clusters", {}) for c in clusters)
+                and (kube_json.parent / "kubeconfig").exists()
+            ):
                 kube = info if all(kube_answers(info["clusters"][c]) for c in clusters) else None
         if moto is not None and (kube_json is None or kube is not None):
             return moto, kube or {}

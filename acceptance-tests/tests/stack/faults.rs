@@ -1,0 +1,100 @@
+//! The fault knobs: each one seen by aws-sdk-rust the way a real AWS fault would be.
+
+use crate::support::{clients, clients_with, cluster, role, stack};
+use acceptance_tests::stack::fresh_account;
+use aws_config::retry::RetryConfig;
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use std::time::Duration;
+
+#[tokio::test]
+async fn throttling_is_a_throttling_error_until_the_count_is_used_up() {
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    role(&c, "r").await;
+    stack().throttle(&account, "iam:GetRole", 2);
+    for _ in 0..2 {
+        let err = c.iam.get_role().role_name("r").send().await.expect_err("throttled");
+        assert_eq!(err.code(), Some("Throttling"));
+        assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+    }
+    c.iam.get_role().role_name("r").send().await.expect("third call passes");
+}
+
+#[tokio::test]
+async fn the_sdk_standard_retries_ride_out_throttling() {
+    let account = fresh_account();
+    let c = clients(&account).await;
+    role(&c, "r").await;
+    stack().throttle(&account, "iam:GetRole", 2);
+    c.iam.get_role().role_name("r").send().await.expect("retried past two throttles");
+}
+
+#[tokio::test]
+async fn eks_throttling_and_server_errors_use_the_rest_json_shape() {
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    let role_arn = role(&c, "cluster").await;
+    cluster(&c, "ci", &role_arn).await;
+    stack().throttle(&account, "eks:DescribeCluster", 1);
+    let err = c.eks.describe_cluster().name("ci").send().await.expect_err("throttled");
+    assert_eq!(err.code(), Some("ThrottlingException"));
+    stack().server_errors(&account, "eks:*PodIdentityAssociation*", 1);
+    let err = c.eks.list_pod_identity_associations().cluster_name("ci").send().await.expect_err("5xx");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
+    assert_eq!(err.code(), Some("ServerException"));
+    c.eks.list_pod_identity_associations().cluster_name("ci").send().await.expect("then fine");
+}
+
+#[tokio::test]
+async fn iam_server_errors() {
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    stack().server_errors(&account, "iam:ListRoles", 1);
+    let err = c.iam.list_roles().send().await.expect_err("5xx");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
+    c.iam.list_roles().send().await.expect("then fine");
+}
+
+#[tokio::test]
+async fn a_new_role_is_not_found_for_k_reads() {
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    stack().new_role_not_found_reads(&account, 2);
+    role(&c, "young").await;
+    for _ in 0..2 {
+        let err = c.iam.get_role().role_name("young").send().await.expect_err("not yet visible");
+        assert!(err.into_service_error().is_no_such_entity_exception());
+    }
+    c.iam.get_role().role_name("young").send().await.expect("visible at last");
+}
+
+#[tokio::test]
+async fn a_trust_policy_naming_a_young_role_is_an_invalid_principal_for_t_seconds() {
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    stack().invalid_principal_for(&account, 1.0);
+    let young = role(&c, "young").await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{young}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let err = c.iam.create_role().role_name("trusting").assume_role_policy_document(&trust).send().await;
+    let err = err.expect_err("invalid principal");
+    assert_eq!(err.code(), Some("MalformedPolicyDocument"));
+    assert_eq!(err.message(), Some(format!(r#"Invalid principal in policy: "AWS":"{young}""#).as_str()));
+    let upd = c.iam.update_assume_role_policy().role_name("young").policy_document(&trust).send().await;
+    assert_eq!(upd.expect_err("also on update").code(), Some("MalformedPolicyDocument"));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    c.iam.create_role().role_name("trusting").assume_role_policy_document(&trust).send().await.expect("now valid");
+}
+
+#[tokio::test]
+async fn faults_stay_in_their_account() {
+    let (noisy, quiet) = (fresh_account(), fresh_account());
+    let q = clients_with(&quiet, RetryConfig::disabled()).await;
+    role(&q, "r").await;
+    stack().throttle(&noisy, "iam:*", 100);
+    q.iam.get_role().role_name("r").send().await.expect("another account's faults don't apply");
+    stack().clear_faults(&noisy);
+    let n = clients_with(&noisy, RetryConfig::disabled()).await;
+    n.iam.list_roles().send().await.expect("cleared");
+}
