@@ -524,8 +524,7 @@ pub struct DeleteOptions {
 
 impl DeleteOptions {
     /// Reads DeleteOptions from the body and query.
-    pub fn parse(body: &[u8], q: &Query) -> Self {
-        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    pub fn parse(v: &Value, q: &Query) -> Self {
         let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(String::from);
         DeleteOptions {
             precondition_uid: s("/preconditions/uid"),

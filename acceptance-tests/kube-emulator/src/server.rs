@@ -7,7 +7,7 @@ use crate::cluster::Cluster;
 use crate::kinds::{self, ResourceType};
 use crate::rbac::{self, Attributes, Policy, UserInfo};
 use crate::status::{ApiError, ApiResult};
-use crate::{auth, controllers, discovery, faults, watch};
+use crate::{auth, controllers, discovery, faults, openapi, watch};
 use base64::Engine;
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -107,7 +107,7 @@ enum Route {
     CoreVersions,
     Groups,
     ResourceList(String),
-    OpenApi,
+    OpenApi(String),
     Health,
     SelfSubjectAccessReview,
     Faults,
@@ -122,7 +122,7 @@ fn route(path: &str) -> Route {
         ["api"] => Route::CoreVersions,
         ["apis"] => Route::Groups,
         ["healthz" | "livez" | "readyz", ..] => Route::Health,
-        ["openapi", ..] => Route::OpenApi,
+        ["openapi", "v3", rest @ ..] => Route::OpenApi(rest.join("/")),
         ["emulator", "faults"] => Route::Faults,
         ["api", "v1"] => Route::ResourceList(String::new()),
         ["apis", g, "v1"] => Route::ResourceList(g.to_string()),
@@ -205,6 +205,19 @@ async fn read_body(req: Request<Incoming>) -> ApiResult<Bytes> {
         .await
         .map(|c| c.to_bytes())
         .map_err(|e| ApiError::new(413, "RequestEntityTooLarge", format!("request body: {e}")))
+}
+
+/// Reads a JSON or protobuf request body as JSON (`{}` when empty).
+async fn decode_body(req: Request<Incoming>) -> ApiResult<Value> {
+    let protobuf = header(&req, "content-type").is_some_and(|c| c.starts_with("application/vnd.kubernetes.protobuf"));
+    let body = read_body(req).await?;
+    if body.is_empty() {
+        Ok(json!({}))
+    } else if protobuf {
+        crate::proto::decode(&body).map_err(|e| ApiError::new(415, "UnsupportedMediaType", e))
+    } else {
+        api::parse_body(&body, false)
+    }
 }
 
 /// Handles one request.
@@ -313,14 +326,19 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
             Some(v) => Ok(json_response(200, &v)),
             None => Err(ApiError::new(404, "NotFound", "the server could not find the requested resource")),
         },
-        Route::OpenApi | Route::NotFound | Route::Health | Route::Faults => {
+        Route::OpenApi(p) if p.is_empty() => Ok(json_response(200, &openapi::index())),
+        Route::OpenApi(p) => match openapi::group_version(&p) {
+            Some(v) => Ok(json_response(200, &v)),
+            None => Err(ApiError::new(404, "NotFound", "the server could not find the requested resource")),
+        },
+        Route::NotFound | Route::Health | Route::Faults => {
             Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"))
         }
         Route::SelfSubjectAccessReview => {
             if method != hyper::Method::POST {
                 return Err(ApiError::method_not_allowed());
             }
-            let body = api::parse_body(&read_body(req).await?, false)?;
+            let body = decode_body(req).await?;
             Ok(json_response(201, &self_subject_access_review(cluster, &user, body)))
         }
         Route::Resource { rt, ns, name, sub } => {
@@ -347,11 +365,11 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
                 ("get", Some(n)) => (200, api::get(cluster, rt, &ns, &n)?),
                 ("list", _) => (200, api::list(cluster, rt, &ns, &query)?),
                 ("create", None) => {
-                    let body = api::parse_body(&read_body(req).await?, false)?;
+                    let body = decode_body(req).await?;
                     api::create(&ctx, body)?
                 }
                 ("update", Some(n)) => {
-                    let body = api::parse_body(&read_body(req).await?, false)?;
+                    let body = decode_body(req).await?;
                     api::update(&ctx, &n, body)?
                 }
                 ("patch", Some(n)) => {
@@ -360,7 +378,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
                     api::patch(&ctx, &n, &ct, &body)?
                 }
                 ("delete", Some(n)) => {
-                    let body = read_body(req).await?;
+                    let body = decode_body(req).await?;
                     api::delete(&ctx, &n, &api::DeleteOptions::parse(&body, &query))?
                 }
                 ("deletecollection", None) => api::delete_collection(&ctx, &query)?,
@@ -445,8 +463,7 @@ async fn subresource(
 ) -> ApiResult<Response<Body>> {
     match (rt.plural, sub, method.as_str()) {
         ("serviceaccounts", "token", "POST") => {
-            let body = read_body(req).await?;
-            let body: Value = if body.is_empty() { json!({}) } else { api::parse_body(&body, false)? };
+            let body = decode_body(req).await?;
             Ok(json_response(201, &controllers::token_request(cluster, ns, name, &body)?))
         }
         ("pods", "log", "GET") => {
