@@ -9,8 +9,11 @@
 //! Facts come from the plugin's behaviour as described in `shared/reference/jenkins-side.md`
 //! (§1 JCasC shape, §2 inheritance and YAML merge).
 
+pub mod cloud;
 mod escape;
+mod inherit;
 mod lint;
+mod merge;
 mod names;
 mod pod;
 mod template;
@@ -20,6 +23,10 @@ mod yaml;
 mod tests;
 
 pub use escape::{escape_casc, unescape_casc};
+pub use inherit::{
+    PodContext, RUNTIME, TemplateDef, combine_templates, effective_pod, parse_definition, unwrap_template,
+};
+pub use merge::combine_pods;
 pub use names::{MAX_TEMPLATE_NAME, check_container_name, check_label, check_template_name, check_volume_name};
 pub use pod::{canonical_pod, parse_pod};
 pub use template::{

@@ -938,3 +938,530 @@ fn conformance_volumes_and_env() {
     let ours = &pod["spec"]["containers"][0]["env"][0];
     assert_eq!((&ours["name"], &ours["value"]), (&e["key"], &e["value"]));
 }
+
+// ---- phase 2: clouds -------------------------------------------------------------------------
+
+use super::cloud::{AgentConnection, CloudSpec, render_cloud};
+
+fn cloud(templates: Vec<String>) -> CloudSpec {
+    CloudSpec {
+        name: "eks-agents".into(),
+        server_url: None,
+        server_ca_certificate: None,
+        skip_tls_verify: false,
+        namespace: Some("jenkins".into()),
+        credentials_id: None,
+        jenkins_url: Some("http://jenkins.jenkins.svc.cluster.local:8080".into()),
+        connection: AgentConnection::Tcp { tunnel: Some("jenkins-agent.jenkins.svc.cluster.local:50000".into()) },
+        container_cap: Some(10),
+        max_requests_per_host: 32,
+        connect_timeout_seconds: 5,
+        read_timeout_seconds: 15,
+        retention_timeout_minutes: 5,
+        wait_for_pod_seconds: 600,
+        pod_retention: "never".into(),
+        pod_labels: None,
+        usage_restricted: false,
+        use_jenkins_proxy: false,
+        add_controller_proxy_env_vars: false,
+        restricted_pss_security_context: false,
+        defaults_provider_template: None,
+        garbage_collection: None,
+        templates,
+    }
+}
+
+fn definition_of(spec: &PodTemplateSpec) -> String {
+    render_pod_template(spec).0.expect("renders").definition
+}
+
+#[test]
+fn cloud_casc_file() {
+    let mut small = minimal();
+    small.tool_containers[0].env = map(&[("M2", "${HOME}/.m2")]);
+    let (r, f) = render_cloud(&cloud(vec![definition_of(&small)]));
+    let r = r.unwrap_or_else(|| panic!("{f:#?}"));
+    assert!(f.is_empty(), "{f:?}");
+    assert_eq!(
+        (r.configmap_name.as_str(), r.data_key.as_str()),
+        ("tf-jcasc-cloud-eks-agents", "cloud-eks-agents.yaml")
+    );
+    expect![[r##"
+        # Managed by Terraform (jenkins_agent_cloud "eks-agents"); edits are overwritten.
+        # revision: 62bcb6c17bf58110
+        jenkins:
+          clouds:
+            - kubernetes:
+                name: eks-agents
+                namespace: jenkins
+                jenkinsUrl: http://jenkins.jenkins.svc.cluster.local:8080
+                jenkinsTunnel: jenkins-agent.jenkins.svc.cluster.local:50000
+                containerCap: 10
+                podLabels:
+                  - key: jenkins/cloud
+                    value: eks-agents
+                templates:
+                  - name: t
+                    id: "86655f4b-c17a-5140-9eae-8f287850a329"
+                    label: t
+                    nodeUsageMode: EXCLUSIVE
+                    yamlMergeStrategy: override
+                    yaml: |
+                      apiVersion: v1
+                      kind: Pod
+                      spec:
+                        containers:
+                          - name: maven
+                            image: maven:3.9
+                            command: [cat]
+                            tty: true
+                            env:
+                              - name: M2
+                                value: "^${HOME}/.m2"
+                            resources:
+                              requests:
+                                cpu: "250m"
+                                memory: "512Mi"
+                              limits:
+                                memory: "1Gi"
+    "##]]
+    .assert_eq(&r.casc_yaml);
+    expect![[r#"
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: "(runtime)"
+          namespace: jenkins
+          labels:
+            jenkins/cloud: eks-agents
+            jenkins/label: t
+            jenkins/label-digest: "(runtime)"
+            kubernetes.jenkins.io/controller: "(runtime)"
+        spec:
+          nodeSelector:
+            kubernetes.io/os: linux
+          restartPolicy: Never
+          containers:
+            - name: maven
+              image: maven:3.9
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              env:
+                - name: M2
+                  value: "${HOME}/.m2"
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: jnlp
+              image: "jenkins/inbound-agent:(plugin default)"
+              workingDir: /home/jenkins/agent
+              env:
+                - name: JENKINS_SECRET
+                  value: "(runtime)"
+                - name: JENKINS_NAME
+                  value: "(runtime)"
+                - name: JENKINS_AGENT_NAME
+                  value: "(runtime)"
+                - name: JENKINS_AGENT_WORKDIR
+                  value: /home/jenkins/agent
+                - name: JENKINS_TUNNEL
+                  value: jenkins-agent.jenkins.svc.cluster.local:50000
+                - name: JENKINS_URL
+                  value: http://jenkins.jenkins.svc.cluster.local:8080
+                - name: REMOTING_OPTS
+                  value: "-noReconnectAfter 1d"
+              resources:
+                requests:
+                  cpu: "100m"
+                  memory: "256Mi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+          volumes:
+            - name: workspace-volume
+              emptyDir:
+                medium: ""
+    "#]]
+    .assert_eq(&r.effective_pods["t"]);
+}
+
+#[test]
+fn cloud_seed_supplemental_effective_pod_merges_the_base() {
+    let (r, f) = render_cloud(&cloud(vec![definition_of(&seed_base()), definition_of(&seed_supplemental())]));
+    let r = r.unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(findings_text(&f), "");
+    let pod: Value = serde_yaml_ng::from_str(&r.effective_pods["vendor-sdk"]).unwrap();
+    let names: Vec<&str> =
+        pod["spec"]["containers"].as_sequence().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "maven",
+            "node",
+            "python",
+            "golang",
+            "kubectl",
+            "terraform",
+            "aws-cli",
+            "docker",
+            "kaniko",
+            "ssh-client",
+            "vendor-sdk",
+            "jnlp"
+        ]
+    );
+    assert_eq!(pod["spec"]["serviceAccountName"], Value::from("jenkins-serviceaccount"));
+    assert_eq!(r.template_ids["base"], template_id("base", None));
+    expect![[r#"
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: "(runtime)"
+          namespace: jenkins
+          labels:
+            jenkins/cloud: eks-agents
+            jenkins/label: vendor-sdk
+            jenkins/label-digest: "(runtime)"
+            kubernetes.jenkins.io/controller: "(runtime)"
+        spec:
+          serviceAccountName: jenkins-serviceaccount
+          nodeSelector:
+            kubernetes.io/os: linux
+          restartPolicy: Never
+          containers:
+            - name: maven
+              image: maven:3.9-eclipse-temurin-17
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: node
+              image: node:20-alpine
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: python
+              image: python:3.12-slim
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: golang
+              image: golang:1.22
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: kubectl
+              image: bitnami/kubectl:1.30
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: aws-config-volume
+                  mountPath: /root/.aws/config
+                  subPath: config
+                  readOnly: true
+                - name: aws-volume
+                  mountPath: /root/.aws
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: terraform
+              image: hashicorp/terraform:1.9
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: aws-config-volume
+                  mountPath: /root/.aws/config
+                  subPath: config
+                  readOnly: true
+                - name: aws-volume
+                  mountPath: /root/.aws
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: aws-cli
+              image: amazon/aws-cli:2.17.0
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: aws-config-volume
+                  mountPath: /root/.aws/config
+                  subPath: config
+                  readOnly: true
+                - name: aws-volume
+                  mountPath: /root/.aws
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: docker
+              image: docker:27-cli
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: docker-sock-volume
+                  mountPath: /var/run/docker.sock
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: kaniko
+              image: gcr.io/kaniko-project/executor:debug
+              command: [/busybox/cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              resources:
+                requests:
+                  cpu: "250m"
+                  memory: "512Mi"
+                limits:
+                  memory: "1Gi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: ssh-client
+              image: kroniak/ssh-client:3.19
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: vendor-sdk
+              image: registry.example.com/vendor/sdk:4.2
+              command: [cat]
+              tty: true
+              workingDir: /home/jenkins/agent
+              envFrom:
+                - configMapRef:
+                    name: vendor-sdk-config
+              resources:
+                requests:
+                  cpu: "500m"
+                  memory: "1Gi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+            - name: jnlp
+              image: "jenkins/inbound-agent:(plugin default)"
+              workingDir: /home/jenkins/agent
+              env:
+                - name: JENKINS_SECRET
+                  value: "(runtime)"
+                - name: JENKINS_NAME
+                  value: "(runtime)"
+                - name: JENKINS_AGENT_NAME
+                  value: "(runtime)"
+                - name: JENKINS_AGENT_WORKDIR
+                  value: /home/jenkins/agent
+                - name: JENKINS_TUNNEL
+                  value: jenkins-agent.jenkins.svc.cluster.local:50000
+                - name: JENKINS_URL
+                  value: http://jenkins.jenkins.svc.cluster.local:8080
+                - name: REMOTING_OPTS
+                  value: "-noReconnectAfter 1d"
+              resources:
+                requests:
+                  cpu: "100m"
+                  memory: "256Mi"
+              volumeMounts:
+                - name: workspace-volume
+                  mountPath: /home/jenkins/agent
+                  readOnly: false
+          volumes:
+            - name: docker-sock-volume
+              hostPath:
+                path: /var/run/docker.sock
+            - name: aws-config-volume
+              configMap:
+                name: awsconfig-configmap
+            - name: aws-volume
+              emptyDir: {}
+            - name: workspace-volume
+              emptyDir:
+                medium: ""
+    "#]]
+    .assert_eq(&r.effective_pods["vendor-sdk"]);
+}
+
+#[test]
+fn override_keeps_only_the_last_yaml() {
+    let mut child = seed_supplemental();
+    child.yaml_merge_strategy = "override".into();
+    let (r, _) = render_cloud(&cloud(vec![definition_of(&seed_base()), definition_of(&child)]));
+    let pod: Value = serde_yaml_ng::from_str(&r.unwrap().effective_pods["vendor-sdk"]).unwrap();
+    let names: Vec<&str> =
+        pod["spec"]["containers"].as_sequence().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["vendor-sdk", "jnlp"]);
+}
+
+#[test]
+fn cloud_findings() {
+    let named = |n: &str, parents: &[&str], labels: &[&str]| {
+        definition_of(&PodTemplateSpec {
+            inherit_from: strings(parents),
+            labels: strings(labels),
+            yaml_merge_strategy: "merge".into(),
+            ..base_fields(n)
+        })
+    };
+    type CloudCase = (fn(&mut CloudSpec), Severity, &'static str, &'static str);
+    let cases: &[CloudCase] = &[
+        (|c| c.name = "kubernetes".into(), Severity::Error, "Invalid Cloud Name", "name"),
+        (|c| c.templates.push("not: [yaml".into()), Severity::Error, "Invalid Template Definition", "templates[2]"),
+        (|c| c.templates.push(c.templates[0].clone()), Severity::Error, "Duplicate Template Name", "templates[2]"),
+        (|c| c.server_url = Some("http://x".into()), Severity::Error, "Insecure Server URL", "server_url"),
+        (
+            |c| {
+                c.credentials_id = Some("k".into());
+                c.namespace = None;
+            },
+            Severity::Error,
+            "Namespace Required",
+            "namespace",
+        ),
+        (|c| c.server_url = Some("https://x".into()), Severity::Warning, "", ""),
+        (
+            |c| c.connection = AgentConnection::Tcp { tunnel: Some("nohost".into()) },
+            Severity::Error,
+            "Invalid Jenkins Tunnel",
+            "jenkins_tunnel",
+        ),
+        (|c| c.read_timeout_seconds = 10, Severity::Error, "Value Below Minimum", "read_timeout_seconds"),
+        (
+            |c| c.defaults_provider_template = Some("nope".into()),
+            Severity::Error,
+            "Unknown Defaults Template",
+            "defaults_provider_template",
+        ),
+    ];
+    let base = vec![named("a", &[], &["x"]), named("b", &["a"], &["y"])];
+    for (i, (change, severity, summary, path)) in cases.iter().enumerate() {
+        let mut c = cloud(base.clone());
+        change(&mut c);
+        let (_, f) = render_cloud(&c);
+        if summary.is_empty() {
+            // A remote server without jenkins_url is an error.
+            assert!(f.iter().any(|f| f.summary == "Jenkins URL Required") || c.jenkins_url.is_some(), "case {i}");
+            continue;
+        }
+        let hit = f.iter().find(|x| x.summary == *summary).unwrap_or_else(|| panic!("case {i}: {f:#?}"));
+        assert_eq!((hit.severity, hit.path.to_string().as_str()), (*severity, *path), "case {i}");
+    }
+    // Unknown parents, cycles, duplicate ids, shared labels.
+    let with = |defs: Vec<String>| findings_text(&render_cloud(&cloud(defs)).1);
+    expect![[r#"
+        Error Unknown Parent Template at templates[0]
+    "#]]
+    .assert_eq(&with(vec![named("a", &["ghost"], &["x"])]));
+    expect![[r#"
+        Error Inheritance Cycle at templates[0]
+    "#]]
+    .assert_eq(&with(vec![named("a", &["c"], &["x"]), named("b", &["a"], &["y"]), named("c", &["b"], &["z"])]));
+    let same_id =
+        definition_of(&PodTemplateSpec { id: Some("fixed".into()), labels: strings(&["x"]), ..base_fields("a") });
+    let same_id2 =
+        definition_of(&PodTemplateSpec { id: Some("fixed".into()), labels: strings(&["x"]), ..base_fields("b") });
+    expect![[r#"
+        Error Duplicate Template Id at templates[1]
+        Warning Label Shared By Templates at templates[1]
+    "#]]
+    .assert_eq(&with(vec![same_id, same_id2]));
+}
+
+#[test]
+fn conformance_cloud_attributes() {
+    let doc = conformance("configuration-as-code.yaml");
+    let theirs = doc["jenkins"]["clouds"][0]["kubernetes"].as_mapping().unwrap().clone();
+    let mut c = cloud(vec![definition_of(&minimal())]);
+    c.name = "kubernetes-test".into();
+    c.container_cap = theirs["containerCap"].as_i64();
+    c.jenkins_url = theirs["jenkinsUrl"].as_str().map(str::to_owned);
+    c.max_requests_per_host = theirs["maxRequestsPerHost"].as_i64().unwrap();
+    let (r, f) = render_cloud(&c);
+    let r = r.unwrap_or_else(|| panic!("{f:#?}"));
+    let ours: Value = serde_yaml_ng::from_str(&r.casc_yaml).unwrap();
+    let ours = ours["jenkins"]["clouds"][0]["kubernetes"].as_mapping().unwrap().clone();
+    for k in ["containerCap", "jenkinsUrl"] {
+        assert_eq!(ours.get(k), theirs.get(k), "{k}");
+    }
+    // maxRequestsPerHost 32 is the plugin default and left out.
+    assert_eq!(ours.get("maxRequestsPerHost"), None);
+    assert!(ours["templates"].as_sequence().is_some_and(|t| t.len() == 1));
+}
