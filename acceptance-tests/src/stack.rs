@@ -73,7 +73,8 @@ pub struct KubeCluster {
     pub ca_pem: String,
     /// A bearer token with every permission, for test set-up.
     pub admin_token: String,
-    /// The OIDC issuer of its service-account tokens (DescribeCluster reports the same).
+    /// The OIDC issuer of its service-account tokens. DescribeCluster reports EKS's issuer form
+    /// (`https://oidc.eks.<region>.amazonaws.com/id/<hash of account, region, name>`) instead.
     pub issuer: String,
 }
 

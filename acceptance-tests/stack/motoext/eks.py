@@ -84,8 +84,9 @@ def install(emulator: Emulator) -> None:
         ca_pem = served["ca_pem"] if served else emulator.default_ca_pem()
         self.endpoint = served["endpoint"] if served else NO_ENDPOINT
         self.certificate_authority = {"data": base64.b64encode(ca_pem.encode()).decode()}
-        issuer = (served or {}).get("issuer") or stable_issuer(account, region, self.name)
-        self.identity = {"oidc": {"issuer": issuer}}
+        # Always EKS's issuer form, even for emulated clusters (whose own JWT issuer differs): the
+        # provider derives IRSA trust conditions from it exactly as it would on real EKS.
+        self.identity = {"oidc": {"issuer": stable_issuer(account, region, self.name)}}
         self.access_config = {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
         self.pod_identity_associations = {}
         self.access_entries = {}

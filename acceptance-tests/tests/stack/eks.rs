@@ -30,7 +30,6 @@ async fn describe_cluster_gives_the_emulator_endpoint_and_its_real_ca() {
         Some(kube) => {
             assert_eq!(described.endpoint.as_deref(), Some(kube.endpoint.as_str()));
             assert_eq!(pem, kube.ca_pem);
-            assert_eq!(issuer(&described), kube.issuer);
         }
         None => assert_eq!(described.endpoint.as_deref(), Some("https://127.0.0.1:1")), // TFPJ_STACK_NO_KUBE
     }
@@ -61,6 +60,9 @@ async fn clusters_the_emulator_does_not_serve_get_a_dead_endpoint_and_distinct_s
         let r = cluster(&c, "remote", &role_arn).await;
         assert_eq!(r.endpoint.as_deref(), Some(remote.endpoint.as_str()));
         assert_ne!(issuer(&r), ia);
+        let controller = cluster(&c, "controller", &role_arn).await;
+        assert!(issuer(&controller).starts_with("https://oidc.eks.us-east-1.amazonaws.com/id/"));
+        assert_ne!(issuer(&r), issuer(&controller), "the two emulated clusters have distinct issuers");
     }
 }
 
