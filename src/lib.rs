@@ -5,8 +5,10 @@
 //! cores (`cty`, `jenkins`) that do no I/O. See ARCHITECTURE.md.
 
 pub mod aws;
+pub mod awsconfig;
 pub mod cty;
 pub mod framework;
+pub mod iam;
 pub mod jenkins;
 pub mod kube;
 pub mod plugin;
