@@ -268,6 +268,11 @@ fn message(buf: &[u8], schema: &[F]) -> Result<Value, String> {
             }
             _ => continue,
         };
+        let empty =
+            matches!(&value, Value::String(s) if s.is_empty()) || matches!(&value, Value::Object(m) if m.is_empty());
+        if empty && !repeated {
+            continue;
+        }
         if repeated {
             out.entry(name).or_insert_with(|| json!([])).as_array_mut().ok_or("repeated field clash")?.push(value);
         } else {
@@ -320,7 +325,7 @@ mod tests {
 
     #[test]
     fn decodes_a_configmap() {
-        let meta = [field(1, b"cm"), field(11, &[field(1, b"app"), field(2, b"web")].concat())].concat();
+        let meta = [field(1, b"cm"), field(2, b""), field(11, &[field(1, b"app"), field(2, b"web")].concat())].concat();
         let cm = [field(1, &meta), field(2, &[field(1, b"k"), field(2, b"v")].concat()), vec![4 << 3, 1]].concat();
         let type_meta = [field(1, b"v1"), field(2, b"ConfigMap")].concat();
         let body = [b"k8s\x00".to_vec(), field(1, &type_meta), field(2, &cm)].concat();

@@ -1,0 +1,281 @@
+//! The emulator driven by kubectl v1.32 (`/usr/bin/kubectl`), a client no one here wrote.
+
+mod common;
+
+use base64::Engine;
+use common::{emulator, eventually, unique};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_with(kubeconfig: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .env("KUBECACHEDIR", emulator().dir.join("kube-cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
+    Run {
+        ok: status.success(),
+        stdout: String::from_utf8_lossy(&stdout).into(),
+        stderr: String::from_utf8_lossy(&stderr).into(),
+    }
+}
+
+fn kubectl(args: &[&str]) -> Run {
+    run_with(&emulator().kubeconfig(), args, None)
+}
+
+fn kubectl_stdin(args: &[&str], input: &str) -> Run {
+    run_with(&emulator().kubeconfig(), args, Some(input))
+}
+
+#[track_caller]
+fn ok(r: Run) -> String {
+    assert!(r.ok, "kubectl failed:\nstdout: {}\nstderr: {}", r.stdout, r.stderr);
+    r.stdout
+}
+
+fn new_namespace(prefix: &str) -> String {
+    let ns = unique(prefix);
+    ok(kubectl(&["create", "namespace", &ns]));
+    ns
+}
+
+#[test]
+fn create_and_get_namespace_and_configmap() {
+    let ns = new_namespace("basic");
+    let out = ok(kubectl(&["get", "namespace", &ns, "-o", "jsonpath={.status.phase}"]));
+    assert_eq!(out, "Active");
+    ok(kubectl(&["-n", &ns, "create", "configmap", "settings", "--from-literal=url=https://example.com"]));
+    let out = ok(kubectl(&["-n", &ns, "get", "configmap", "settings", "-o", "jsonpath={.data.url}"]));
+    assert_eq!(out, "https://example.com");
+    let names = ok(kubectl(&["-n", &ns, "get", "configmaps", "-o", "name"]));
+    assert!(names.contains("configmap/settings") && names.contains("configmap/kube-root-ca.crt"), "{names}");
+    let sa = ok(kubectl(&["-n", &ns, "get", "serviceaccount", "default", "-o", "name"]));
+    assert_eq!(sa.trim(), "serviceaccount/default");
+    let again = kubectl(&["-n", &ns, "create", "configmap", "settings"]);
+    assert!(
+        !again.ok && again.stderr.contains("AlreadyExists") || again.stderr.contains("already exists"),
+        "{}",
+        again.stderr
+    );
+    let bad = kubectl(&["-n", &ns, "create", "configmap", "Bad_Name"]);
+    assert!(!bad.ok && bad.stderr.contains("is invalid") && bad.stderr.contains("RFC 1123"), "{}", bad.stderr);
+    let missing = kubectl(&["-n", "no-such-namespace", "get", "configmap", "x"]);
+    assert!(!missing.ok && missing.stderr.contains("NotFound"), "{}", missing.stderr);
+}
+
+#[test]
+fn client_side_apply_creates_then_configures() {
+    let ns = new_namespace("csa");
+    let manifest = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: {ns}\ndata:\n  level: \"{v}\"\n")
+    };
+    assert!(ok(kubectl_stdin(&["apply", "-f", "-"], &manifest("1"))).contains("configmap/app created"));
+    assert!(ok(kubectl_stdin(&["apply", "-f", "-"], &manifest("1"))).contains("unchanged"));
+    assert!(ok(kubectl_stdin(&["apply", "-f", "-"], &manifest("2"))).contains("configured"));
+    let out = ok(kubectl(&["-n", &ns, "get", "cm", "app", "-o", "jsonpath={.data.level}"]));
+    assert_eq!(out, "2");
+}
+
+#[test]
+fn server_side_apply_conflict_then_force() {
+    let ns = new_namespace("ssa");
+    let manifest = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\n  namespace: {ns}\ndata:\n  key: {v}\n")
+    };
+    ok(kubectl_stdin(&["apply", "--server-side", "--field-manager=alpha", "-f", "-"], &manifest("one")));
+    let conflict = kubectl_stdin(&["apply", "--server-side", "--field-manager=beta", "-f", "-"], &manifest("two"));
+    assert!(!conflict.ok, "a conflicting apply must fail");
+    assert!(
+        conflict.stderr.contains("conflict with \"alpha\"") && conflict.stderr.contains(".data.key"),
+        "{}",
+        conflict.stderr
+    );
+    ok(kubectl_stdin(
+        &["apply", "--server-side", "--field-manager=beta", "--force-conflicts", "-f", "-"],
+        &manifest("two"),
+    ));
+    let out = ok(kubectl(&[
+        "-n",
+        &ns,
+        "get",
+        "cm",
+        "shared",
+        "-o",
+        "jsonpath={.data.key} {.metadata.managedFields[*].manager}",
+    ]));
+    assert_eq!(out, "two beta");
+}
+
+#[test]
+fn delete_namespace_and_watch_it_go() {
+    let ns = new_namespace("gone");
+    ok(kubectl(&["-n", &ns, "create", "configmap", "inside"]));
+    ok(kubectl(&["delete", "namespace", &ns, "--wait=false"]));
+    ok(kubectl(&["wait", "--for=delete", &format!("namespace/{ns}"), "--timeout=10s"]));
+    let gone = kubectl(&["get", "namespace", &ns]);
+    assert!(!gone.ok && gone.stderr.contains("NotFound"), "{}", gone.stderr);
+    // A blocking delete also returns once the namespace is gone (it watches).
+    let ns2 = new_namespace("gone-wait");
+    ok(kubectl(&["delete", "namespace", &ns2, "--timeout=10s"]));
+    assert!(!kubectl(&["get", "namespace", &ns2]).ok);
+    let forbidden = kubectl(&["delete", "namespace", "kube-system"]);
+    assert!(!forbidden.ok && forbidden.stderr.contains("may not be deleted"), "{}", forbidden.stderr);
+}
+
+/// The service account, Role and RoleBinding the Jenkins Kubernetes plugin documents for its cloud
+/// identity (verbs as in jenkinsci/kubernetes-plugin `src/main/kubernetes/service-account.yml`).
+fn jenkins_rbac(ns: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: jenkins
+  namespace: {ns}
+---
+kind: Role
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: jenkins
+  namespace: {ns}
+rules:
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["create","delete","get","list","patch","update","watch"]
+- apiGroups: [""]
+  resources: ["pods/exec"]
+  verbs: ["create","delete","get","list","patch","update","watch"]
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get","list","watch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["watch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: jenkins
+  namespace: {ns}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: jenkins
+subjects:
+- kind: ServiceAccount
+  name: jenkins
+"#
+    )
+}
+
+fn can_i(ns: &str, verb: &str, resource: &str, sub: Option<&str>) -> bool {
+    let who = format!("system:serviceaccount:{ns}:jenkins");
+    let mut args = vec!["auth", "can-i", verb, resource, "-n", ns, "--as", &who];
+    let sub_flag = sub.map(|s| format!("--subresource={s}"));
+    if let Some(s) = &sub_flag {
+        args.push(s);
+    }
+    let r = kubectl(&args);
+    assert!(r.stdout.trim() == "yes" || r.stdout.trim() == "no", "can-i: {} {}", r.stdout, r.stderr);
+    r.ok
+}
+
+#[test]
+fn auth_can_i_follows_the_jenkins_plugin_role() {
+    let ns = new_namespace("rbac");
+    ok(kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], &jenkins_rbac(&ns)));
+    assert!(can_i(&ns, "create", "pods", Some("exec")));
+    assert!(can_i(&ns, "get", "pods", Some("exec")));
+    assert!(can_i(&ns, "get", "pods", Some("log")));
+    assert!(!can_i(&ns, "create", "pods", Some("log")));
+    assert!(can_i(&ns, "watch", "pods", None));
+    assert!(can_i(&ns, "delete", "pods", None));
+    assert!(can_i(&ns, "get", "secrets", None));
+    assert!(!can_i(&ns, "list", "secrets", None));
+    assert!(!can_i(&ns, "create", "configmaps", None));
+    assert!(!can_i("default", "create", "pods", None));
+}
+
+#[test]
+fn service_account_token_secret_authenticates_with_rbac() {
+    let ns = new_namespace("token");
+    ok(kubectl_stdin(&["apply", "-n", &ns, "-f", "-"], &jenkins_rbac(&ns)));
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: jenkins-token\n  namespace: {ns}\n  annotations:\n    kubernetes.io/service-account.name: jenkins\ntype: kubernetes.io/service-account-token\n"
+    );
+    ok(kubectl_stdin(&["apply", "-f", "-"], &secret));
+    let token_b64 = eventually(5, || {
+        let out = ok(kubectl(&["-n", &ns, "get", "secret", "jenkins-token", "-o", "jsonpath={.data.token}"]));
+        (!out.is_empty()).then_some(out)
+    });
+    let token = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(token_b64).unwrap()).unwrap();
+    let e = emulator();
+    let kubeconfig = e.dir.join(format!("sa-{ns}.kubeconfig"));
+    let ca64 = base64::engine::general_purpose::STANDARD.encode(e.field("controller", "ca_pem"));
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: sa\nclusters:\n- name: c\n  cluster:\n    server: {}\n    certificate-authority-data: {ca64}\ncontexts:\n- name: sa\n  context:\n    cluster: c\n    user: sa\n    namespace: {ns}\nusers:\n- name: sa\n  user:\n    token: {token}\n",
+            e.field("controller", "endpoint")
+        ),
+    )
+    .unwrap();
+    let pods = run_with(&kubeconfig, &["get", "pods"], None);
+    assert!(pods.ok, "{}", pods.stderr);
+    let secrets = run_with(&kubeconfig, &["get", "secrets"], None);
+    assert!(!secrets.ok, "listing secrets must be forbidden");
+    assert!(
+        secrets
+            .stderr
+            .contains(&format!("User \"system:serviceaccount:{ns}:jenkins\" cannot list resource \"secrets\"")),
+        "{}",
+        secrets.stderr
+    );
+    assert!(run_with(&kubeconfig, &["get", "secret", "jenkins-token", "-o", "name"], None).ok);
+    ok(kubectl(&["-n", &ns, "delete", "secret", "jenkins-token"]));
+    let revoked = run_with(&kubeconfig, &["get", "pods"], None);
+    assert!(!revoked.ok && revoked.stderr.contains("Unauthorized"), "{}", revoked.stderr);
+}
+
+#[test]
+fn pods_run_and_answer_log_and_exec() {
+    let ns = new_namespace("pods");
+    let pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: agent\n  namespace: {ns}\nspec:\n  containers:\n  - name: jnlp\n    image: jenkins/inbound-agent\n"
+    );
+    ok(kubectl_stdin(&["apply", "-f", "-"], &pod));
+    ok(kubectl(&["-n", &ns, "wait", "--for=condition=Ready", "pod/agent", "--timeout=10s"]));
+    let log = ok(kubectl(&["-n", &ns, "logs", "agent"]));
+    assert!(log.contains("canned log"), "{log}");
+    let exec = kubectl(&["-n", &ns, "exec", "agent", "--", "true"]);
+    assert!(exec.ok, "exec: {} {}", exec.stdout, exec.stderr);
+    ok(kubectl(&["-n", &ns, "delete", "pod", "agent", "--timeout=10s"]));
+    assert!(!kubectl(&["-n", &ns, "get", "pod", "agent"]).ok);
+}
+
+#[test]
+fn kubeconfig_has_both_clusters() {
+    let out = ok(kubectl(&["config", "get-contexts", "-o", "name"]));
+    assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["controller", "remote"]);
+    let remote = ok(kubectl(&["--context", "remote", "get", "namespaces", "-o", "name"]));
+    assert!(remote.contains("namespace/kube-system"));
+}
