@@ -63,8 +63,14 @@ impl Plugin {
 }
 
 impl Drop for Plugin {
+    /// SIGTERM first so the provider unlinks its socket; SIGKILL only if it does not go.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+            if self.wait_exit(Duration::from_secs(2)).is_none() {
+                let _ = self.child.kill();
+            }
+        }
         let _ = self.child.wait();
     }
 }
