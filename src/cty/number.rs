@@ -12,22 +12,22 @@ pub struct Number(BigDecimal);
 impl Number {
     /// Parses a decimal string such as `"0.8"`, `"-12"` or `"1e3"`.
     ///
-    /// Rejects text longer than [`Number::MAX_TEXT_LEN`] and exponents beyond
-    /// [`Number::MAX_SCALE`]: `"1e999999999"` is tiny on the wire but would render as a billion
-    /// digits, and numbers arrive from untrusted bytes.
+    /// Rejects numbers whose plain decimal rendering would exceed [`Number::MAX_TEXT_LEN`]
+    /// characters: `"1e999999999"` is tiny on the wire but renders as a billion digits, and numbers
+    /// arrive from untrusted bytes. Every accepted number renders to text this accepts again.
     pub fn parse(s: &str) -> Option<Number> {
         let s = s.trim();
         if s.len() > Self::MAX_TEXT_LEN {
             return None;
         }
         let d = BigDecimal::from_str(s).ok()?;
-        let (_, scale) = d.as_bigint_and_exponent();
-        if scale.unsigned_abs() > Self::MAX_SCALE { None } else { Some(Number(d)) }
+        let n = d.normalized();
+        let (_, scale) = n.as_bigint_and_exponent();
+        let rendered_bound = n.digits().saturating_add(scale.unsigned_abs()).saturating_add(2);
+        if rendered_bound > Self::MAX_TEXT_LEN as u64 { None } else { Some(Number(d)) }
     }
-    /// Longest decimal text [`Number::parse`] accepts.
+    /// Longest plain decimal rendering (and input text) [`Number::parse`] accepts.
     pub const MAX_TEXT_LEN: usize = 10_000;
-    /// Largest decimal exponent magnitude [`Number::parse`] accepts (an f64 needs at most 1074).
-    pub const MAX_SCALE: u64 = 4_096;
     /// The exact value of an `i64`.
     pub fn from_i64(v: i64) -> Number {
         Number(BigDecimal::from(v))
@@ -205,7 +205,9 @@ mod tests {
     #[test]
     fn parse_rejects_absurd_exponents() {
         assert!(Number::parse("1e999999999").is_none());
-        assert!(Number::parse("1e-5000").is_none());
+        assert!(Number::parse("1e-20000").is_none());
+        assert!(Number::parse(&format!("{}e9000", "7".repeat(5000))).is_none());
+        assert!(Number::parse("1e-5000").is_some());
         assert!(Number::parse(&"9".repeat(20_000)).is_none());
         assert!(Number::parse("1e300").is_some());
         assert!(Number::parse("").is_none());
