@@ -8,6 +8,7 @@
 mod consistency;
 mod diagnostics;
 pub mod docs;
+pub mod server;
 mod plan;
 mod provider;
 mod resource;

@@ -1,1 +1,47 @@
-//! The provider as Terraform sees it (being wired: see provider/config.rs and provider/context.rs).
+//! The provider as Terraform sees it: its name, its configuration, and its resources.
+
+pub mod config;
+pub mod context;
+
+use crate::cty::Value;
+use crate::framework::server::ProviderServer;
+use crate::framework::{Diagnostics, Provider, Schema};
+use async_trait::async_trait;
+pub use context::{Configured, ProviderContext};
+use std::sync::Arc;
+
+/// The provider type name: every resource type starts with `jenkins_`.
+pub const TYPE_NAME: &str = "jenkins";
+
+/// The provider's registry source address, used by the examples and `--debug` reattach output.
+pub const SOURCE_ADDRESS: &str = "registry.terraform.io/jenkins-eks/jenkins";
+
+/// The provider: parses its block into the context its resources share.
+pub struct JenkinsProvider {
+    context: Arc<ProviderContext>,
+}
+
+#[async_trait]
+impl Provider for JenkinsProvider {
+    fn schema(&self) -> Schema {
+        config::schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        config::validate(config, diags);
+    }
+
+    async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
+        config::validate(config, diags);
+        if !diags.has_error() {
+            self.context.set(config::parse(config));
+        }
+    }
+}
+
+/// The gRPC provider service with every resource registered.
+pub fn server() -> ProviderServer {
+    let context = Arc::new(ProviderContext::default());
+    let provider = Arc::new(JenkinsProvider { context: context.clone() });
+    ProviderServer::new(provider, crate::resources::all(&context))
+}

@@ -1,1 +1,62 @@
-//! resources (work in progress).
+//! The resource types, one file each, and the registry the provider serves.
+//!
+//! A resource file declares its schema and implements `framework::Resource`; it glues the pure
+//! cores (`jenkins`, …) to the framework and never sees protobuf types.
+
+pub mod agent_cloud;
+pub mod pod_template;
+mod values;
+
+use crate::framework::Resource;
+use std::sync::Arc;
+
+/// Every resource type this provider serves, in the order the docs list them.
+pub fn all(context: &Arc<crate::provider::ProviderContext>) -> Vec<Arc<dyn Resource>> {
+    vec![Arc::new(pod_template::PodTemplate), Arc::new(agent_cloud::AgentCloud { context: context.clone() })]
+}
+
+/// The registry example of a resource type, shown on its docs page.
+#[cfg(test)]
+fn example_path(type_name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/resources").join(type_name).join("resource.tf")
+}
+
+/// The docs file of a resource type: `docs/resources/<name without the jenkins_ prefix>.md`.
+#[cfg(test)]
+fn docs_path(type_name: &str) -> std::path::PathBuf {
+    let short = type_name.strip_prefix("jenkins_").unwrap_or(type_name);
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/resources").join(format!("{short}.md"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::docs::resource_page;
+
+    /// The checked-in pages must equal what the schemas generate; `make docs` rewrites them.
+    #[test]
+    fn docs_are_current() {
+        let update = std::env::var_os("UPDATE_DOCS").is_some();
+        let mut stale = Vec::new();
+        for r in all(&Default::default()) {
+            let example = std::fs::read_to_string(example_path(r.type_name())).ok();
+            let page = resource_page(r.as_ref(), example.as_deref());
+            let path = docs_path(r.type_name());
+            if update {
+                std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");
+                std::fs::write(&path, &page).expect("write docs page");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
+        assert!(stale.is_empty(), "stale docs pages (run `make docs`): {stale:?}");
+    }
+
+    /// Every resource has a registry example, which the acceptance tests apply.
+    #[test]
+    fn every_resource_has_an_example() {
+        for r in all(&Default::default()) {
+            assert!(example_path(r.type_name()).exists(), "{} has no example", r.type_name());
+        }
+    }
+}

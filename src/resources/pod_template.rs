@@ -58,8 +58,8 @@ fn schema() -> Schema {
     .attr(Attribute::string_list("inherit_from").optional().describe("Parent template names, in order; later parents win. They must be in the same cloud."))
     .attr(Attribute::string("pod_yaml").optional().describe("Raw Pod YAML the template starts from; `tool_container` and `volume` blocks are rendered into it.")
         .validate(Validator::string("A YAML Pod.", "Invalid Pod YAML", jenkins::check_pod_yaml)))
-    .attr(Attribute::string("yaml_merge_strategy").default(Value::string("override"))
-        .describe("How this template's YAML combines with its parents': `override` keeps only the last YAML, `merge` folds them.")
+    .attr(Attribute::string("yaml_merge_strategy").optional()
+        .describe("How this template's YAML combines with its parents': `override` keeps only the last YAML, `merge` folds them (the plugin's own merge, not a strategic merge). Null behaves as `override`, unless a parent sets `inherit_yaml_merge_strategy`.")
         .validate(Validator::one_of(jenkins::YAML_MERGE_STRATEGIES)))
     .attr(Attribute::bool("inherit_yaml_merge_strategy").default(Value::Bool(false)).describe("Children without their own strategy use this template's."))
     .attr(Attribute::number("idle_minutes").default(Value::int(0))
@@ -163,7 +163,7 @@ fn spec(v: &Value, diags: &mut Diagnostics) -> Option<PodTemplateSpec> {
         pod_yaml: string(v, "pod_yaml"),
         tool_containers,
         volumes,
-        yaml_merge_strategy: string(v, "yaml_merge_strategy").unwrap_or_else(|| "override".into()),
+        yaml_merge_strategy: string(v, "yaml_merge_strategy").unwrap_or_default(),
         inherit_yaml_merge_strategy: boolean(v, "inherit_yaml_merge_strategy").unwrap_or(false),
         idle_minutes: int(v, "idle_minutes").unwrap_or(0),
         instance_cap: int(v, "instance_cap"),
@@ -236,7 +236,7 @@ impl Resource for PodTemplate {
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
-        if !inputs_known(&change.planned) {
+        if !inputs_known(ctx.config) {
             return;
         }
         let input = rendering_input(&change.planned, ctx.config);

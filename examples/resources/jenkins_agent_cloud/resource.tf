@@ -1,0 +1,23 @@
+# The seed's cloud in the controller's own cluster, with the base template and the template that
+# inherits from it (see the jenkins_pod_template example). The Helm chart's config-reload sidecar
+# loads it into Jenkins without a restart.
+resource "jenkins_agent_cloud" "eks" {
+  name             = "eks-agents"
+  namespace        = "jenkins"
+  jenkins_url      = "http://jenkins.jenkins.svc.cluster.local:8080"
+  jenkins_tunnel   = "jenkins-agent.jenkins.svc.cluster.local:50000"
+  container_cap    = 20
+  pod_retention    = "on_failure"
+  pod_labels       = { "jenkins/cloud" = "eks-agents" }
+  wait_for_pod_seconds = 300
+
+  templates = [
+    jenkins_pod_template.base.definition,
+    jenkins_pod_template.helm.definition,
+  ]
+}
+
+# What the plugin will really run for the inherited template: the base pod merged with its own.
+output "helm_agent_pod" {
+  value = jenkins_agent_cloud.eks.effective_pods["base-helm"]
+}

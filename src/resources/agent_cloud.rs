@@ -1,0 +1,323 @@
+//! `jenkins_agent_cloud`: one Kubernetes-plugin cloud, with its templates inline, as one ConfigMap
+//! that the Helm chart's config-reload sidecar loads into Jenkins without a restart.
+//!
+//! The ConfigMap holds only `jenkins.clouds[0].kubernetes`, so JCasC's merge with the chart's own
+//! file can never conflict. It is written by server-side apply with our field manager, carries our
+//! ownership labels, and a ConfigMap of that name without them is never touched.
+
+use super::values::{boolean, int, set, string, string_map, strings};
+use crate::cty::{AttributePath, Value};
+use crate::framework::{
+    Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
+};
+use crate::jenkins::{self, cloud::AgentConnection, cloud::CloudSpec, cloud::GarbageCollection};
+use crate::kube::{apply, errors};
+use crate::provider::ProviderContext;
+use async_trait::async_trait;
+use k8s_openapi::api::core::v1::ConfigMap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The ownership label value of objects this resource writes.
+const OWNER: &str = "agent-cloud";
+
+/// The resource type; holds the provider context for its cluster connection.
+pub struct AgentCloud {
+    pub context: Arc<ProviderContext>,
+}
+
+/// Attributes computed from the others; everything else is configuration.
+const COMPUTED: [&str; 5] = ["casc_yaml", "configmap_name", "data_key", "template_ids", "effective_pods"];
+
+fn gc_block() -> Block {
+    Block::new("Deletes agent pods the controller no longer knows about (plugin 4214+).")
+        .attr(Attribute::string_list("namespaces").required().describe("Namespaces to collect in."))
+        .attr(
+            Attribute::number("timeout_seconds")
+                .default(Value::int(300))
+                .describe("How long a pod may be unknown before it is deleted.")
+                .validate(Validator::int_at_least(120)),
+        )
+}
+
+fn schema() -> Schema {
+    let block = Block::new(
+        "A Kubernetes-plugin cloud with its pod templates, delivered as a ConfigMap the Helm chart's config-reload sidecar loads into Jenkins without a restart. `effective_pods` shows, at plan, the pod the plugin will create for each template.",
+    )
+    .attr(
+        Attribute::string("name")
+            .required()
+            .requires_replace()
+            .describe("The cloud name. Agents remember it, so renaming replaces the cloud. `kubernetes` is the chart's own cloud and is refused.")
+            .validate(Validator::string(
+                "Letters, digits, `_`, `.` and `-`, starting with a letter or digit, at most 63 characters.",
+                "Invalid Cloud Name",
+                jenkins::cloud::check_cloud_name,
+            )),
+    )
+    .attr(Attribute::string("server_url").optional().describe("The Kubernetes API server of the agents' cluster (https). Null: the controller's own cluster, through its service account."))
+    .attr(Attribute::string("server_ca_certificate").optional().describe("The API server's CA: PEM, or base64 of the PEM as EKS gives it."))
+    .attr(Attribute::bool("skip_tls_verify").default(Value::Bool(false)).describe("Skip TLS verification of `server_url`."))
+    .attr(Attribute::string("namespace").optional().describe("Namespace for agent pods. Required with `server_url` or `credentials_id`, because the plugin then falls back to `default`."))
+    .attr(Attribute::string("credentials_id").optional().describe("Jenkins credential the plugin authenticates with (e.g. `jenkins_remote_cluster_access.x.credentials_id`)."))
+    .attr(Attribute::string("jenkins_url").optional().describe("The URL agents connect back to; required for a remote cluster."))
+    .attr(
+        Attribute::string("agent_connection")
+            .default(Value::string("tcp"))
+            .describe("How agents connect: `tcp` (inbound port, optionally through `jenkins_tunnel`), `websocket` (recommended outside the controller's cluster) or `direct`.")
+            .validate(Validator::one_of(&["tcp", "websocket", "direct"])),
+    )
+    .attr(Attribute::string("jenkins_tunnel").optional().describe("`host:port` of the inbound agent port, only with `tcp`."))
+    .attr(Attribute::number("container_cap").optional().describe("Most agent pods at once; null is unlimited.").validate(Validator::int_at_least(1)))
+    .attr(Attribute::number("max_requests_per_host").default(Value::int(32)).describe("Concurrent API requests.").validate(Validator::int_at_least(1)))
+    .attr(Attribute::number("connect_timeout_seconds").default(Value::int(5)).describe("API connect timeout.").validate(Validator::int_at_least(5)))
+    .attr(Attribute::number("read_timeout_seconds").default(Value::int(15)).describe("API read timeout.").validate(Validator::int_at_least(15)))
+    .attr(Attribute::number("retention_timeout_minutes").default(Value::int(5)).describe("Idle timeout of single-use agents.").validate(Validator::int_at_least(5)))
+    .attr(Attribute::number("wait_for_pod_seconds").default(Value::int(600)).describe("How long to wait for a pod to be running.").validate(Validator::int_at_least(0)))
+    .attr(
+        Attribute::string("pod_retention")
+            .default(Value::string("never"))
+            .describe("When to keep finished agent pods.")
+            .validate(Validator::one_of(&["never", "on_failure", "always", "evicted"])),
+    )
+    .attr(Attribute::string_map("pod_labels").optional().describe("Labels on every agent pod; pods with these labels count toward `container_cap`, so keep them unique per cloud. Null: `jenkins/cloud = <name>`."))
+    .attr(Attribute::bool("usage_restricted").default(Value::Bool(false)).describe("Only jobs allowed to use this cloud may."))
+    .attr(Attribute::bool("use_jenkins_proxy").default(Value::Bool(false)).describe("Reach the API server through Jenkins' proxy."))
+    .attr(Attribute::bool("add_controller_proxy_env_vars").default(Value::Bool(false)).describe("Pass the controller's proxy variables to agents."))
+    .attr(Attribute::bool("restricted_pss_security_context").default(Value::Bool(false)).describe("Patch every container to the restricted Pod Security Standard."))
+    .attr(Attribute::string("defaults_provider_template").optional().describe("A template of this cloud every other template inherits from first."))
+    .attr(Attribute::string_list("templates").optional().describe("Pod templates: `jenkins_pod_template.<x>.definition` values."))
+    .attr(Attribute::string("casc_yaml").computed().describe("The JCasC file this cloud becomes, as the sidecar writes it."))
+    .attr(Attribute::string("configmap_name").computed().describe("The ConfigMap holding `casc_yaml`."))
+    .attr(Attribute::string("data_key").computed().describe("The ConfigMap key (the file name in the sidecar's folder)."))
+    .attr(Attribute::string_map("template_ids").computed().describe("Template name → id."))
+    .attr(Attribute::string_map("effective_pods").computed().describe("Template name → the pod the plugin will create for it, after inheritance and YAML merge; runtime values show as `(runtime)`."))
+    .block(NestedBlock::single("garbage_collection", gc_block()));
+    Schema::new(block)
+}
+
+/// True when every configured input of the rendering is known.
+fn inputs_known(config: &Value) -> bool {
+    config
+        .as_entries()
+        .is_some_and(|m| m.iter().filter(|(k, _)| !COMPUTED.contains(&k.as_str())).all(|(_, v)| v.is_wholly_known()))
+}
+
+fn spec(v: &Value) -> CloudSpec {
+    let connection = match string(v, "agent_connection").as_deref() {
+        Some("websocket") => AgentConnection::WebSocket,
+        Some("direct") => AgentConnection::Direct,
+        _ => AgentConnection::Tcp { tunnel: string(v, "jenkins_tunnel") },
+    };
+    let garbage_collection = v.get_attr("garbage_collection").filter(|g| !g.is_null()).map(|g| GarbageCollection {
+        namespaces: strings(g, "namespaces"),
+        timeout_seconds: int(g, "timeout_seconds").unwrap_or(300),
+    });
+    let pod_labels = match v.get_attr("pod_labels") {
+        Some(Value::Null) | None => None,
+        Some(_) => Some(string_map(v, "pod_labels")),
+    };
+    CloudSpec {
+        name: string(v, "name").unwrap_or_default(),
+        server_url: string(v, "server_url"),
+        server_ca_certificate: string(v, "server_ca_certificate"),
+        skip_tls_verify: boolean(v, "skip_tls_verify").unwrap_or(false),
+        namespace: string(v, "namespace"),
+        credentials_id: string(v, "credentials_id"),
+        jenkins_url: string(v, "jenkins_url"),
+        connection,
+        container_cap: int(v, "container_cap"),
+        max_requests_per_host: int(v, "max_requests_per_host").unwrap_or(32),
+        connect_timeout_seconds: int(v, "connect_timeout_seconds").unwrap_or(5),
+        read_timeout_seconds: int(v, "read_timeout_seconds").unwrap_or(15),
+        retention_timeout_minutes: int(v, "retention_timeout_minutes").unwrap_or(5),
+        wait_for_pod_seconds: int(v, "wait_for_pod_seconds").unwrap_or(600),
+        pod_retention: string(v, "pod_retention").unwrap_or_else(|| "never".into()),
+        pod_labels,
+        usage_restricted: boolean(v, "usage_restricted").unwrap_or(false),
+        use_jenkins_proxy: boolean(v, "use_jenkins_proxy").unwrap_or(false),
+        add_controller_proxy_env_vars: boolean(v, "add_controller_proxy_env_vars").unwrap_or(false),
+        restricted_pss_security_context: boolean(v, "restricted_pss_security_context").unwrap_or(false),
+        defaults_provider_template: string(v, "defaults_provider_template"),
+        garbage_collection,
+        templates: strings(v, "templates"),
+    }
+}
+
+/// Renders the cloud into the computed attributes of `target`; findings become diagnostics.
+fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, warnings: bool) -> bool {
+    let (rendered, findings) = jenkins::cloud::render_cloud(&spec(object));
+    for f in findings {
+        match f.severity {
+            jenkins::Severity::Error => diags.error_at(f.path, f.summary, f.detail),
+            jenkins::Severity::Warning if warnings => diags.warning_at(f.path, f.summary, f.detail),
+            jenkins::Severity::Warning => {}
+        }
+    }
+    let Some(r) = rendered else { return false };
+    set(target, "casc_yaml", Value::String(r.casc_yaml));
+    set(target, "configmap_name", Value::String(r.configmap_name));
+    set(target, "data_key", Value::String(r.data_key));
+    set(target, "template_ids", string_map_value(r.template_ids));
+    set(target, "effective_pods", string_map_value(r.effective_pods));
+    true
+}
+
+fn string_map_value(m: BTreeMap<String, String>) -> Value {
+    Value::Map(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+/// The ConfigMap this cloud becomes, with the sidecar's label and ours.
+fn desired_configmap(state: &Value, namespace: &str, fullname: &str) -> ConfigMap {
+    let mut labels = crate::kube::ownership::labels(OWNER);
+    labels.insert(format!("{fullname}-jenkins-config"), "true".into());
+    let name = string(state, "configmap_name").unwrap_or_default();
+    let key = string(state, "data_key").unwrap_or_default();
+    let content = string(state, "casc_yaml").unwrap_or_default();
+    ConfigMap {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some(name),
+            namespace: Some(namespace.to_string()),
+            labels: Some(labels),
+            annotations: Some(BTreeMap::from([(
+                "k8s-sidecar-target-directory".to_string(),
+                jenkins::cloud::SIDECAR_SUBDIR.to_string(),
+            )])),
+            ..Default::default()
+        },
+        data: Some(BTreeMap::from([(key, content)])),
+        ..Default::default()
+    }
+}
+
+impl AgentCloud {
+    async fn write(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
+        let mut state = planned.clone();
+        if !render_into(planned, &mut state, diags, false) {
+            return None;
+        }
+        let jenkins = configured.jenkins();
+        let client = match connector.client().await {
+            Ok(c) => c,
+            Err(e) => {
+                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
+                return None;
+            }
+        };
+        let cm = desired_configmap(&state, &jenkins.namespace, &jenkins.fullname);
+        let name = string(&state, "configmap_name").unwrap_or_default();
+        let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
+        match apply::apply_owned(&api, &name, OWNER, &cm).await {
+            Ok(_) => Some(state),
+            Err(apply::ApplyError::Foreign { .. }) | Err(apply::ApplyError::Api(_)) if false => None,
+            Err(apply::ApplyError::Api(e)) => {
+                errors::report(diags, None, &format!("apply ConfigMap {}/{name}", jenkins.namespace), &e);
+                None
+            }
+            Err(e @ apply::ApplyError::Foreign { .. }) => {
+                diags.error_at(AttributePath::attr("name"), "ConfigMap Owned By Someone Else", e.to_string());
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for AgentCloud {
+    fn type_name(&self) -> &'static str {
+        "jenkins_agent_cloud"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if !inputs_known(config) {
+            return;
+        }
+        let object = crate::framework::with_defaults(&schema().block, config);
+        let mut scratch = object.clone();
+        let mut local = Diagnostics::new();
+        render_into(&object, &mut scratch, &mut local, false);
+        let seen: Vec<_> = diags.iter().filter_map(|d| d.path.clone()).collect();
+        for d in local.0 {
+            if d.path.as_ref().is_none_or(|p| !seen.contains(p)) {
+                diags.0.push(d);
+            }
+        }
+    }
+
+    async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
+        if !inputs_known(&change.planned) {
+            return;
+        }
+        let input = change.planned.clone();
+        render_into(&input, &mut change.planned, diags, true);
+        if ctx.prior.is_null() {
+            return;
+        }
+        // A cloud removed from Jenkins stays until the next reload that still defines clouds.
+        let _ = ctx.config;
+    }
+
+    async fn create(&self, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        self.write(planned, diags).await
+    }
+
+    async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
+        let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
+        let client = match connector.client().await {
+            Ok(c) => c,
+            Err(e) => {
+                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
+                return None;
+            }
+        };
+        let namespace = &configured.jenkins().namespace;
+        let name = string(state, "configmap_name").unwrap_or_default();
+        let key = string(state, "data_key").unwrap_or_default();
+        let api = apply::api::<ConfigMap>(client, namespace);
+        match apply::get(&api, &name).await {
+            Ok(None) => Some(None),
+            Ok(Some(cm)) if !crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) => Some(None),
+            Ok(Some(cm)) => {
+                let mut next = state.clone();
+                let live = cm.data.as_ref().and_then(|d| d.get(&key)).cloned().unwrap_or_default();
+                // Drift in the file shows as a diff of casc_yaml, which the plan re-renders.
+                set(&mut next, "casc_yaml", Value::String(live));
+                Some(Some(next))
+            }
+            Err(e) => {
+                errors::report(diags, None, &format!("read ConfigMap {namespace}/{name}"), &e);
+                None
+            }
+        }
+    }
+
+    async fn update(&self, _prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        self.write(planned, diags).await
+    }
+
+    async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {
+        let Some((configured, connector)) = self.context.controller(diags, "jenkins_agent_cloud") else { return };
+        let client = match connector.client().await {
+            Ok(c) => c,
+            Err(e) => {
+                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
+                return;
+            }
+        };
+        let namespace = &configured.jenkins().namespace;
+        let name = string(prior, "configmap_name").unwrap_or_default();
+        let api = apply::api::<ConfigMap>(client, namespace);
+        match apply::delete_owned(&api, &name, OWNER).await {
+            Ok(()) => {}
+            Err(apply::ApplyError::Api(e)) => {
+                errors::report(diags, None, &format!("delete ConfigMap {namespace}/{name}"), &e)
+            }
+            Err(e) => diags.error("ConfigMap Owned By Someone Else", e.to_string()),
+        }
+    }
+}
