@@ -114,7 +114,7 @@ pub fn rule_allows(rule: &Value, a: &Attributes) -> bool {
     verb_ok
         && groups.iter().any(|g| g == "*" || *g == a.group)
         && resource_ok
-        && (names.is_empty() || (!a.name.is_empty() && names.iter().any(|n| *n == a.name)))
+        && (names.is_empty() || (!a.name.is_empty() && names.contains(&a.name)))
 }
 
 fn rules_of<'a>(policy: &Policy<'a>, role_ref: &Value, binding_ns: &str) -> Vec<&'a Value> {

@@ -258,6 +258,18 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
     format!("Apply failed with {n} conflict{}: {}", if n == 1 { "" } else { "s" }, body.join("\n"))
 }
 
+/// Whether applying `applied` (which sets path `p`) changes what another manager owns at `q`
+/// (`p` and `q` overlap). Maps merge, so setting a map never clobbers keys below it.
+fn clashes(live: &Value, applied: &Value, p: &Path, q: &Path) -> bool {
+    if p.len() < q.len() {
+        return !get(applied, p).is_some_and(Value::is_object) && get(live, q).is_some();
+    }
+    if q.len() < p.len() {
+        return !get(live, q).is_some_and(Value::is_object);
+    }
+    get(live, p) != get(applied, p)
+}
+
 /// Inputs to one apply.
 pub struct ApplyRequest<'a> {
     /// The live object, if any (with its managedFields).
@@ -287,7 +299,7 @@ pub fn apply(req: &ApplyRequest) -> Result<Value, Vec<Conflict>> {
     for (i, e) in entries.iter().enumerate().filter(|(_, e)| !is_self(e)) {
         for q in &e.fields {
             for p in fa.iter().filter(|p| overlaps(p, q)) {
-                if get(live, p) != get(req.applied, p) {
+                if clashes(live, req.applied, p, q) {
                     conflicts.push(Conflict { manager: describe(e), field: path_string(q) });
                     forced.push((i, q.clone()));
                     break;
@@ -304,7 +316,7 @@ pub fn apply(req: &ApplyRequest) -> Result<Value, Vec<Conflict>> {
 
     let previous = entries.iter().find(|e| is_self(e)).map(|e| e.fields.clone()).unwrap_or_default();
     let mut merged = live.clone();
-    for p in previous.iter().filter(|p| !fa.iter().any(|a| overlaps(a, p))) {
+    for p in previous.iter().filter(|p| !fa.iter().any(|a| a.starts_with(p))) {
         let owned_elsewhere = entries.iter().filter(|e| !is_self(e)).any(|e| e.fields.iter().any(|q| overlaps(p, q)));
         if !owned_elsewhere {
             remove(&mut merged, p);
@@ -424,6 +436,17 @@ mod tests {
         // "one" no longer owns k, and dropping it from "one"'s apply leaves k alone.
         let after = apply_as(Some(&forced), json!({"metadata": {"name": "x"}}), "one", false).unwrap();
         assert_eq!(after["data"]["k"], "b");
+    }
+
+    #[test]
+    fn empty_map_neither_conflicts_nor_keeps_dropped_keys() {
+        let a =
+            apply_as(None, json!({"metadata": {"name": "x"}, "data": {"k1": "a", "k2": "b"}}), "one", false).unwrap();
+        let b = apply_as(Some(&a), json!({"metadata": {"name": "x"}, "data": {"k1": "z"}}), "two", true).unwrap();
+        let c = apply_as(Some(&b), json!({"metadata": {"name": "x"}, "data": {}}), "one", false).unwrap();
+        assert_eq!(c["data"], json!({"k1": "z"}));
+        let err = apply_as(Some(&c), json!({"metadata": {"name": "x"}, "data": "scalar"}), "one", false).unwrap_err();
+        assert_eq!(err[0].field, ".data.k1");
     }
 
     #[test]

@@ -37,6 +37,17 @@ impl Cause {
     }
 }
 
+/// The identifying part of `Status.details`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Details {
+    /// `details.name`.
+    pub name: Option<String>,
+    /// `details.kind`.
+    pub kind: String,
+    /// `details.group`.
+    pub group: Option<String>,
+}
+
 /// An API error, rendered as a `Status` object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -46,12 +57,8 @@ pub struct ApiError {
     pub reason: String,
     /// `message`.
     pub message: String,
-    /// `details.name`.
-    pub name: Option<String>,
-    /// `details.kind` (the resource plural, or kind for some errors, as the real server does).
-    pub kind: Option<String>,
-    /// `details.group`.
-    pub group: Option<String>,
+    /// `details.name`, `details.kind` (the resource plural, or the kind for Invalid), `details.group`.
+    pub details: Option<Box<Details>>,
     /// `details.causes`.
     pub causes: Vec<Cause>,
 }
@@ -62,21 +69,15 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// A bare error with code, reason and message.
     pub fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            code,
-            reason: reason.into(),
-            message: message.into(),
-            name: None,
-            kind: None,
-            group: None,
-            causes: vec![],
-        }
+        ApiError { code, reason: reason.into(), message: message.into(), details: None, causes: vec![] }
     }
 
     fn with_details(mut self, group: &str, kind: &str, name: &str) -> Self {
-        self.group = (!group.is_empty()).then(|| group.to_string());
-        self.kind = Some(kind.into());
-        self.name = (!name.is_empty()).then(|| name.to_string());
+        self.details = Some(Box::new(Details {
+            name: (!name.is_empty()).then(|| name.to_string()),
+            kind: kind.into(),
+            group: (!group.is_empty()).then(|| group.to_string()),
+        }));
         self
     }
 
@@ -150,14 +151,14 @@ impl ApiError {
     /// The `Status` object.
     pub fn to_status(&self) -> Value {
         let mut details = serde_json::Map::new();
-        if let Some(n) = &self.name {
-            details.insert("name".into(), json!(n));
-        }
-        if let Some(g) = &self.group {
-            details.insert("group".into(), json!(g));
-        }
-        if let Some(k) = &self.kind {
-            details.insert("kind".into(), json!(k));
+        if let Some(d) = &self.details {
+            if let Some(n) = &d.name {
+                details.insert("name".into(), json!(n));
+            }
+            if let Some(g) = &d.group {
+                details.insert("group".into(), json!(g));
+            }
+            details.insert("kind".into(), json!(d.kind));
         }
         if !self.causes.is_empty() {
             let causes: Vec<Value> = self
