@@ -63,6 +63,22 @@ impl Number {
     /// The `f64` holding exactly this value, if there is one (`0.5` yes, `0.8` no). cty sends such
     /// numbers as msgpack floats and everything else that is not an int64 as a decimal string.
     pub fn exact_f64(&self) -> Option<f64> {
+        use bigdecimal::ToPrimitive;
+        // Fast path for short decimals: digits/10^s is a binary fraction exactly when 5^s divides
+        // the digits; the quotient over 2^s is then exact if it fits the 53-bit mantissa.
+        let (digits, scale) = self.0.as_bigint_and_exponent();
+        if (1..=22).contains(&scale)
+            && let Some(m) = digits.to_i64()
+        {
+            let p5 = 5i64.pow(scale as u32);
+            if m % p5 != 0 {
+                return None;
+            }
+            let q = m / p5;
+            if q.unsigned_abs() < 1 << 53 {
+                return Some(q as f64 / (1u64 << scale) as f64);
+            }
+        }
         let f: f64 = self.to_string().parse().ok()?;
         if !f.is_finite() {
             return None;
@@ -184,6 +200,11 @@ mod tests {
         assert_eq!(n("0").exact_f64(), Some(0.0));
         assert_eq!(n("1180591620717411303424").exact_f64(), Some(2f64.powi(70)));
         assert_eq!(n("0.8").exact_f64(), None);
+        assert_eq!(n("0.50").exact_f64(), Some(0.5));
+        assert_eq!(n("-2.25").exact_f64(), Some(-2.25));
+        assert_eq!(n("0.0000000000000000000001").exact_f64(), None);
+        assert_eq!(n("4503599627370495.5").exact_f64(), Some(4503599627370495.5));
+        assert_eq!(n("9007199254740993.5").exact_f64(), None);
         assert_eq!(n("0.1").exact_f64(), None);
         assert_eq!(n("18446744073709551615").exact_f64(), None);
         assert_eq!(n("1e400").exact_f64(), None);
