@@ -120,6 +120,7 @@ fn renders_every_key_in_fixed_order_and_default_section() {
     .assert_eq(&render(&chain));
     assert_eq!(parse(&render(&chain)), Ok(chain.clone()));
     assert_eq!(validate(&chain), vec![]);
+    assert_eq!(sdk_view(&chain, &render(&chain)), rendered_view(&chain));
 }
 
 #[test]
@@ -705,5 +706,69 @@ proptest! {
             let _ = validate(&chain);
             let _ = render(&chain);
         }
+    }
+}
+
+/// What the Rust SDK's own profile parser reads from `text`: for each profile of `chain`, the
+/// `key = value` pairs it holds, in our render order (keys the SDK does not see are missing).
+// The non-deprecated names live in `aws-runtime`, which is not a direct dependency; aws-config's
+// aliases name the same types.
+#[allow(deprecated)]
+fn sdk_view(chain: &Chain, text: &str) -> Vec<(String, Vec<(String, String)>)> {
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+    const KEYS: &[&str] = &[
+        "role_arn",
+        "web_identity_token_file",
+        "source_profile",
+        "credential_source",
+        "role_session_name",
+        "external_id",
+        "region",
+        "duration_seconds",
+    ];
+    let files = ProfileFiles::builder().with_contents(ProfileFileKind::Config, text).build();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let set = runtime
+        .block_on(aws_config::profile::load(&Default::default(), &Default::default(), &files, None))
+        .expect("the SDK parses the file");
+    chain
+        .profile_names()
+        .map(|name| {
+            let pairs = set.get_profile(name).map_or_else(Vec::new, |p| {
+                KEYS.iter().filter_map(|k| p.get(k).map(|v| ((*k).to_owned(), v.to_owned()))).collect()
+            });
+            (name.to_owned(), pairs)
+        })
+        .collect()
+}
+
+/// The same view from our rendered sections, read line by line.
+fn rendered_view(chain: &Chain) -> Vec<(String, Vec<(String, String)>)> {
+    let sections = std::iter::once((chain.base.name.clone(), render_base(&chain.base)))
+        .chain(chain.hops.iter().map(|h| (h.name.clone(), render_hop(h))));
+    sections
+        .map(|(name, text)| {
+            let pairs = text
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(" = ").map(|(k, v)| (k.to_owned(), v.to_owned())))
+                .collect();
+            (name, pairs)
+        })
+        .collect()
+}
+
+#[test]
+fn the_rust_sdk_reads_the_seed_file_as_rendered() {
+    for chain in [seed(), pod_identity()] {
+        assert_eq!(sdk_view(&chain, &render(&chain)), rendered_view(&chain));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn the_rust_sdk_reads_every_valid_chain_as_rendered(chain in arb_chain()) {
+        prop_assert_eq!(sdk_view(&chain, &render(&chain)), rendered_view(&chain));
     }
 }

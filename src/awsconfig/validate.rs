@@ -97,8 +97,8 @@ pub fn validate(chain: &Chain) -> Vec<Finding> {
             at("region"),
             "Base Profile Without Region",
             format!(
-                "Profile `{}` sets no region, so SDKs fall back to AWS_REGION or fail, and older SDKs send the \
-                 web-identity call to the global STS endpoint. Set `region` on the base (the cluster's region).",
+                "Profile `{}` sets no region, so SDKs fall back to AWS_REGION or fail, and SDKs released before \
+                 mid-2022 send its STS call to the global endpoint. Set `region` on the base (the cluster's region).",
                 base.name
             ),
         ),
