@@ -52,6 +52,9 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced, "kind": t.kind,
             "verbs": VERBS, "shortNames": t.short_names, "storageVersionHash": "",
         }));
+        if t.plural == "pods" {
+            resources.last_mut().expect("just pushed")["categories"] = json!(["all"]);
+        }
         for (parent, sub, verbs, kind) in SUBRESOURCES.iter().filter(|s| s.0 == t.plural) {
             let mut r = json!({"name": format!("{parent}/{sub}"), "singularName": "", "namespaced": t.namespaced,
                                "kind": kind, "verbs": verbs});

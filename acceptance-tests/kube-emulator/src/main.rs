@@ -23,6 +23,7 @@ mod sigv4;
 mod ssa;
 mod status;
 mod store;
+mod table;
 mod tls;
 mod tokens;
 mod validation;
@@ -114,6 +115,7 @@ fn kubeconfig(entries: &[(String, String, String, String)]) -> String {
 
 async fn run(args: Args) -> Result<(), BoxError> {
     std::fs::create_dir_all(&args.dir)?;
+    let args = Args { dir: std::path::absolute(&args.dir)?, ..args };
     let mut out = serde_json::Map::new();
     let mut entries = vec![];
     for name in &args.clusters {

@@ -222,10 +222,13 @@ async fn decode_body(req: Request<Incoming>) -> ApiResult<Value> {
 
 /// Handles one request.
 pub async fn handle(cluster: Arc<Cluster>, req: Request<Incoming>) -> Response<Body> {
-    match handle_inner(&cluster, req).await {
+    let line = format!("{} {}", req.method(), req.uri());
+    let response = match handle_inner(&cluster, req).await {
         Ok(r) => r,
         Err(e) => error_response(&e),
-    }
+    };
+    eprintln!("kube-emulator[{}]: {line} -> {}", cluster.name, response.status().as_u16());
+    response
 }
 
 async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
@@ -347,13 +350,14 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
                 return subresource(cluster, rt, &ns, &name, sub, &method, req).await;
             }
             let ctx = WriteCtx { cluster, rt, ns: &ns, query: &query, default_manager: &default_manager };
+            let as_table = crate::table::wants_table(header(&req, "accept"));
             let (code, v) = match (verb, name) {
                 ("watch", _) => {
                     let mut q = query.clone();
                     if !attrs.name.is_empty() {
                         q.insert("fieldSelector".into(), format!("metadata.name={}", attrs.name));
                     }
-                    let rx = watch::start(cluster, rt, &ns, &q)?;
+                    let rx = watch::start(cluster, rt, &ns, &q, as_table)?;
                     let resp = Response::builder()
                         .status(200)
                         .header("content-type", "application/json")
@@ -361,6 +365,17 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
                         .body(Body::Stream(rx))
                         .expect("static headers are valid");
                     return Ok(resp);
+                }
+                ("get", Some(n)) if as_table => {
+                    let obj = api::get(cluster, rt, &ns, &n)?;
+                    let rv = obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("").to_string();
+                    (200, crate::table::table(rt, &[&obj], &rv, now))
+                }
+                ("list", _) if as_table => {
+                    let list = api::list(cluster, rt, &ns, &query)?;
+                    let items: Vec<&Value> = list["items"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+                    let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or("");
+                    (200, crate::table::table(rt, &items, rv, now))
                 }
                 ("get", Some(n)) => (200, api::get(cluster, rt, &ns, &n)?),
                 ("list", _) => (200, api::list(cluster, rt, &ns, &query)?),

@@ -1,6 +1,7 @@
 //! Watches: a stream of `{"type":…,"object":…}` lines for one resource type, starting either with the
 //! current objects as ADDED (no or zero resourceVersion) or with the stored events after a given
 //! resourceVersion, then live events, filtered by namespace and selectors, until `timeoutSeconds`.
+//! Objects are sent as one-row Tables when the client asked for Tables.
 
 use crate::api::{Query, Selectors};
 use crate::cluster::Cluster;
@@ -12,7 +13,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 
-fn line(kind: &str, object: &Value) -> Bytes {
+fn line(kind: &str, object: &Value, table: Option<&ResourceType>) -> Bytes {
+    let object = match table {
+        Some(rt) => {
+            let rv = object.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("");
+            crate::table::table(rt, &[object], rv, crate::clock::now_secs())
+        }
+        None => object.clone(),
+    };
     let mut s = json!({"type": kind, "object": object}).to_string();
     s.push('\n');
     Bytes::from(s)
@@ -24,7 +32,9 @@ pub fn start(
     rt: &'static ResourceType,
     ns: &str,
     q: &Query,
+    as_table: bool,
 ) -> ApiResult<mpsc::Receiver<Bytes>> {
+    let table = as_table.then_some(rt);
     let sel = Selectors::from_query(q)?;
     let timeout = q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(1800);
     let since = match q.get("resourceVersion").map(String::as_str) {
@@ -49,7 +59,7 @@ pub fn start(
                 .list(rt, None)
                 .into_iter()
                 .filter(|o| wanted(rt.group, rt.plural, o))
-                .map(|o| line("ADDED", o))
+                .map(|o| line("ADDED", o, table))
                 .collect(),
             Some(rv) => st
                 .store
@@ -59,7 +69,7 @@ pub fn start(
                 })?
                 .into_iter()
                 .filter(|e| wanted(e.group, e.plural, &e.object))
-                .map(|e| line(e.kind, &e.object))
+                .map(|e| line(e.kind, &e.object, table))
                 .collect(),
         };
         (initial, live)
@@ -79,7 +89,7 @@ pub fn start(
                 _ = tx.closed() => return,
                 ev = live.recv() => match ev {
                     Ok(e) if wanted(e.group, e.plural, &e.object) => {
-                        if tx.send(line(e.kind, &e.object)).await.is_err() {
+                        if tx.send(line(e.kind, &e.object, table)).await.is_err() {
                             return;
                         }
                     }
