@@ -72,14 +72,27 @@ pub(crate) fn glob(pattern: &str, value: &str) -> bool {
 }
 
 /// ARN match as `ArnLike` and `Resource` do it: each of the six colon-separated parts is matched
-/// separately, so a `*` does not run across a colon into the next part.
+/// separately, so a `*` does not run across a colon into the next part. A pattern without all six
+/// parts matches only through a bare `*`.
 pub(crate) fn arn_like(pattern: &str, arn: &str) -> bool {
     if pattern == "*" {
         return true;
     }
     let p: Vec<&str> = pattern.splitn(6, ':').collect();
     let a: Vec<&str> = arn.splitn(6, ':').collect();
-    if p.len() == 6 && a.len() == 6 { p.iter().zip(&a).all(|(p, a)| glob(p, a)) } else { glob(pattern, arn) }
+    p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| glob(p, a))
+}
+
+/// Whether a `Resource` list names `arn`; a short pattern that would match as a plain wildcard
+/// (`arn:aws:iam::123456789012*`) is reported as undecided rather than guessed either way.
+fn resource_matches(patterns: &[String], arn: &str) -> Tri {
+    if patterns.iter().any(|p| arn_like(p, arn)) {
+        Tri::Yes
+    } else if let Some(p) = patterns.iter().find(|p| glob(p, arn)) {
+        Tri::Unknown(format!("the Resource pattern {p:?} does not have the six parts of an ARN"))
+    } else {
+        Tri::No(String::new())
+    }
 }
 
 fn action_matches(s: &Statement, action: &str) -> bool {
@@ -184,7 +197,8 @@ fn principal_matches(s: &Statement, source: &RoleArn, at: &str) -> Tri {
             return Tri::Yes;
         }
     }
-    Tri::No(format!("{at}: Principal does not name {arn} or its account"))
+    // Not a near miss: the summary's hint (add a statement) is what helps.
+    Tri::No(String::new())
 }
 
 fn statement_label(doc: &PolicyDocument, i: usize) -> String {
@@ -197,18 +211,23 @@ fn statement_label(doc: &PolicyDocument, i: usize) -> String {
 
 /// Decision over matched statements: Deny beats Allow; an undecidable Deny makes the answer
 /// Unknown; otherwise any Allow decides.
-fn decide(matches: Vec<(Effect, Tri)>, nothing: String) -> Admission {
+/// When nothing allows it, the reason is `summary` with the near misses (statements for this
+/// principal whose conditions failed), or with `hint` when there were none.
+fn decide(matches: Vec<(Effect, Tri, String)>, summary: String, hint: String) -> Admission {
     let mut allow_unknown = None;
     let mut deny_unknown = None;
     let mut allowed = false;
     let mut misses = Vec::new();
-    for (effect, t) in matches {
+    for (effect, t, at) in matches {
         match (effect, t) {
-            (Effect::Deny, Tri::Yes) => return Admission::Denied { reason: "an explicit Deny matches".into() },
+            (Effect::Deny, Tri::Yes) => {
+                return Admission::Denied { reason: format!("{at} explicitly denies it; remove or narrow that Deny") };
+            }
             (Effect::Deny, Tri::Unknown(r)) => deny_unknown = deny_unknown.or(Some(r)),
             (Effect::Allow, Tri::Yes) => allowed = true,
             (Effect::Allow, Tri::Unknown(r)) => allow_unknown = allow_unknown.or(Some(r)),
-            (Effect::Allow, Tri::No(r)) => misses.push(r),
+            (Effect::Allow, Tri::No(r)) if !r.is_empty() => misses.push(r),
+            (Effect::Allow, Tri::No(_)) => {}
             (Effect::Deny, Tri::No(_)) => {}
         }
     }
@@ -221,7 +240,8 @@ fn decide(matches: Vec<(Effect, Tri)>, nothing: String) -> Admission {
     if let Some(reason) = allow_unknown {
         return Admission::Unknown { reason };
     }
-    let reason = if misses.is_empty() { nothing } else { format!("{nothing} ({})", misses.join("; ")) };
+    let reason =
+        if misses.is_empty() { format!("{summary}; {hint}") } else { format!("{summary}: {}", misses.join("; ")) };
     Admission::Denied { reason }
 }
 
@@ -240,14 +260,14 @@ pub fn trust_admits(trust_json: &str, source_role_arn: &str, external_id: Option
         .filter(|(_, s)| action_matches(s, "sts:AssumeRole"))
         .map(|(i, s)| {
             let at = statement_label(&doc, i);
-            (s.effect, principal_matches(s, &source, &at).and(|| eval_conditions(s, &ctx, &at)))
+            (s.effect, principal_matches(s, &source, &at).and(|| eval_conditions(s, &ctx, &at)), at)
         })
         .collect();
     let mut admission = decide(
         matches,
+        format!("no statement lets {arn} call sts:AssumeRole"),
         format!(
-            "no statement lets {arn} call sts:AssumeRole; add one with Principal {{\"AWS\": \"{}\"}} and \
-             Condition ArnEquals aws:PrincipalArn = {arn}{}",
+            "add one with Principal {{\"AWS\": \"{}\"}} and Condition ArnEquals aws:PrincipalArn = {arn}{}",
             source.account_root(),
             if external_id.is_some() { " and StringEquals sts:ExternalId" } else { "" }
         ),
@@ -277,26 +297,27 @@ pub fn identity_allows_assume(policies: &[String], target_role_arn: &str) -> Res
             }
             let at = format!("policy {n} {}", statement_label(&doc, i));
             let resource = match (&s.resource, &s.not_resource) {
-                (Some(r), _) => r.iter().any(|p| arn_like(p, &target)),
-                (None, Some(r)) => !r.iter().any(|p| arn_like(p, &target)),
-                (None, None) => false,
+                (Some(r), _) => resource_matches(r, &target),
+                (None, Some(r)) => match resource_matches(r, &target) {
+                    Tri::Yes => Tri::No(format!("NotResource excludes {target}")),
+                    Tri::No(_) => Tri::Yes,
+                    unknown => unknown,
+                },
+                (None, None) => Tri::No("no Resource".into()),
             };
-            let t = if !resource {
-                Tri::No(format!("{at}: Resource does not match {target}"))
-            } else if s.conditions.is_empty() {
-                Tri::Yes
-            } else {
-                Tri::Unknown(format!("{at}: it has conditions, which depend on the request"))
+            let t = match resource {
+                Tri::Yes if s.conditions.is_empty() => Tri::Yes,
+                Tri::Yes => Tri::Unknown(format!("{at}: it has conditions, which depend on the request")),
+                Tri::No(_) => Tri::No(String::new()),
+                Tri::Unknown(r) => Tri::Unknown(format!("{at}: {r}")),
             };
-            matches.push((s.effect, t));
+            matches.push((s.effect, t, at));
         }
     }
     Ok(decide(
         matches,
-        format!(
-            "the source role's policies do not allow sts:AssumeRole on {target}; attach a policy with Action \
-             sts:AssumeRole and Resource {target}"
-        ),
+        format!("the source role's policies do not allow sts:AssumeRole on {target}"),
+        format!("attach a policy with Action sts:AssumeRole and Resource {target}"),
     ))
 }
 

@@ -262,9 +262,6 @@ pub fn check_role_path(s: &str) -> Result<()> {
     if !s.starts_with('/') || !s.ends_with('/') {
         return Err(IamError::invalid("role path", s, "must start and end with '/', e.g. /jenkins/"));
     }
-    if s.contains("//") {
-        return Err(IamError::invalid("role path", s, "must not contain an empty segment ('//')"));
-    }
     if let Some(c) = s.chars().find(|c| !('\u{21}'..='\u{7e}').contains(c)) {
         return Err(IamError::invalid("role path", s, format!("{c:?} is not allowed; use printable ASCII")));
     }

@@ -15,7 +15,12 @@ mod arn;
 mod document;
 mod equivalence;
 mod error;
+mod quota;
+mod retry;
 mod trust;
+
+#[cfg(test)]
+mod tests;
 
 pub use admission::{Admission, identity_allows_assume, trust_admits, unique_id_principals};
 pub use arn::{
@@ -29,6 +34,13 @@ pub use document::{
 };
 pub use equivalence::{canonical, canonical_text, equivalent, keep_prior_if_equivalent};
 pub use error::{IamError, Result};
+pub use quota::{
+    DEFAULT_TRUST_QUOTA, INLINE_POLICIES_QUOTA, MANAGED_POLICY_QUOTA, MAX_TRUST_QUOTA, QuotaError, check_trust_quota,
+    policy_size, trust_size,
+};
+pub use retry::{
+    Backoff, IamOperation, PROPAGATION_TIMEOUT, RetryClass, STABLE_ARN_READS, classify, fatal_hint, is_throttling,
+};
 pub use trust::{
     ClusterSubject, HopTrust, POD_IDENTITY_SERVICE, STS_AUDIENCE, assume_role_permission, cross_account_trust,
     irsa_trust, pod_identity_trust, service_account_subject,

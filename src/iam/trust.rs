@@ -44,7 +44,7 @@ impl ClusterSubject {
         if subjects.is_empty() {
             return Err(IamError::invalid(
                 "service-account subjects",
-                "",
+                "[]",
                 "list at least one system:serviceaccount:<namespace>:<name>",
             ));
         }
