@@ -1157,3 +1157,30 @@ fn iam_wildcards() {
     assert!(!arn_like("arn:aws:iam::*", TARGET));
     assert!(arn_like("arn:aws:iam::444455556666:*", TARGET));
 }
+
+#[test]
+fn canonical_is_a_fixed_point_and_ignores_reordering() {
+    let docs = [
+        irsa_trust(&[cluster(1, &["system:serviceaccount:jenkins:*"]), cluster(2, &["system:serviceaccount:ci:a"])]),
+        cross_account_trust(SOURCE, Some("ext-id"), HopTrust::Robust).unwrap(),
+        pod_identity_trust(),
+        assume_role_permission(&[TARGET, "arn:aws:iam::777788889999:role/x"]).unwrap(),
+    ];
+    for d in &docs {
+        let once = canonical_text(d).unwrap();
+        assert_eq!(canonical_text(&once).unwrap(), once, "{d}");
+        // Reordering statements and list items never changes the canonical form.
+        let mut v: serde_json::Value = serde_json::from_str(d).unwrap();
+        if let Some(statements) = v["Statement"].as_array_mut() {
+            statements.reverse();
+            for s in statements.iter_mut() {
+                for k in ["Action", "Resource"] {
+                    if let Some(list) = s.get_mut(k).and_then(|x| x.as_array_mut()) {
+                        list.reverse();
+                    }
+                }
+            }
+        }
+        assert!(equivalent(d, &v.to_string()).unwrap(), "{d}");
+    }
+}
