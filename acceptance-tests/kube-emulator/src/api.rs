@@ -410,17 +410,16 @@ pub fn patch(ctx: &WriteCtx, name: &str, content_type: &str, body: &[u8]) -> Api
     let mut new = old.clone();
     match ct {
         "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
-            let p = if ct.starts_with("application/strategic") {
-                patch::strip_directives(&patch_doc)
-            } else {
-                patch_doc.clone()
-            };
-            if let Some(rv) = p.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+            if let Some(rv) = patch_doc.pointer("/metadata/resourceVersion").and_then(Value::as_str)
                 && rv != rv_of(&old)
             {
                 return Err(ApiError::stale(rt.group, rt.plural, name));
             }
-            patch::merge_patch(&mut new, &p);
+            if ct.starts_with("application/strategic") {
+                patch::strategic_merge(&mut new, &patch_doc, rt.kind);
+            } else {
+                patch::merge_patch(&mut new, &patch_doc);
+            }
         }
         "application/json-patch+json" => {
             patch::json_patch(&mut new, &patch_doc).map_err(|e| ApiError::new(422, "Invalid", e))?;

@@ -1,6 +1,6 @@
 //! Patch formats other than server-side apply: JSON merge patch (RFC 7386), strategic merge patch
-//! (treated as merge patch after dropping `$` directives; lists are replaced), and JSON patch (RFC 6902).
-//! Pure.
+//! (merge patch plus merge-by-key for the served kinds' keyed lists, `$patch: delete|replace`; other
+//! directives are dropped and other lists replaced), and JSON patch (RFC 6902). Pure.
 
 use serde_json::Value;
 
@@ -20,6 +20,73 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
         } else {
             merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
         }
+    }
+}
+
+/// Lists merged by key in strategic merge patches: (kind, path, key).
+const MERGE_KEYS: &[(&str, &[&str], &str)] = &[
+    ("ServiceAccount", &["secrets"], "name"),
+    ("ServiceAccount", &["imagePullSecrets"], "name"),
+    ("Pod", &["spec", "containers"], "name"),
+    ("Pod", &["spec", "initContainers"], "name"),
+    ("Pod", &["spec", "volumes"], "name"),
+    ("Pod", &["spec", "imagePullSecrets"], "name"),
+];
+
+/// Strategic merge patch for an object of `kind`.
+pub fn strategic_merge(target: &mut Value, patch: &Value, kind: &str) {
+    strategic_at(target, patch, kind, &mut vec![]);
+}
+
+fn strategic_at(target: &mut Value, patch: &Value, kind: &str, path: &mut Vec<String>) {
+    let Some(p) = patch.as_object() else {
+        *target = strip_directives(patch);
+        return;
+    };
+    match p.get("$patch").and_then(Value::as_str) {
+        Some("replace") => {
+            *target = strip_directives(patch);
+            return;
+        }
+        Some("delete") => {
+            *target = Value::Object(Default::default());
+            return;
+        }
+        _ => {}
+    }
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    let t = target.as_object_mut().expect("made an object above");
+    for (k, v) in p.iter().filter(|(k, _)| !k.starts_with('$')) {
+        path.push(k.clone());
+        let key = MERGE_KEYS.iter().find(|(kd, kp, _)| *kd == kind && kp.iter().eq(path.iter())).map(|m| m.2);
+        match (v, key) {
+            (Value::Null, _) => {
+                t.remove(k);
+            }
+            (Value::Array(items), Some(key)) => {
+                let existing = t.entry(k.clone()).or_insert_with(|| Value::Array(vec![]));
+                if !existing.is_array() {
+                    *existing = Value::Array(vec![]);
+                }
+                let list = existing.as_array_mut().expect("made an array above");
+                for item in items {
+                    let id = item.get(key).cloned();
+                    let pos = id.as_ref().and_then(|id| list.iter().position(|e| e.get(key) == Some(id)));
+                    match (item.get("$patch").and_then(Value::as_str), pos) {
+                        (Some("delete"), Some(i)) => {
+                            list.remove(i);
+                        }
+                        (Some("delete"), None) => {}
+                        (_, Some(i)) => strategic_at(&mut list[i], item, "", &mut vec![]),
+                        (_, None) => list.push(strip_directives(item)),
+                    }
+                }
+            }
+            _ => strategic_at(t.entry(k.clone()).or_insert(Value::Null), v, kind, path),
+        }
+        path.pop();
     }
 }
 
@@ -132,6 +199,28 @@ mod tests {
         assert_eq!(d, json!({"data": {"b": "2", "c": "3"}, "rules": [3]}));
         let s = strip_directives(&json!({"$setElementOrder/x": [], "data": {"$patch": "replace", "k": "v"}}));
         assert_eq!(s, json!({"data": {"k": "v"}}));
+    }
+
+    #[test]
+    fn strategic_merges_keyed_lists() {
+        let mut sa = json!({"imagePullSecrets": [{"name": "a"}], "secrets": [{"name": "t1"}, {"name": "t2"}], "metadata": {"name": "s"}});
+        strategic_merge(
+            &mut sa,
+            &json!({"imagePullSecrets": [{"name": "b"}], "secrets": [{"name": "t1", "$patch": "delete"}],
+                    "$setElementOrder/secrets": [{"name": "t2"}], "metadata": {"labels": {"x": "1"}}}),
+            "ServiceAccount",
+        );
+        assert_eq!(
+            sa,
+            json!({"imagePullSecrets": [{"name": "a"}, {"name": "b"}], "secrets": [{"name": "t2"}], "metadata": {"name": "s", "labels": {"x": "1"}}})
+        );
+        let mut role = json!({"rules": [{"verbs": ["get"]}]});
+        strategic_merge(&mut role, &json!({"rules": [{"verbs": ["list"]}]}), "Role");
+        assert_eq!(role, json!({"rules": [{"verbs": ["list"]}]}));
+        let mut pod = json!({"spec": {"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "1"}]}});
+        strategic_merge(&mut pod, &json!({"spec": {"containers": [{"name": "b", "image": "2"}]}}), "Pod");
+        assert_eq!(pod["spec"]["containers"][1], json!({"name": "b", "image": "2"}));
+        assert_eq!(pod["spec"]["containers"].as_array().unwrap().len(), 2);
     }
 
     #[test]

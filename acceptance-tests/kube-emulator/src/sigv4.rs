@@ -98,8 +98,12 @@ pub fn verify_url(url: &str, cluster: &str, secrets: &HashMap<String, String>, n
     let rest = url.strip_prefix("https://").ok_or("URL is not https")?;
     let (host, path_query) = rest.split_once('/').ok_or("URL has no path")?;
     let query = path_query.strip_prefix('?').ok_or("URL path must be / with a query")?;
-    let region = match host.strip_prefix("sts.").and_then(|h| h.strip_suffix(".amazonaws.com")) {
-        Some(r) if !r.is_empty() && !r.contains('.') => r.to_string(),
+    let region = match host.strip_prefix("sts.").and_then(|h| h.strip_suffix("amazonaws.com")) {
+        // The global endpoint signs for us-east-1.
+        Some("") => "us-east-1".to_string(),
+        Some(r) if r.ends_with('.') && !r[..r.len() - 1].is_empty() && !r[..r.len() - 1].contains('.') => {
+            r[..r.len() - 1].to_string()
+        }
         _ => return Err(format!("unexpected STS host {host:?}")),
     };
     let mut params: Vec<(String, String)> = vec![];
@@ -160,8 +164,10 @@ pub fn verify_url(url: &str, cluster: &str, secrets: &HashMap<String, String>, n
         return Err("credential scope does not match the request".into());
     }
     // `*` is the stack's shared secret for every access key (moto maps keys to accounts).
-    let secret =
-        secrets.get(access_key).or_else(|| secrets.get("*")).ok_or_else(|| format!("unknown access key {access_key}"))?;
+    let secret = secrets
+        .get(access_key)
+        .or_else(|| secrets.get("*"))
+        .ok_or_else(|| format!("unknown access key {access_key}"))?;
 
     let mut canonical: Vec<(String, String)> =
         params.iter().filter(|(k, _)| k != "X-Amz-Signature").map(|(k, v)| (uri_encode(k), uri_encode(v))).collect();

@@ -145,7 +145,22 @@ fn validate_metadata(rt: &ResourceType, obj: &Value, out: &mut Vec<Cause>) {
     }
 }
 
+/// Largest total size of a ConfigMap's or Secret's data.
+const MAX_DATA_BYTES: usize = 1024 * 1024;
+
 fn validate_data_keys(obj: &Value, out: &mut Vec<Cause>) {
+    let size: usize = ["data", "binaryData"]
+        .iter()
+        .filter_map(|f| obj.get(*f).and_then(Value::as_object))
+        .flat_map(|m| m.iter().map(|(k, v)| k.len() + v.as_str().map_or(0, str::len)))
+        .sum();
+    if size > MAX_DATA_BYTES {
+        out.push(Cause {
+            reason: "FieldValueTooLong".into(),
+            message: format!("Too long: must have at most {MAX_DATA_BYTES} bytes"),
+            field: "data".into(),
+        });
+    }
     let mut seen = std::collections::BTreeSet::new();
     for field in ["data", "binaryData"] {
         if let Some(map) = obj.get(field).and_then(Value::as_object) {

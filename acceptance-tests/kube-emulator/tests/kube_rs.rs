@@ -4,9 +4,10 @@ mod common;
 
 use base64::Engine;
 use common::{emulator, unique};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::RoleBinding;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 
@@ -406,4 +407,50 @@ async fn faults_are_injected_then_cleared() {
     // Only the admin token may set faults.
     let eks = client_with("controller", &eks_token("controller", "testing", "testing", SystemTime::now()));
     assert!(eks.request::<Value>(post(json!({"verb": "get", "status": 500}))).await.is_err());
+}
+
+#[tokio::test]
+async fn watch_from_a_list_resource_version() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "watch").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client, &ns);
+    cms.create(&PostParams::default(), &cm("before", json!({}))).await.unwrap();
+    let rv = cms.list(&ListParams::default()).await.unwrap().metadata.resource_version.unwrap();
+    let mut events = cms.watch(&WatchParams::default().timeout(10), &rv).await.unwrap().boxed();
+    cms.create(&PostParams::default(), &cm("w", json!({"a": "1"}))).await.unwrap();
+    cms.patch("w", &PatchParams::default(), &Patch::Merge(json!({"data": {"a": "2"}}))).await.unwrap();
+    cms.delete("w", &DeleteParams::default()).await.unwrap();
+    let mut seen = vec![];
+    while seen.len() < 3 {
+        let ev =
+            tokio::time::timeout(Duration::from_secs(5), events.next()).await.expect("event in time").unwrap().unwrap();
+        seen.push(match ev {
+            WatchEvent::Added(c) => format!("ADDED {}", c.metadata.name.unwrap()),
+            WatchEvent::Modified(c) => format!("MODIFIED {} {}", c.metadata.name.unwrap(), c.data.unwrap()["a"]),
+            WatchEvent::Deleted(c) => format!("DELETED {}", c.metadata.name.unwrap()),
+            other => format!("{other:?}"),
+        });
+    }
+    assert_eq!(seen, ["ADDED w", "MODIFIED w 2", "DELETED w"]);
+}
+
+#[tokio::test]
+async fn strategic_merge_patch_merges_keyed_lists() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "smp").await;
+    let sas: Api<ServiceAccount> = Api::namespaced(client, &ns);
+    let sa: ServiceAccount =
+        serde_json::from_value(json!({"metadata": {"name": "puller"}, "imagePullSecrets": [{"name": "a"}]})).unwrap();
+    sas.create(&PostParams::default(), &sa).await.unwrap();
+    let patched = sas
+        .patch("puller", &PatchParams::default(), &Patch::Strategic(json!({"imagePullSecrets": [{"name": "b"}]})))
+        .await
+        .unwrap();
+    let names: Vec<String> = patched.image_pull_secrets.unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["a", "b"]);
+    let merged = sas
+        .patch("puller", &PatchParams::default(), &Patch::Merge(json!({"imagePullSecrets": [{"name": "c"}]})))
+        .await
+        .unwrap();
+    assert_eq!(merged.image_pull_secrets.unwrap().len(), 1, "a JSON merge patch replaces lists");
 }
