@@ -218,7 +218,11 @@ def up(args: argparse.Namespace) -> None:
     services = {}
     if not args.no_kube:
         cluster_args = [a for c in clusters for a in ("--cluster", c)]
-        services["kube-emulator"] = spawn([str(emulator), "--dir", str(kube_dir), *cluster_args], dir_ / "kube.log")
+        # Every access key signs with the stack's one secret; the key only selects moto's account.
+        secret_args = ["--aws-secret", "testing=testing", "--aws-secret", "*=testing"]
+        services["kube-emulator"] = spawn(
+            [str(emulator), "--dir", str(kube_dir), *cluster_args, *secret_args], dir_ / "kube.log"
+        )
     services["moto"] = spawn(
         [sys.executable, str(HERE / "moto_launcher.py"), "--port", "0", "--emulator-json", str(kube_json)]
         + ["--ready-file", str(moto_ready)],

@@ -24,6 +24,9 @@ pub async fn plan_resource_change(
 ) -> PlanOutcome {
     let mut diags = Diagnostics::new();
     if proposed.is_null() || config.is_null() {
+        if !prior.is_null() {
+            resource.plan_destroy(prior, &mut diags).await;
+        }
         return PlanOutcome { planned: Value::Null, requires_replace: Vec::new(), diags };
     }
     let mut planned = proposed.clone();

@@ -36,6 +36,9 @@ pub trait Resource: Send + Sync {
     /// Adjusts the plan after defaults, unknown-marking and attribute modifiers.
     async fn modify_plan(&self, _ctx: PlanContext<'_>, _change: &mut PlanChange, _diags: &mut Diagnostics) {}
 
+    /// Adds diagnostics to a destroy plan (e.g. what deleting leaves behind). The plan stays null.
+    async fn plan_destroy(&self, _prior: &Value, _diags: &mut Diagnostics) {}
+
     /// Creates the object; returns the new state, or `None` when `diags` says why not.
     async fn create(&self, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
 

@@ -10,6 +10,7 @@
 //! (§1 JCasC shape, §2 inheritance and YAML merge).
 
 pub mod cloud;
+pub mod cloud_parse;
 mod escape;
 mod inherit;
 mod lint;

@@ -146,6 +146,15 @@ fn spec(v: &Value) -> CloudSpec {
 
 /// Renders the cloud into the computed attributes of `target`; findings become diagnostics.
 fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, warnings: bool) -> bool {
+    let connection = string(object, "agent_connection").unwrap_or_else(|| "tcp".into());
+    if connection != "tcp" && string(object, "jenkins_tunnel").is_some() {
+        diags.error_at(
+            AttributePath::attr("jenkins_tunnel"),
+            "Tunnel Without TCP",
+            format!("`jenkins_tunnel` applies to `agent_connection = \"tcp\"` only (this cloud uses {connection:?}); the plugin rejects it with WebSocket. Remove `jenkins_tunnel` or use tcp."),
+        );
+        return false;
+    }
     let (rendered, findings) = jenkins::cloud::render_cloud(&spec(object));
     for f in findings {
         match f.severity {
@@ -190,7 +199,105 @@ fn desired_configmap(state: &Value, namespace: &str, fullname: &str) -> ConfigMa
     }
 }
 
+/// The full state of an imported cloud, from its live JCasC file.
+fn imported_state(live: &str, diags: &mut Diagnostics) -> Option<Value> {
+    let spec = match jenkins::cloud_parse::parse_cloud(live) {
+        Ok(s) => s,
+        Err(e) => {
+            diags.error(
+                "Cannot Import The Cloud",
+                format!("Its ConfigMap does not hold a cloud this provider wrote: {e}."),
+            );
+            return None;
+        }
+    };
+    let mut state = spec_value(&spec);
+    let rendered = state.clone();
+    render_into(&rendered, &mut state, diags, false);
+    // Keep what is live, so a hand edit after the last apply still shows at the next plan.
+    set(&mut state, "casc_yaml", Value::string(live));
+    Some(state)
+}
+
+fn opt_string(v: &Option<String>) -> Value {
+    v.as_ref().map(|s| Value::string(s.clone())).unwrap_or(Value::Null)
+}
+
+/// The resource object of a cloud's settings (the inverse of [`spec`]).
+fn spec_value(c: &CloudSpec) -> Value {
+    let mut v = schema().block.null_object();
+    set(&mut v, "name", Value::string(c.name.clone()));
+    set(&mut v, "server_url", opt_string(&c.server_url));
+    set(&mut v, "server_ca_certificate", opt_string(&c.server_ca_certificate));
+    set(&mut v, "skip_tls_verify", Value::Bool(c.skip_tls_verify));
+    set(&mut v, "namespace", opt_string(&c.namespace));
+    set(&mut v, "credentials_id", opt_string(&c.credentials_id));
+    set(&mut v, "jenkins_url", opt_string(&c.jenkins_url));
+    let (connection, tunnel) = match &c.connection {
+        AgentConnection::Tcp { tunnel } => ("tcp", tunnel.clone()),
+        AgentConnection::WebSocket => ("websocket", None),
+        AgentConnection::Direct => ("direct", None),
+    };
+    set(&mut v, "agent_connection", Value::string(connection));
+    set(&mut v, "jenkins_tunnel", opt_string(&tunnel));
+    set(&mut v, "container_cap", c.container_cap.map(Value::int).unwrap_or(Value::Null));
+    set(&mut v, "max_requests_per_host", Value::int(c.max_requests_per_host));
+    set(&mut v, "connect_timeout_seconds", Value::int(c.connect_timeout_seconds));
+    set(&mut v, "read_timeout_seconds", Value::int(c.read_timeout_seconds));
+    set(&mut v, "retention_timeout_minutes", Value::int(c.retention_timeout_minutes));
+    set(&mut v, "wait_for_pod_seconds", Value::int(c.wait_for_pod_seconds));
+    set(&mut v, "pod_retention", Value::string(c.pod_retention.clone()));
+    set(&mut v, "pod_labels", c.pod_labels.clone().map(string_map_value).unwrap_or(Value::Null));
+    set(&mut v, "usage_restricted", Value::Bool(c.usage_restricted));
+    set(&mut v, "use_jenkins_proxy", Value::Bool(c.use_jenkins_proxy));
+    set(&mut v, "add_controller_proxy_env_vars", Value::Bool(c.add_controller_proxy_env_vars));
+    set(&mut v, "restricted_pss_security_context", Value::Bool(c.restricted_pss_security_context));
+    set(&mut v, "defaults_provider_template", opt_string(&c.defaults_provider_template));
+    let gc = c.garbage_collection.as_ref().map(|g| {
+        Value::Object(BTreeMap::from([
+            ("namespaces".to_string(), Value::List(g.namespaces.iter().cloned().map(Value::String).collect())),
+            ("timeout_seconds".to_string(), Value::int(g.timeout_seconds)),
+        ]))
+    });
+    set(&mut v, "garbage_collection", gc.unwrap_or(Value::Null));
+    let templates =
+        (!c.templates.is_empty()).then(|| Value::List(c.templates.iter().cloned().map(Value::String).collect()));
+    set(&mut v, "templates", templates.unwrap_or(Value::Null));
+    v
+}
+
 impl AgentCloud {
+    /// Refuses a cloud name the chart's own JCasC files already define: two clouds of one name
+    /// break the whole JCasC load. Skipped while the provider is not configured yet.
+    async fn check_chart_clouds(&self, planned: &Value, diags: &mut Diagnostics) {
+        let Some(configured) = self.context.get() else { return };
+        let Some(connector) = configured.controller.clone() else { return };
+        let Ok(client) = connector.client().await else { return };
+        let jenkins = configured.jenkins();
+        let name = string(planned, "name").unwrap_or_default();
+        let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
+        let params = kube::api::ListParams::default().labels(&format!("{}-jenkins-config", jenkins.fullname));
+        let Ok(list) = api.list(&params).await else { return };
+        for cm in list.items {
+            if crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) {
+                continue;
+            }
+            for (key, text) in cm.data.iter().flatten() {
+                if jenkins::cloud_parse::cloud_names_in(text).iter().any(|n| *n == name) {
+                    diags.error_at(
+                        AttributePath::attr("name"),
+                        "Cloud Name Already Defined",
+                        format!(
+                            "ConfigMap {}/{} (key {key}) already defines a cloud named {name:?}; JCasC refuses two clouds of one name and the reload would fail. Choose another name.",
+                            jenkins.namespace,
+                            cm.metadata.name.clone().unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
     async fn write(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
         let mut state = planned.clone();
@@ -210,7 +317,6 @@ impl AgentCloud {
         let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
         match apply::apply_owned(&api, &name, OWNER, &cm).await {
             Ok(_) => Some(state),
-            Err(apply::ApplyError::Foreign { .. }) | Err(apply::ApplyError::Api(_)) if false => None,
             Err(apply::ApplyError::Api(e)) => {
                 errors::report(diags, None, &format!("apply ConfigMap {}/{name}", jenkins.namespace), &e);
                 None
@@ -254,12 +360,34 @@ impl Resource for AgentCloud {
             return;
         }
         let input = change.planned.clone();
-        render_into(&input, &mut change.planned, diags, true);
-        if ctx.prior.is_null() {
+        if !render_into(&input, &mut change.planned, diags, true) || !ctx.prior.is_null() {
             return;
         }
-        // A cloud removed from Jenkins stays until the next reload that still defines clouds.
-        let _ = ctx.config;
+        self.check_chart_clouds(&input, diags).await;
+    }
+
+    async fn plan_destroy(&self, prior: &Value, diags: &mut Diagnostics) {
+        diags.warning(
+            "Jenkins Keeps The Cloud Until Its Next Reload",
+            format!(
+                "Destroying deletes ConfigMap {:?}; the sidecar then removes the file and reloads JCasC. Jenkins drops cloud {:?} only while another file still defines `jenkins.clouds` (the Helm chart's default config does). Running agents of this cloud are not stopped.",
+                string(prior, "configmap_name").unwrap_or_default(),
+                string(prior, "name").unwrap_or_default()
+            ),
+        );
+    }
+
+    async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        if let Err(e) = jenkins::cloud::check_cloud_name(id) {
+            diags.error("Invalid Import Id", format!("Import a cloud by its name. {e}"));
+            return None;
+        }
+        // Only the keys; read() finds the ConfigMap and fills every attribute from it.
+        let mut state = schema().block.null_object();
+        set(&mut state, "name", Value::string(id));
+        set(&mut state, "configmap_name", Value::string(jenkins::cloud::configmap_name(id)));
+        set(&mut state, "data_key", Value::string(format!("cloud-{id}.yaml")));
+        Some(state)
     }
 
     async fn create(&self, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
@@ -283,9 +411,12 @@ impl Resource for AgentCloud {
             Ok(None) => Some(None),
             Ok(Some(cm)) if !crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) => Some(None),
             Ok(Some(cm)) => {
-                let mut next = state.clone();
                 let live = cm.data.as_ref().and_then(|d| d.get(&key)).cloned().unwrap_or_default();
+                if state.get_attr("casc_yaml").is_none_or(Value::is_null) {
+                    return imported_state(&live, diags).map(Some);
+                }
                 // Drift in the file shows as a diff of casc_yaml, which the plan re-renders.
+                let mut next = state.clone();
                 set(&mut next, "casc_yaml", Value::String(live));
                 Some(Some(next))
             }

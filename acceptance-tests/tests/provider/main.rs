@@ -2,4 +2,6 @@
 //!
 //! One test binary for the provider's behaviour as a user sees it; one module per resource.
 
+mod agent_cloud;
 mod pod_template;
+mod support;

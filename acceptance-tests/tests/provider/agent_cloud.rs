@@ -1,0 +1,249 @@
+//! `jenkins_agent_cloud` through real Terraform against the emulated controller cluster, reached
+//! by EKS name with the provider's own signed token.
+
+use super::support::Env;
+use acceptance_tests::terraform::{Workdir, terraforms};
+
+fn templates(image: &str) -> String {
+    format!(
+        r#"
+resource "jenkins_pod_template" "base" {{
+  name   = "base"
+  labels = ["base"]
+  tool_container {{
+    name     = "maven"
+    image    = "{image}"
+    env      = {{ MAVEN_OPTS = "-Dhome=$${{HOME}}" }}
+    requests = {{ cpu = "1", memory = "1Gi" }}
+  }}
+}}
+
+resource "jenkins_pod_template" "child" {{
+  name                = "child"
+  labels              = ["child"]
+  inherit_from        = [jenkins_pod_template.base.name]
+  yaml_merge_strategy = "merge"
+  tool_container {{
+    name     = "helm"
+    image    = "alpine/helm:3.15.2"
+    requests = {{ cpu = "100m", memory = "128Mi" }}
+  }}
+}}
+"#
+    )
+}
+
+fn cloud(name: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "jenkins_agent_cloud" "{name}" {{
+  name           = "{name}"
+  namespace      = "agents"
+  jenkins_tunnel = "jenkins-agent:50000"
+  container_cap  = 10
+  pod_labels     = {{ "jenkins/cloud" = "{name}", team = "ci" }}
+  {extra}
+  templates = [jenkins_pod_template.base.definition, jenkins_pod_template.child.definition]
+}}
+"#
+    )
+}
+
+fn configmap_data(env: &Env, name: &str) -> Option<String> {
+    let cm = env.get_json("configmap", &format!("tf-jcasc-cloud-{name}"))?;
+    cm.pointer(&format!("/data/cloud-{name}.yaml")).and_then(|v| v.as_str()).map(str::to_string)
+}
+
+#[test]
+fn lifecycle_create_import_update_drift_destroy() {
+    for tf in terraforms() {
+        let env = Env::new("cloud-life");
+        let w = env.workdir("agent-cloud-life", tf);
+        let config = |image: &str| format!("{}{}{}", env.provider_block(), templates(image), cloud("eks", ""));
+        w.write_config(&config("maven:3.9"));
+        w.apply();
+        w.assert_plans_empty();
+
+        // The ConfigMap: labelled for the chart's sidecar and as ours, holding exactly casc_yaml.
+        let state = w.resource("jenkins_agent_cloud.eks");
+        let cm = env.get_json("configmap", "tf-jcasc-cloud-eks").expect("ConfigMap created");
+        let labels = &cm["metadata"]["labels"];
+        assert_eq!(labels["jenkins-jenkins-config"], "true", "{cm}");
+        assert_eq!(labels["app.kubernetes.io/managed-by"], "terraform-provider-jenkins", "{cm}");
+        assert_eq!(cm["metadata"]["annotations"]["k8s-sidecar-target-directory"], "terraform");
+        let casc = state["casc_yaml"].as_str().expect("casc_yaml");
+        assert_eq!(configmap_data(&env, "eks").as_deref(), Some(casc));
+        assert!(casc.contains("^${HOME}"), "JCasC interpolation escaped:\n{casc}");
+        assert!(!casc.contains("unclassified") && !casc.contains("numExecutors"), "{casc}");
+        let child_pod = state["effective_pods"]["child"].as_str().expect("effective pod");
+        for needle in ["name: maven", "name: helm", "name: jnlp", "(runtime)"] {
+            assert!(child_pod.contains(needle), "effective pod of child lacks {needle}:\n{child_pod}");
+        }
+        assert_eq!(state["template_ids"].as_object().map(|m| m.len()), Some(2));
+
+        // Import by cloud name round-trips.
+        w.assert_import_round_trips("jenkins_agent_cloud.eks", "eks", &[]);
+
+        // A template change shows as a diff of the cloud's file, and applies.
+        w.write_config(&config("maven:3.9.9"));
+        w.assert_plan_shows(&["jenkins_agent_cloud.eks will be updated in-place", "maven:3.9.9"]);
+        w.apply();
+        w.assert_plans_empty();
+
+        // A hand edit of the ConfigMap is drift: the plan shows it and apply undoes it.
+        env.kubectl(
+            "controller",
+            &[
+                "-n",
+                &env.namespace,
+                "patch",
+                "configmap",
+                "tf-jcasc-cloud-eks",
+                "--type",
+                "merge",
+                "-p",
+                r#"{"data":{"cloud-eks.yaml":"jenkins:\n  clouds: []\n"}}"#,
+            ],
+        );
+        w.assert_plan_shows(&["casc_yaml"]);
+        w.apply();
+        w.assert_plans_empty();
+        assert!(configmap_data(&env, "eks").is_some_and(|d| d.contains("maven:3.9.9")));
+
+        // A deleted ConfigMap is gone from state at refresh and re-created.
+        env.kubectl("controller", &["-n", &env.namespace, "delete", "configmap", "tf-jcasc-cloud-eks"]);
+        w.assert_plan_shows(&["will be created"]);
+        w.apply();
+        w.assert_plans_empty();
+
+        // Destroy warns about Jenkins' reload and removes the ConfigMap.
+        let r = w.run(&["plan", "-destroy", "-no-color"]);
+        assert!(r.text().contains("Jenkins Keeps The Cloud"), "{}", r.text());
+        w.destroy();
+        assert!(env.get_json("configmap", "tf-jcasc-cloud-eks").is_none(), "ConfigMap left behind");
+        w.cleanup();
+    }
+}
+
+#[test]
+fn two_clouds_side_by_side() {
+    let tf = &terraforms()[0];
+    let env = Env::new("cloud-two");
+    let w = env.workdir("agent-cloud-two", tf);
+    w.write_config(&format!(
+        "{}{}{}{}",
+        env.provider_block(),
+        templates("maven:3.9"),
+        cloud("east", ""),
+        cloud("west", "agent_connection = \"websocket\"").replace("jenkins_tunnel = \"jenkins-agent:50000\"", "")
+    ));
+    w.apply();
+    w.assert_plans_empty();
+    let east = configmap_data(&env, "east").expect("east");
+    let west = configmap_data(&env, "west").expect("west");
+    assert!(east.contains("name: east") && east.contains("jenkinsTunnel"), "{east}");
+    assert!(west.contains("name: west") && west.contains("webSocket: true"), "{west}");
+    w.destroy();
+    assert!(configmap_data(&env, "east").is_none() && configmap_data(&env, "west").is_none());
+    w.cleanup();
+}
+
+#[test]
+fn a_configmap_someone_else_made_is_never_adopted() {
+    let tf = &terraforms()[0];
+    let env = Env::new("cloud-foreign");
+    env.kubectl(
+        "controller",
+        &["-n", &env.namespace, "create", "configmap", "tf-jcasc-cloud-eks", "--from-literal=x=y"],
+    );
+    let w = env.workdir("agent-cloud-foreign", tf);
+    w.write_config(&format!("{}{}{}", env.provider_block(), templates("maven:3.9"), cloud("eks", "")));
+    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Owned By Someone Else", "never adopts"]);
+    let cm = env.get_json("configmap", "tf-jcasc-cloud-eks").expect("still there");
+    assert_eq!(cm["data"]["x"], "y", "the foreign ConfigMap is untouched");
+    w.cleanup();
+}
+
+#[test]
+fn a_cloud_name_the_chart_already_defines_is_refused_at_plan() {
+    let tf = &terraforms()[0];
+    let env = Env::new("cloud-chart");
+    env.kubectl(
+        "controller",
+        &[
+            "-n",
+            &env.namespace,
+            "create",
+            "configmap",
+            "jenkins-jenkins-config-clouds",
+            "--from-literal=clouds.yaml=jenkins:\n  clouds:\n  - kubernetes:\n      name: eks\n",
+        ],
+    );
+    env.kubectl(
+        "controller",
+        &["-n", &env.namespace, "label", "configmap", "jenkins-jenkins-config-clouds", "jenkins-jenkins-config=true"],
+    );
+    let w = env.workdir("agent-cloud-chart", tf);
+    w.write_config(&format!("{}{}{}", env.provider_block(), templates("maven:3.9"), cloud("eks", "")));
+    w.expect_error(&["plan", "-no-color"], &["Cloud Name Already Defined", "jenkins-jenkins-config-clouds"]);
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-eks").is_none(), "nothing written");
+    w.cleanup();
+}
+
+/// Each bad input fails at validate or plan, naming the attribute, with nothing written.
+#[test]
+fn bad_input_gets_a_clear_diagnostic() {
+    let dup = r#"templates = [jenkins_pod_template.base.definition, jenkins_pod_template.base.definition]"#;
+    let cases: &[(&str, &str, &str, &[&str])] = &[
+        ("reserved-name", "kubernetes", "", &["name", "chart"]),
+        ("timeout-clamped", "c", "connect_timeout_seconds = 3", &["connect_timeout_seconds", "5"]),
+        ("tunnel-websocket", "c", "agent_connection = \"websocket\"", &["jenkins_tunnel"]),
+        ("http-server", "c", "server_url = \"http://k8s\"\n  jenkins_url = \"https://j\"", &["server_url", "https"]),
+        (
+            "remote-no-namespace",
+            "c",
+            "server_url = \"https://k8s\"\n  jenkins_url = \"https://j\"\n  namespace = null",
+            &["namespace"],
+        ),
+        ("duplicate-template", "c", dup, &["templates[1]"]),
+    ];
+    for tf in terraforms() {
+        for (name, cloud_name, extra, needles) in cases {
+            let w = Workdir::new(&format!("agent-cloud-bad-{name}"), tf);
+            let mut body = cloud(cloud_name, extra)
+                .replace("resource \"jenkins_agent_cloud\" \"kubernetes\"", "resource \"jenkins_agent_cloud\" \"c\"");
+            if extra.contains("templates =") {
+                body = body.replace(
+                    "  templates = [jenkins_pod_template.base.definition, jenkins_pod_template.child.definition]\n",
+                    "",
+                );
+            }
+            if extra.contains("namespace = null") {
+                body = body.replace("  namespace      = \"agents\"\n", "");
+            }
+            w.write_config(&format!("provider \"jenkins\" {{}}\n{}{body}", templates("maven:3.9")));
+            w.expect_error(&["plan", "-no-color"], needles);
+            w.cleanup();
+        }
+        // A cycle through inherit_from is refused (the plugin itself would overflow its stack).
+        let w = Workdir::new("agent-cloud-bad-cycle", tf);
+        w.write_config(
+            r#"
+resource "jenkins_pod_template" "a" {
+  name         = "a"
+  inherit_from = ["b"]
+}
+resource "jenkins_pod_template" "b" {
+  name         = "b"
+  inherit_from = ["a"]
+}
+resource "jenkins_agent_cloud" "c" {
+  name      = "c"
+  templates = [jenkins_pod_template.a.definition, jenkins_pod_template.b.definition]
+}
+"#,
+        );
+        w.expect_error(&["plan", "-no-color"], &["templates[", "ycle"]);
+        w.cleanup();
+    }
+}
