@@ -85,7 +85,7 @@ pub fn parse_body(body: &[u8], yaml_ok: bool) -> ApiResult<Value> {
     }
 }
 
-/// Sets apiVersion/kind and namespace, folds `stringData`, checks Secret data is base64, applies defaults.
+/// Sets apiVersion/kind and namespace, folds `stringData`, checks Secret data is base64.
 fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
     if !obj.is_object() {
         return Err(ApiError::bad_request("the object provided is not a JSON object"));
@@ -135,6 +135,17 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
                     }
                 }
             }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Server-side defaults (applied to stored objects, never to an applied configuration, so that no
+/// manager owns them).
+fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
+    match rt.kind {
+        "Secret" => {
             if obj.get("type").is_none_or(Value::is_null) {
                 obj["type"] = json!("Opaque");
             }
@@ -156,7 +167,6 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
         }
         _ => {}
     }
-    Ok(())
 }
 
 fn invalid(rt: &ResourceType, name: &str, causes: Vec<Cause>) -> ApiResult<()> {
@@ -244,6 +254,7 @@ pub fn create(ctx: &WriteCtx, body: Value) -> ApiResult<(u16, Value)> {
     let rt = ctx.rt;
     let mut obj = body;
     normalize(rt, ctx.ns, &mut obj)?;
+    apply_defaults(rt, &mut obj);
     obj = ssa::strip_system(&obj);
     if name_of(&obj).is_empty()
         && let Some(prefix) = obj.pointer("/metadata/generateName").and_then(Value::as_str)
@@ -370,6 +381,7 @@ pub fn update(ctx: &WriteCtx, name: &str, body: Value) -> ApiResult<(u16, Value)
     let rt = ctx.rt;
     let mut obj = body;
     normalize(rt, ctx.ns, &mut obj)?;
+    apply_defaults(rt, &mut obj);
     if name_of(&obj) != name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -430,6 +442,7 @@ pub fn patch(ctx: &WriteCtx, name: &str, content_type: &str, body: &[u8]) -> Api
         other => return Err(ApiError::unsupported_media(other)),
     }
     normalize(rt, ctx.ns, &mut new)?;
+    apply_defaults(rt, &mut new);
     if name_of(&new) != name {
         return Err(ApiError::bad_request("metadata.name may not be changed by a patch"));
     }
@@ -501,6 +514,7 @@ fn apply(ctx: &WriteCtx, name: &str, body: &[u8]) -> ApiResult<(u16, Value)> {
         e
     })?;
     normalize(rt, ctx.ns, &mut merged)?;
+    apply_defaults(rt, &mut merged);
     match live {
         None => {
             validate(rt, None, &merged)?;

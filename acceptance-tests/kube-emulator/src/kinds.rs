@@ -82,6 +82,16 @@ pub const TYPES: &[ResourceType] = &[
         name_rule: NameRule::Subdomain,
     },
     ResourceType {
+        group: "",
+        version: "v1",
+        plural: "events",
+        singular: "event",
+        kind: "Event",
+        namespaced: true,
+        short_names: &["ev"],
+        name_rule: NameRule::Subdomain,
+    },
+    ResourceType {
         group: RBAC,
         version: "v1",
         plural: "roles",

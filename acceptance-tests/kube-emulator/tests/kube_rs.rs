@@ -163,6 +163,15 @@ async fn secrets_generate_name_dry_run_and_selectors() {
     assert_eq!(created.data.unwrap()["password"].0, b"hunter2");
     assert_eq!(created.type_.as_deref(), Some("Opaque"));
 
+    let applied: Secret =
+        serde_json::from_value(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "ssa-secret"},
+        "stringData": {"k": "v"}}))
+        .unwrap();
+    let live = secrets.patch("ssa-secret", &PatchParams::apply("mgr"), &Patch::Apply(applied)).await.unwrap();
+    assert_eq!(live.type_.as_deref(), Some("Opaque"), "defaulted by the server");
+    let owned = &live.metadata.managed_fields.unwrap()[0].fields_v1.as_ref().unwrap().0;
+    assert_eq!(owned, &json!({"f:data": {"f:k": {}}}), "the applier owns what it sent, not the defaults");
+
     let dry = PostParams { dry_run: true, ..Default::default() };
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
     cms.create(&dry, &cm("dry", json!({}))).await.unwrap();
