@@ -115,28 +115,25 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
     } else if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("namespace");
     }
-    match rt.kind {
-        "Secret" => {
-            if let Some(sd) = obj.as_object_mut().and_then(|o| o.remove("stringData"))
-                && let Some(sd) = sd.as_object()
-            {
-                for (k, v) in sd {
-                    let text = v.as_str().unwrap_or_default();
-                    obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(text));
-                }
+    if rt.kind == "Secret" {
+        if let Some(sd) = obj.as_object_mut().and_then(|o| o.remove("stringData"))
+            && let Some(sd) = sd.as_object()
+        {
+            for (k, v) in sd {
+                let text = v.as_str().unwrap_or_default();
+                obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(text));
             }
-            if let Some(data) = obj.get("data").and_then(Value::as_object) {
-                for (k, v) in data {
-                    let ok = v.as_str().is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
-                    if !ok {
-                        return Err(ApiError::bad_request(format!(
-                            "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data for key {k:?}"
-                        )));
-                    }
+        }
+        if let Some(data) = obj.get("data").and_then(Value::as_object) {
+            for (k, v) in data {
+                let ok = v.as_str().is_some_and(|s| base64::engine::general_purpose::STANDARD.decode(s).is_ok());
+                if !ok {
+                    return Err(ApiError::bad_request(format!(
+                        "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data for key {k:?}"
+                    )));
                 }
             }
         }
-        _ => {}
     }
     Ok(())
 }
@@ -145,11 +142,7 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
 /// manager owns them).
 fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
     match rt.kind {
-        "Secret" => {
-            if obj.get("type").is_none_or(Value::is_null) {
-                obj["type"] = json!("Opaque");
-            }
-        }
+        "Secret" if obj.get("type").is_none_or(Value::is_null) => obj["type"] = json!("Opaque"),
         "Namespace" => {
             if obj.pointer("/spec/finalizers").is_none() {
                 obj["spec"]["finalizers"] = json!(["kubernetes"]);

@@ -169,8 +169,12 @@ async fn secrets_generate_name_dry_run_and_selectors() {
         .unwrap();
     let live = secrets.patch("ssa-secret", &PatchParams::apply("mgr"), &Patch::Apply(applied)).await.unwrap();
     assert_eq!(live.type_.as_deref(), Some("Opaque"), "defaulted by the server");
-    let owned = &live.metadata.managed_fields.unwrap()[0].fields_v1.as_ref().unwrap().0;
-    assert_eq!(owned, &json!({"f:data": {"f:k": {}}}), "the applier owns what it sent, not the defaults");
+    let managed = live.metadata.managed_fields.unwrap();
+    assert_eq!(
+        &managed[0].fields_v1.as_ref().unwrap().0,
+        &json!({"f:data": {"f:k": {}}}),
+        "the applier owns what it sent, not the defaults"
+    );
 
     let dry = PostParams { dry_run: true, ..Default::default() };
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
