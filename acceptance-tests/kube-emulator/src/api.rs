@@ -47,9 +47,10 @@ fn rv_of(obj: &Value) -> &str {
     obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("")
 }
 
-/// Checks the namespace of a namespaced request exists and accepts new objects.
+/// Checks the namespace of a namespaced create exists and accepts new objects (reads and writes of
+/// existing objects need no check: the object is simply not found, as on a real server).
 fn check_namespace(st: &State, rt: &ResourceType, ns: &str, name: &str, creating: bool) -> ApiResult<()> {
-    if !rt.namespaced {
+    if !rt.namespaced || !creating {
         return Ok(());
     }
     let Some(nso) = st.store.get(crate::cluster::rt("", "namespaces"), "", ns) else {

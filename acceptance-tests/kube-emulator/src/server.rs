@@ -249,6 +249,10 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
         return Ok(respond(200, "text/plain", Bytes::from_static(b"ok")));
     }
 
+    if authz.is_none() && matches!(route, Route::Version) {
+        // system:public-info-viewer: anonymous clients may read the version.
+        return Ok(json_response(200, &discovery::version()));
+    }
     let requester = auth::authenticate(cluster, authz.as_deref(), now)?;
     let groups: Vec<String> =
         req.headers().get_all("impersonate-group").iter().filter_map(|v| v.to_str().ok().map(String::from)).collect();
