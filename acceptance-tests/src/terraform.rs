@@ -290,7 +290,12 @@ impl Workdir {
             if ignore.contains(&k.as_str()) {
                 continue;
             }
-            assert_eq!(a.get(k), Some(v), "[{}] imported {address}.{k} differs from the applied value", self.tf.version);
+            assert_eq!(
+                a.get(k),
+                Some(v),
+                "[{}] imported {address}.{k} differs from the applied value",
+                self.tf.version
+            );
         }
         self.assert_plans_empty();
     }

@@ -178,10 +178,8 @@ fn value_compatible(planned: &Value, actual: &Value, path: &AttributePath, errs:
             }
             _ => errs.push(format!("{path}: was {planned:?}, but now {actual:?}")),
         },
-        _ if planned.is_wholly_known() => {
-            if planned != actual {
-                errs.push(format!("{path}: was {planned:?}, but now {actual:?}"));
-            }
+        _ if planned.is_wholly_known() && planned != actual => {
+            errs.push(format!("{path}: was {planned:?}, but now {actual:?}"));
         }
         _ => {}
     }

@@ -25,7 +25,8 @@ pub fn resource_page(resource: &dyn Resource, example: Option<&str>) -> String {
 }
 
 fn write_block(out: &mut String, block: &Block, anchor: Option<&str>) {
-    let sections: [(&str, fn(&Attribute) -> bool); 3] =
+    type Pick = fn(&Attribute) -> bool;
+    let sections: [(&str, Pick); 3] =
         [("Required", |a| a.required), ("Optional", |a| a.optional), ("Read-Only", |a| a.computed && !a.optional)];
     let mut nested: Vec<(String, Block)> = Vec::new();
     for (title, pick) in sections {

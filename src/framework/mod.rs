@@ -8,15 +8,15 @@
 mod consistency;
 mod diagnostics;
 pub mod docs;
-pub mod server;
 mod plan;
 mod provider;
 mod resource;
 mod schema;
-mod validate;
-pub mod validators;
+pub mod server;
 #[cfg(test)]
 pub mod testing;
+mod validate;
+pub mod validators;
 
 pub use consistency::{check_apply_consistent, check_plan_valid};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};

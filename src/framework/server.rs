@@ -14,11 +14,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
-/// Serves a set of resources under one provider schema.
+/// A registered resource: its implementation, schema and the schema's implied type.
+type Registered = (Arc<dyn Resource>, Schema, Type);
+
+/// Serves the provider and its resources.
 pub struct ProviderServer {
     provider: Arc<dyn Provider>,
     provider_schema: Schema,
-    resources: BTreeMap<&'static str, (Arc<dyn Resource>, Schema, Type)>,
+    resources: BTreeMap<&'static str, Registered>,
 }
 
 impl ProviderServer {
@@ -36,7 +39,7 @@ impl ProviderServer {
         ProviderServer { provider, provider_schema, resources }
     }
 
-    fn resource(&self, name: &str) -> Result<&(Arc<dyn Resource>, Schema, Type), Vec<pb::Diagnostic>> {
+    fn resource(&self, name: &str) -> Result<&Registered, Vec<pb::Diagnostic>> {
         self.resources.get(name).ok_or_else(|| {
             let mut d = Diagnostics::new();
             d.error("Unknown Resource Type", format!("This provider has no resource type {name:?}."));
@@ -105,7 +108,6 @@ fn to_pb_diag(d: &Diagnostic) -> pb::Diagnostic {
         summary: d.summary.clone(),
         detail: with_path(d),
         attribute: d.path.as_ref().filter(|p| !p.is_root()).map(to_pb_path),
-        ..Default::default()
     }
 }
 
@@ -149,7 +151,6 @@ fn to_pb_nested_block(b: &NestedBlock) -> pb::schema::NestedBlock {
         nesting: to_pb_nesting_block(b.nesting),
         min_items: b.min_items,
         max_items: b.max_items,
-        ..Default::default()
     }
 }
 
@@ -365,13 +366,12 @@ impl pb::provider_server::Provider for ProviderServer {
             Err(e) => {
                 return Ok(Response::new(pb::configure_provider::Response {
                     diagnostics: wire_error("provider configuration", e),
-                    ..Default::default()
                 }));
             }
         };
         let mut diags = Diagnostics::new();
         self.provider.configure(&config, &mut diags).await;
-        Ok(Response::new(pb::configure_provider::Response { diagnostics: to_pb_diags(&diags), ..Default::default() }))
+        Ok(Response::new(pb::configure_provider::Response { diagnostics: to_pb_diags(&diags) }))
     }
 
     async fn read_resource(

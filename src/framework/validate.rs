@@ -1,8 +1,8 @@
 //! Configuration validation: every attribute's validators, recursing into nested attributes and
 //! blocks, with the attribute path of each value. Pure; runs at `ValidateResourceConfig`.
 
-use super::schema::{AttributeType, Block, Nesting};
 use super::Diagnostics;
+use super::schema::{AttributeType, Block, Nesting};
 use crate::cty::{AttributePath, Value};
 
 /// Runs every attribute's validators over a configuration value, recursing into nested blocks.
@@ -41,4 +41,3 @@ fn each_nested(nesting: Nesting, v: &Value, path: &AttributePath, f: &mut dyn Fn
         _ => {}
     }
 }
-

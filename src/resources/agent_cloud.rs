@@ -283,7 +283,7 @@ impl AgentCloud {
                 continue;
             }
             for (key, text) in cm.data.iter().flatten() {
-                if jenkins::cloud_parse::cloud_names_in(text).iter().any(|n| *n == name) {
+                if jenkins::cloud_parse::cloud_names_in(text).contains(&name) {
                     diags.error_at(
                         AttributePath::attr("name"),
                         "Cloud Name Already Defined",
