@@ -21,10 +21,12 @@ pub fn core_versions(server_address: &str) -> Value {
 }
 
 const AUTHZ: &str = "authorization.k8s.io";
+const AUTHN: &str = "authentication.k8s.io";
 
 fn groups() -> Vec<&'static str> {
     let mut g: Vec<&str> = TYPES.iter().map(|t| t.group).filter(|g| !g.is_empty()).collect();
     g.push(AUTHZ);
+    g.push(AUTHN);
     g.dedup();
     g
 }
@@ -69,6 +71,10 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         resources.push(json!({"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview",
                               "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]}));
     }
+    if group == AUTHN {
+        resources.push(json!({"name": "selfsubjectreviews", "singularName": "selfsubjectreview",
+                              "namespaced": false, "kind": "SelfSubjectReview", "verbs": ["create"]}));
+    }
     if resources.is_empty() {
         return None;
     }
@@ -92,6 +98,6 @@ mod tests {
         assert_eq!(rbac["groupVersion"], "rbac.authorization.k8s.io/v1");
         assert!(resource_list("authorization.k8s.io", "v1").is_some());
         assert!(resource_list("apps", "v1").is_none());
-        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 2);
+        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 3);
     }
 }

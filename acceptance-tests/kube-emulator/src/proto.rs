@@ -166,6 +166,7 @@ fn schema_for(kind: &str) -> Option<&'static [F]> {
         "SelfSubjectAccessReview" => SSAR,
         "TokenRequest" => TOKEN_REQUEST,
         "DeleteOptions" => DELETE_OPTIONS,
+        "SelfSubjectReview" => &[(1, "metadata", Ty::Msg(META), false)],
         _ => return None,
     })
 }

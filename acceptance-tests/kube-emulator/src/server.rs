@@ -1,6 +1,7 @@
 //! HTTPS serving for one cluster: TLS accept, HTTP/1.1 and HTTP/2 (hyper), then per request:
 //! routing, authentication, impersonation, fault injection, RBAC, and dispatch to discovery, the REST
-//! verbs, watches, subresources (exec, log, token), SelfSubjectAccessReview and the fault endpoint.
+//! verbs, watches, subresources (exec, log, token), SelfSubjectAccessReview, SelfSubjectReview (`kubectl auth whoami`)
+//! and the fault endpoint.
 
 use crate::api::{self, Query, WriteCtx};
 use crate::cluster::Cluster;
@@ -110,6 +111,7 @@ enum Route {
     OpenApi(String),
     Health,
     SelfSubjectAccessReview,
+    SelfSubjectReview,
     Faults,
     Resource { rt: &'static ResourceType, ns: String, name: Option<String>, sub: Option<String> },
     NotFound,
@@ -127,6 +129,7 @@ fn route(path: &str) -> Route {
         ["api", "v1"] => Route::ResourceList(String::new()),
         ["apis", g, "v1"] => Route::ResourceList(g.to_string()),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::SelfSubjectAccessReview,
+        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => Route::SelfSubjectReview,
         ["api", "v1", rest @ ..] => resource_route("", rest),
         ["apis", g, "v1", rest @ ..] => resource_route(g, rest),
         _ => Route::NotFound,
@@ -292,6 +295,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
             };
             (a, "create")
         }
+        Route::SelfSubjectReview => (Attributes { verb: "create".into(), ..Default::default() }, "create"),
         _ => {
             let verb = match method.as_str() {
                 "GET" | "HEAD" => "get",
@@ -312,7 +316,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
         }
     }
 
-    let ssar = matches!(route, Route::SelfSubjectAccessReview);
+    let ssar = matches!(route, Route::SelfSubjectAccessReview | Route::SelfSubjectReview);
     if !ssar && !authorize(cluster, &user, &attrs) {
         return Err(ApiError::forbidden(
             &attrs.group,
@@ -347,6 +351,17 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
             }
             let body = decode_body(req).await?;
             Ok(json_response(201, &self_subject_access_review(cluster, &user, body)))
+        }
+        Route::SelfSubjectReview => {
+            if method != hyper::Method::POST {
+                return Err(ApiError::method_not_allowed());
+            }
+            Ok(json_response(
+                201,
+                &json!({"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+                        "metadata": {"creationTimestamp": Value::Null},
+                        "status": {"userInfo": {"username": user.name, "groups": user.groups}}}),
+            ))
         }
         Route::Resource { rt, ns, name, sub } => {
             if let Some(sub) = sub.as_deref() {

@@ -349,8 +349,20 @@ fn eks_token(cluster: &str, access_key: &str, secret: &str, at: SystemTime) -> S
 async fn eks_tokens_are_verified_per_cluster_and_expire() {
     let now = SystemTime::now();
     let good = eks_token("controller", "testing", "testing", now);
-    let nss: Api<Namespace> = Api::all(client_with("controller", &good));
+    let eks_client = client_with("controller", &good);
+    let nss: Api<Namespace> = Api::all(eks_client.clone());
     assert!(nss.get("kube-system").await.is_ok(), "a fresh token for this cluster is cluster admin");
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let whoami: Value = eks_client
+        .request(
+            http::Request::post("/apis/authentication.k8s.io/v1/selfsubjectreviews")
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&review).unwrap())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(whoami["status"]["userInfo"]["username"], "arn:aws:iam::000000000000:user/testing");
 
     let other_cluster = eks_token("remote", "testing", "testing", now);
     let (code, status) =
