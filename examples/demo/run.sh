@@ -1,21 +1,43 @@
 #!/usr/bin/env bash
-# make demo: applies the example Jenkins-on-EKS stack through real Terraform (the pinned 1.15 from
-# the project venv, the provider from the debug build via dev_overrides), prints what was created,
-# then shows that a second plan is empty.
+# make demo: starts the local stack (moto as AWS, the Kubernetes emulator as the EKS clusters),
+# applies the example Jenkins-on-EKS stack through real Terraform (the pinned 1.15 from the
+# project venv, the provider from the debug build via dev_overrides), prints what was created,
+# then shows that a second plan is empty. The stack stops on exit unless KEEP_STACK=1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="${TFPJ_VENV:-$root/.venv}"
 target="${CARGO_TARGET_DIR:-$root/target}"
+stack="$root/.stack"
 work="$root/.demo"
 tf="$venv/bin/terraform"
-mkdir -p "$work"
+
+echo "==> Local stack"
+"$venv/bin/python" "$root/acceptance-tests/stack/stack.py" down --dir "$stack" >/dev/null 2>&1 || true
+"$venv/bin/python" "$root/acceptance-tests/stack/stack.py" up --dir "$stack" --emulator "$target/debug/kube-emulator"
+if [ "${KEEP_STACK:-0}" = "1" ]; then
+  echo "    (kept running: source .stack/env; make stack-down when done)"
+else
+  trap '"$venv/bin/python" "$root/acceptance-tests/stack/stack.py" down --dir "$stack" >/dev/null 2>&1 || true' EXIT
+fi
+# shellcheck disable=SC1091
+source "$stack/env"
+
+# What the platform team already has: two EKS clusters and Jenkins' namespace from the Helm chart.
+for cluster in controller remote; do
+  "$venv/bin/aws" eks create-cluster --name "$cluster" --role-arn "arn:aws:iam::123456789012:role/eks" \
+    --resources-vpc-config subnetIds=subnet-1 >/dev/null
+done
+kubectl --context controller create namespace jenkins >/dev/null
+echo "    EKS clusters controller and remote registered; namespace jenkins exists"
 
 # The stack, in dependency order: each file is also a registry example that the tests apply.
 parts=(
   examples/provider/provider.tf
   examples/resources/jenkins_pod_template/resource.tf
+  examples/resources/jenkins_agent_cloud/resource.tf
 )
-: > "$work/main.tf"
+rm -rf "$work"
+mkdir -p "$work"
 for p in "${parts[@]}"; do
   printf '# --- %s\n' "$p" >> "$work/main.tf"
   cat "$root/$p" >> "$work/main.tf"
@@ -33,27 +55,24 @@ RC
 export TF_CLI_CONFIG_FILE="$work/dev.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 cd "$work"
 
+echo
 echo "==> terraform apply ($("$tf" version | head -1))"
-"$tf" apply -auto-approve -input=false -no-color | grep -v '^$'
+"$tf" apply -auto-approve -input=false -no-color | grep -E '^(jenkins_|Apply complete)'
 
 echo
 echo "==> Created"
-"$tf" state list
-echo
-"$tf" show -json | "$venv/bin/python" -c '
-import json, sys
-state = json.load(sys.stdin)
-for r in state["values"]["root_module"]["resources"]:
-    if r["type"] == "jenkins_pod_template":
-        v = r["values"]
-        print(f"--- {r[\"address\"]}: id {v[\"id\"]}, JCasC template definition:")
-        print(v["definition"])
-'
+"$tf" state list | sed 's/^/    /'
+"$tf" show -json | "$venv/bin/python" "$root/examples/demo/show.py"
 
+echo "==> In the cluster (kubectl, as the chart's config-reload sidecar sees it)"
+kubectl --context controller -n jenkins get configmaps -l jenkins-jenkins-config=true
+
+echo
 echo "==> Second plan (must be empty)"
 set +e
-"$tf" plan -detailed-exitcode -input=false -no-color | tail -n 3
-code=${PIPESTATUS[0]}
+"$tf" plan -detailed-exitcode -input=false -no-color > "$work/plan.txt" 2>&1
+code=$?
+grep -E "^(No changes|Plan:)" "$work/plan.txt" | sed 's/^/    /'
 set -e
 if [ "$code" -ne 0 ]; then
   echo "second plan is not empty (exit $code)" >&2
