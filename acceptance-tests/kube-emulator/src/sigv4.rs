@@ -244,6 +244,16 @@ mod tests {
     }
 
     #[test]
+    fn star_secret_applies_to_every_access_key() {
+        let star: HashMap<_, _> =
+            [("*".to_string(), "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".to_string())].into_iter().collect();
+        assert!(verify_url(BOTOCORE_URL, "controller", &star, signed_at() + 60).is_ok());
+        let mut exact = star.clone();
+        exact.insert("AKIDEXAMPLE".into(), "other".into());
+        assert!(verify_url(BOTOCORE_URL, "controller", &exact, signed_at() + 60).is_err(), "an exact key wins over *");
+    }
+
+    #[test]
     fn signing_key_matches_aws_documentation_example() {
         // AWS SigV4 docs: secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 20120215, us-east-1, iam.
         let k = signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
