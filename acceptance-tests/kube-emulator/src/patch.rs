@@ -26,7 +26,6 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 /// Lists merged by key in strategic merge patches: (kind, path, key).
 const MERGE_KEYS: &[(&str, &[&str], &str)] = &[
     ("ServiceAccount", &["secrets"], "name"),
-    ("ServiceAccount", &["imagePullSecrets"], "name"),
     ("Pod", &["spec", "containers"], "name"),
     ("Pod", &["spec", "initContainers"], "name"),
     ("Pod", &["spec", "volumes"], "name"),
@@ -212,7 +211,7 @@ mod tests {
         );
         assert_eq!(
             sa,
-            json!({"imagePullSecrets": [{"name": "a"}, {"name": "b"}], "secrets": [{"name": "t2"}], "metadata": {"name": "s", "labels": {"x": "1"}}})
+            json!({"imagePullSecrets": [{"name": "b"}], "secrets": [{"name": "t2"}], "metadata": {"name": "s", "labels": {"x": "1"}}})
         );
         let mut role = json!({"rules": [{"verbs": ["get"]}]});
         strategic_merge(&mut role, &json!({"rules": [{"verbs": ["list"]}]}), "Role");

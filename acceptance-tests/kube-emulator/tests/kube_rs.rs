@@ -464,18 +464,24 @@ async fn strategic_merge_patch_merges_keyed_lists() {
     let client = admin("controller");
     let ns = new_namespace(&client, "smp").await;
     let sas: Api<ServiceAccount> = Api::namespaced(client, &ns);
-    let sa: ServiceAccount =
-        serde_json::from_value(json!({"metadata": {"name": "puller"}, "imagePullSecrets": [{"name": "a"}]})).unwrap();
+    let sa: ServiceAccount = serde_json::from_value(
+        json!({"metadata": {"name": "puller"}, "secrets": [{"name": "a"}], "imagePullSecrets": [{"name": "a"}]}),
+    )
+    .unwrap();
     sas.create(&PostParams::default(), &sa).await.unwrap();
     let patched = sas
-        .patch("puller", &PatchParams::default(), &Patch::Strategic(json!({"imagePullSecrets": [{"name": "b"}]})))
+        .patch(
+            "puller",
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"secrets": [{"name": "b"}], "imagePullSecrets": [{"name": "b"}]})),
+        )
         .await
         .unwrap();
-    let names: Vec<String> = patched.image_pull_secrets.unwrap().into_iter().map(|r| r.name).collect();
-    assert_eq!(names, ["a", "b"]);
-    let merged = sas
-        .patch("puller", &PatchParams::default(), &Patch::Merge(json!({"imagePullSecrets": [{"name": "c"}]})))
-        .await
-        .unwrap();
-    assert_eq!(merged.image_pull_secrets.unwrap().len(), 1, "a JSON merge patch replaces lists");
+    let secrets: Vec<String> = patched.secrets.unwrap().into_iter().filter_map(|r| r.name).collect();
+    assert_eq!(secrets, ["a", "b"], "ServiceAccount.secrets merges by name");
+    let pulls: Vec<String> = patched.image_pull_secrets.unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(pulls, ["b"], "ServiceAccount.imagePullSecrets is atomic");
+    let merged =
+        sas.patch("puller", &PatchParams::default(), &Patch::Merge(json!({"secrets": [{"name": "c"}]}))).await.unwrap();
+    assert_eq!(merged.secrets.unwrap().len(), 1, "a JSON merge patch replaces lists");
 }
