@@ -123,6 +123,7 @@ pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
         st.pods_started += 1;
         let n = st.pods_started;
         let now = crate::clock::now_rfc3339();
+        let ip = format!("10.244.{}.{}", n / 250, n % 250 + 2);
         let statuses: Vec<Value> = pod
             .pointer("/spec/containers")
             .and_then(Value::as_array)
@@ -137,7 +138,7 @@ pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
         pod["spec"]["nodeName"] = json!("kube-emulator-node");
         pod["status"] = json!({
             "phase": "Running", "qosClass": "BestEffort", "hostIP": "10.0.0.1",
-            "podIP": format!("10.244.{}.{}", n / 250, n % 250 + 2), "startTime": now,
+            "podIP": ip, "podIPs": [{"ip": ip}], "hostIPs": [{"ip": "10.0.0.1"}], "startTime": now,
             "conditions": [cond("PodScheduled"), cond("Initialized"), cond("ContainersReady"), cond("Ready")],
             "containerStatuses": statuses,
         });
