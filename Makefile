@@ -20,8 +20,9 @@ venv:
 build:
 	$(CARGO) build --locked -p terraform-provider-jenkins -p kube-emulator --bins
 
-## Every unit, integration and acceptance test.
-test: venv build
+## Every unit, integration and acceptance test. `cargo test` builds the provider and emulator
+## binaries the acceptance tests load (one build, with the test feature set).
+test: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --locked --workspace --no-fail-fast
 
