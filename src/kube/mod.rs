@@ -2,6 +2,7 @@
 //! kubeconfig), server-side apply with one field manager, ownership labels, and the mapping of API
 //! errors to diagnostics. Objects without our ownership label are never adopted or overwritten.
 
+pub mod apply;
 pub mod ca;
 pub mod connect;
 pub mod errors;
