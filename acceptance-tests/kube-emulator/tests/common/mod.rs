@@ -38,10 +38,11 @@ pub fn emulator() -> &'static Emulator {
         let tag = std::thread::current().name().unwrap_or("t").replace("::", "-");
         let dir = std::env::temp_dir().join(format!("kube-emulator-test-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        // The shell waits for our stdin to close (this process exiting) and then stops the emulator,
-        // so no emulator outlives the test binary.
+        // The shell waits for our stdin to close (this process exiting), then stops the emulator and
+        // removes its directory (kept, with emulator.log, when KUBE_EMULATOR_KEEP is set), so no
+        // emulator outlives the test binary.
         let script = "\"$0\" --dir \"$1\" --cluster controller --cluster remote 2>\"$1/emulator.log\" & pid=$!; \
-                      cat >/dev/null; kill $pid";
+                      cat >/dev/null; kill $pid; wait $pid; [ -n \"$KUBE_EMULATOR_KEEP\" ] || rm -rf \"$1\"";
         std::fs::create_dir_all(&dir).expect("temp dir");
         let guard = Command::new("sh")
             .arg("-c")
