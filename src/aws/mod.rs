@@ -4,4 +4,4 @@
 pub mod context;
 pub mod eks_token;
 
-pub use context::AwsContext;
+pub use context::{AssumedRole, AwsContext};
