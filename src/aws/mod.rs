@@ -3,5 +3,7 @@
 
 pub mod context;
 pub mod eks_token;
+pub mod errors;
+pub mod iam;
 
 pub use context::{AssumedRole, AwsContext};
