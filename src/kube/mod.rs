@@ -7,6 +7,8 @@ pub mod ca;
 pub mod connect;
 pub mod errors;
 pub mod ownership;
+pub mod rbac;
+pub mod wait;
 
 pub use connect::{ClusterSpec, Connector};
 pub use ownership::{FIELD_MANAGER, MANAGED_BY, MANAGED_BY_LABEL, RESOURCE_LABEL};
