@@ -53,6 +53,7 @@ demo: venv build
 ## Release-build benchmarks against Terraform's built-in terraform_data (see bench/README.md).
 bench: venv
 	$(CARGO) build --locked --release -p terraform-provider-jenkins
+	$(CARGO) build --locked -p kube-emulator
 	@bench/run.sh
 
 ## Fuzzes the cty msgpack decoder for a bounded time (FUZZ_SECONDS, default 60).

@@ -64,8 +64,30 @@ def tf_env(rc):
     return env
 
 
+CLOUDS, TEMPLATES_PER_CLOUD = 20, 50
+
+
+def cloud_config(head):
+    """20 clouds of 50 templates each, on the emulated controller cluster reached by EKS name."""
+    out = [head, 'provider "jenkins" {\n  kubernetes {\n    eks_cluster_name = "controller"\n  }\n'
+                 '  jenkins {\n    namespace = "jenkins"\n  }\n}\n']
+    for c in range(CLOUDS):
+        refs = []
+        for t in range(TEMPLATES_PER_CLOUD):
+            name = "c%dt%d" % (c, t)
+            out.append('resource "jenkins_pod_template" "%s" {\n  name = "%s"\n  labels = ["%s"]\n'
+                       '  tool_container {\n    name = "maven"\n    image = "maven:3.9"\n'
+                       '    requests = { cpu = "500m" }\n  }\n}\n' % (name, name, name))
+            refs.append("jenkins_pod_template.%s.definition" % name)
+        out.append('resource "jenkins_agent_cloud" "c%d" {\n  name = "c%d"\n  templates = [%s]\n}\n'
+                   % (c, c, ", ".join(refs)))
+    return "".join(out)
+
+
 def config(kind, n):
     head = 'terraform {\n  required_providers {\n    jenkins = { source = "%s" }\n  }\n}\n' % SOURCE
+    if kind == "clouds":
+        return cloud_config(head)
     if kind == "floor":
         body = "".join(
             'resource "terraform_data" "t%d" {\n  input = { name = "t%d", image = "maven:3.9", cpu = "500m" }\n}\n'
@@ -121,6 +143,28 @@ def peak_rss_mb(tf, provider, base):
     return max(kbs) / 1024.0
 
 
+def start_stack(root, venv, out):
+    """The local stack for the cloud benchmark: EKS cluster `controller` and namespace `jenkins`."""
+    stack_dir = os.path.join(out, "stack")
+    py = os.path.join(venv, "bin", "python")
+    stack_py = os.path.join(root, "acceptance-tests", "stack", "stack.py")
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+    subprocess.run([py, stack_py, "down", "--dir", stack_dir], capture_output=True)
+    subprocess.run([py, stack_py, "up", "--dir", stack_dir, "--emulator",
+                    os.path.join(target, "debug", "kube-emulator")], check=True, capture_output=True)
+    env = dict(os.environ)
+    for line in open(os.path.join(stack_dir, "env")):
+        if line.startswith("export "):
+            key, _, value = line[len("export "):].strip().partition("=")
+            env[key] = value.strip("'\"")
+    subprocess.run([os.path.join(venv, "bin", "aws"), "eks", "create-cluster", "--name", "controller",
+                    "--role-arn", "arn:aws:iam::123456789012:role/eks", "--resources-vpc-config",
+                    "subnetIds=subnet-1"], env=env, check=True, capture_output=True)
+    subprocess.run(["kubectl", "--context", "controller", "create", "namespace", "jenkins"], env=env,
+                   check=True, capture_output=True)
+    return env, lambda: subprocess.run([py, stack_py, "down", "--dir", stack_dir], capture_output=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--provider", required=True)
@@ -128,6 +172,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--sizes", default="14,1000")
+    ap.add_argument("--clouds", action="store_true", help="also plan 20 clouds x 50 templates (starts the stack)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     provider = os.path.abspath(args.provider)
@@ -153,6 +198,26 @@ def main():
         goal = 1.3 if n <= 14 else 1.5
         print("plan %4d pod templates: %.3f s vs terraform_data %.3f s = %.2fx (goal <= %.1fx)" % (n, o, f, o / f, goal))
     print("provider peak RSS during plan: %.1f MB (goal <= 15 MB)" % peak_rss_mb(args.terraform, provider, args.out))
+    if args.clouds:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env, stop = start_stack(root, os.path.dirname(os.path.dirname(args.terraform)), args.out)
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            n = CLOUDS * (TEMPLATES_PER_CLOUD + 1)
+            floor_dir = prepare(args.terraform, rc, args.out, "floor", n)
+            ours_dir = prepare(args.terraform, rc, args.out, "clouds", n)
+            floors, ours = [], []
+            for _ in range(max(3, args.runs // 2)):
+                floors.append(plan_seconds(args.terraform, rc, floor_dir))
+                ours.append(plan_seconds(args.terraform, rc, ours_dir))
+            f, o = statistics.median(floors), statistics.median(ours)
+            print("plan %d clouds x %d templates: %.3f s vs %d terraform_data %.3f s = %.2fx"
+                  % (CLOUDS, TEMPLATES_PER_CLOUD, o, n, f, o / f))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            stop()
 
 
 if __name__ == "__main__":
