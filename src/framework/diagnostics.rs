@@ -58,6 +58,13 @@ impl Diagnostics {
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
+    /// Moves in the diagnostics of `other` about attributes nothing here spoke of yet: attribute
+    /// validators run first, and a resource's own checks must not repeat their findings.
+    pub fn extend_new_paths(&mut self, other: Diagnostics) {
+        let seen: Vec<AttributePath> = self.0.iter().filter_map(|d| d.path.clone()).collect();
+        self.0.extend(other.0.into_iter().filter(|d| d.path.as_ref().is_none_or(|p| !seen.contains(p))));
+    }
+
     /// True when at least one diagnostic is an error.
     pub fn has_error(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)

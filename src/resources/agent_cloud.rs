@@ -347,12 +347,7 @@ impl Resource for AgentCloud {
         let mut scratch = object.clone();
         let mut local = Diagnostics::new();
         render_into(&object, &mut scratch, &mut local, false);
-        let seen: Vec<_> = diags.iter().filter_map(|d| d.path.clone()).collect();
-        for d in local.0 {
-            if d.path.as_ref().is_none_or(|p| !seen.contains(p)) {
-                diags.0.push(d);
-            }
-        }
+        diags.extend_new_paths(local);
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
