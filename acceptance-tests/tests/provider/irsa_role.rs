@@ -1,0 +1,258 @@
+//! `jenkins_irsa_role` through real Terraform against the local stack: the role and its trust in
+//! moto, the annotation on service accounts of the emulated controller cluster (one of them owned
+//! by Helm), import, drift, IAM's eventual consistency and throttling, plan-time errors, destroy.
+
+use super::support::Env;
+use acceptance_tests::stack;
+use acceptance_tests::terraform::terraforms;
+use serde_json::Value as Json;
+
+/// The IAM OIDC provider of an emulated cluster, created as a platform team would.
+fn create_oidc_provider(env: &Env, cluster: &str) -> String {
+    let out = env.aws(&["eks", "describe-cluster", "--name", cluster, "--output", "json"]);
+    let json: Json = serde_json::from_str(&out).expect("describe-cluster JSON");
+    let issuer = json["cluster"]["identity"]["oidc"]["issuer"].as_str().expect("issuer").to_string();
+    env.aws(&["iam", "create-open-id-connect-provider", "--url", &issuer, "--client-id-list", "sts.amazonaws.com"]);
+    issuer
+}
+
+/// A service account in the test's namespace; `helm` makes it look like the chart's: Helm's
+/// labels and annotations, applied server-side by the `helm` field manager.
+fn create_service_account(env: &Env, name: &str, helm: bool, dir: &std::path::Path) {
+    let meta = if helm {
+        format!(
+            "  labels:\n    app.kubernetes.io/managed-by: Helm\n  annotations:\n    meta.helm.sh/release-name: jenkins\n    meta.helm.sh/release-namespace: {}\n",
+            env.namespace
+        )
+    } else {
+        String::new()
+    };
+    let yaml = format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n  namespace: {}\n{meta}",
+        env.namespace
+    );
+    let file = dir.join(format!("sa-{name}.yaml"));
+    std::fs::write(&file, yaml).expect("write service account");
+    let file = file.display().to_string();
+    env.kubectl("controller", &["apply", "--server-side", "--field-manager", "helm", "-f", &file]);
+}
+
+fn role(env: &Env, name: &str) -> Json {
+    let out = env.aws(&["iam", "get-role", "--role-name", name, "--output", "json"]);
+    serde_json::from_str::<Json>(&out).expect("get-role JSON")["Role"].clone()
+}
+
+fn role_names(env: &Env) -> Vec<String> {
+    let out = env.aws(&["iam", "list-roles", "--output", "json"]);
+    let json: Json = serde_json::from_str(&out).expect("list-roles JSON");
+    json["Roles"].as_array().into_iter().flatten().filter_map(|r| r["RoleName"].as_str().map(str::to_string)).collect()
+}
+
+fn annotation(env: &Env, sa: &str) -> Option<String> {
+    let obj = env.get_json("serviceaccount", sa)?;
+    obj.pointer("/metadata/annotations/eks.amazonaws.com~1role-arn").and_then(Json::as_str).map(str::to_string)
+}
+
+fn config(env: &Env, extra: &str, policy_arn: &str) -> String {
+    format!(
+        r#"{provider}
+resource "jenkins_irsa_role" "ci" {{
+  name        = "ci-{ns}"
+  description = "Jenkins CI"
+  clusters    = ["controller"]
+  service_accounts = [
+    {{ namespace = "{ns}", name = "jenkins" }},
+    {{ namespace = "{ns}", name = "agents" }},
+  ]
+  managed_policy_arns = ["{policy_arn}"]
+  inline_policies = {{
+    artifacts = jsonencode({{
+      Version   = "2012-10-17"
+      Statement = [{{ Effect = "Allow", Action = ["s3:PutObject", "s3:GetObject"], Resource = "arn:aws:s3:::ci/*" }}]
+    }})
+  }}
+  tags = {{ team = "ci" }}
+  {extra}
+}}
+"#,
+        provider = env.provider_block(),
+        ns = env.namespace,
+    )
+}
+
+fn create_policy(env: &Env, name: &str) -> String {
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    let out = env.aws(&["iam", "create-policy", "--policy-name", name, "--policy-document", doc, "--output", "json"]);
+    let json: Json = serde_json::from_str(&out).expect("create-policy JSON");
+    json["Policy"]["Arn"].as_str().expect("policy arn").to_string()
+}
+
+#[test]
+fn lifecycle_create_import_drift_destroy() {
+    for tf in terraforms() {
+        let env = Env::new("irsa-life");
+        let w = env.workdir("irsa-life", tf);
+        create_oidc_provider(&env, "controller");
+        create_service_account(&env, "jenkins", true, &w.dir);
+        create_service_account(&env, "agents", false, &w.dir);
+        let policy = create_policy(&env, "ci-list");
+        let name = format!("ci-{}", env.namespace);
+        w.write_config(&config(&env, "", &policy));
+        let r = w.run(&["plan", "-no-color"]);
+        assert!(r.stdout.contains("sts:AssumeRoleWithWebIdentity"), "trust shown at plan:\n{}", r.text());
+        w.apply();
+        w.assert_plans_empty();
+
+        // The role in IAM: our owner tag, one IRSA statement with both subjects under StringEquals.
+        let live = role(&env, &name);
+        let arn = live["Arn"].as_str().expect("arn").to_string();
+        let tags = live["Tags"].to_string();
+        assert!(tags.contains("jenkins-eks.io/resource") && tags.contains(&format!("irsa-role/{name}")), "{tags}");
+        let trust = live["AssumeRolePolicyDocument"].to_string();
+        for needle in [
+            format!("system:serviceaccount:{}:jenkins", env.namespace),
+            format!("system:serviceaccount:{}:agents", env.namespace),
+            "StringEquals".to_string(),
+            "sts.amazonaws.com".to_string(),
+        ] {
+            assert!(trust.contains(&needle), "trust lacks {needle}: {trust}");
+        }
+        assert!(!trust.contains("StringLike"), "{trust}");
+
+        // Both service accounts annotated; the Helm one keeps Helm's fields and owner.
+        assert_eq!(annotation(&env, "jenkins").as_deref(), Some(arn.as_str()));
+        assert_eq!(annotation(&env, "agents").as_deref(), Some(arn.as_str()));
+        let helm_sa = env.get_json("serviceaccount", "jenkins").expect("sa");
+        assert_eq!(helm_sa["metadata"]["labels"]["app.kubernetes.io/managed-by"], "Helm", "{helm_sa}");
+        assert_eq!(helm_sa["metadata"]["annotations"]["meta.helm.sh/release-name"], "jenkins", "{helm_sa}");
+        let with_fields = env.kubectl(
+            "controller",
+            &["-n", &env.namespace, "get", "serviceaccount", "jenkins", "-o", "json", "--show-managed-fields"],
+        );
+        let with_fields: Json = serde_json::from_str(&with_fields).expect("JSON");
+        let managers: Vec<&str> = with_fields["metadata"]["managedFields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["manager"].as_str())
+            .collect();
+        assert!(managers.contains(&"helm") && managers.contains(&"terraform-provider-jenkins"), "{managers:?}");
+        let state = w.resource("jenkins_irsa_role.ci");
+        assert_eq!(state["arn"], arn.as_str());
+        assert!(state["trust_policy"].as_str().is_some_and(|t| t.contains('\n')), "trust is pretty: {state}");
+
+        // Import by role name round-trips.
+        w.assert_import_round_trips("jenkins_irsa_role.ci", &name, &[]);
+
+        // Drift: a policy detached by hand shows at plan; apply repairs it.
+        env.aws(&["iam", "detach-role-policy", "--role-name", &name, "--policy-arn", &policy]);
+        w.assert_plan_shows(&["managed_policy_arns", &policy]);
+        w.apply();
+        w.assert_plans_empty();
+        assert!(role_policies(&env, &name).contains(&policy));
+
+        // Drift: the annotation removed by someone, and the trust edited in the console.
+        env.kubectl(
+            "controller",
+            &["-n", &env.namespace, "annotate", "serviceaccount", "agents", "eks.amazonaws.com/role-arn-"],
+        );
+        let foreign = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        env.aws(&["iam", "update-assume-role-policy", "--role-name", &name, "--policy-document", foreign]);
+        w.assert_plan_shows(&["service_account_annotations", "trust_policy", "ec2.amazonaws.com"]);
+        w.apply();
+        w.assert_plans_empty();
+        assert_eq!(annotation(&env, "agents").as_deref(), Some(arn.as_str()));
+        assert!(!role(&env, &name)["AssumeRolePolicyDocument"].to_string().contains("ec2.amazonaws.com"));
+
+        // Destroy: the role goes; only our annotation goes, the service accounts and Helm's fields stay.
+        w.destroy();
+        assert!(!role_names(&env).contains(&name));
+        let helm_sa = env.get_json("serviceaccount", "jenkins").expect("Helm's service account stays");
+        assert_eq!(helm_sa["metadata"]["annotations"]["meta.helm.sh/release-name"], "jenkins", "{helm_sa}");
+        assert_eq!(annotation(&env, "jenkins"), None);
+        assert_eq!(annotation(&env, "agents"), None);
+        assert!(env.get_json("serviceaccount", "agents").is_some());
+        w.cleanup();
+    }
+}
+
+fn role_policies(env: &Env, name: &str) -> Vec<String> {
+    let out = env.aws(&["iam", "list-attached-role-policies", "--role-name", name, "--output", "json"]);
+    let json: Json = serde_json::from_str(&out).expect("JSON");
+    json["AttachedPolicies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["PolicyArn"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// `manage_oidc_provider` creates the missing provider; `create_service_account` creates the
+/// service account as ours and destroy deletes it.
+#[test]
+fn creates_oidc_provider_and_service_account() {
+    let env = Env::new("irsa-create");
+    let w = env.workdir("irsa-create", &terraforms()[0]);
+    let policy = create_policy(&env, "ci-list");
+    w.write_config(&config(&env, "manage_oidc_provider = true\n  create_service_account = true", &policy));
+    w.apply();
+    w.assert_plans_empty();
+    let providers = env.aws(&["iam", "list-open-id-connect-providers", "--output", "json"]);
+    assert!(providers.contains("oidc-provider/oidc.eks."), "{providers}");
+    let sa = env.get_json("serviceaccount", "jenkins").expect("created");
+    assert_eq!(sa["metadata"]["labels"]["jenkins-eks.io/resource"], "irsa-role", "{sa}");
+    assert!(annotation(&env, "agents").is_some());
+    w.destroy();
+    assert!(env.get_json("serviceaccount", "jenkins").is_none(), "the service account we created is deleted");
+    w.cleanup();
+}
+
+/// IAM's eventual consistency and throttling, armed in the AWS stand-in, fire during apply and the
+/// apply still succeeds.
+#[test]
+fn retries_propagation_and_throttling() {
+    let env = Env::new("irsa-retry");
+    let w = env.workdir("irsa-retry", &terraforms()[0]);
+    create_oidc_provider(&env, "controller");
+    let policy = create_policy(&env, "ci-list");
+    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    let s = stack::shared();
+    s.new_role_not_found_reads(&env.account, 3);
+    s.invalid_principal_for(&env.account, 3.0);
+    s.throttle(&env.account, "iam:GetRole", 2);
+    s.throttle(&env.account, "iam:AttachRolePolicy", 1);
+    w.apply();
+    let left = s.faults(&serde_json::json!({"account": env.account}));
+    s.clear_faults(&env.account);
+    assert!(!left.to_string().contains("\"remaining\":1"), "every armed fault fired: {left}");
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}
+
+/// Bad input fails at plan with the attribute named, and nothing is created.
+#[test]
+fn bad_input_fails_at_plan() {
+    let env = Env::new("irsa-bad");
+    let w = env.workdir("irsa-bad", &terraforms()[0]);
+    let policy = create_policy(&env, "ci-list");
+    let cases: [(String, &[&str]); 4] = [
+        (config(&env, "trust_policy_quota = 300", &policy), &["Trust Policy Too Long", "trust_policy_quota", "fit"]),
+        (
+            config(&env, "", &policy)
+                .replace("artifacts = jsonencode(", "broken = \"{not json\"\n    artifacts = jsonencode("),
+            &["Invalid Policy Document", "inline_policies"],
+        ),
+        (config(&env, "", &policy).replace("name        = \"ci-", "name        = \"bad name!"), &["Invalid Role Name"]),
+        (
+            config(&env, "", &policy).replace("name = \"agents\"", "name = \"Agents_X\""),
+            &["Invalid Service Account", "service_accounts"],
+        ),
+    ];
+    for (hcl, needles) in cases {
+        w.write_config(&hcl);
+        w.expect_error(&["plan", "-no-color"], needles);
+    }
+    assert!(role_names(&env).is_empty(), "nothing created");
+    w.cleanup();
+}
