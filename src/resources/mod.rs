@@ -52,6 +52,15 @@ mod tests {
                 stale.push(path.display().to_string());
             }
         }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let example = std::fs::read_to_string(root.join("examples/provider/provider.tf")).ok();
+        let page = crate::framework::docs::provider_page(&crate::provider::config::schema(), example.as_deref());
+        let index = root.join("docs/index.md");
+        if update {
+            std::fs::write(&index, &page).expect("write docs index");
+        } else if std::fs::read_to_string(&index).ok().as_deref() != Some(page.as_str()) {
+            stale.push(index.display().to_string());
+        }
         assert!(stale.is_empty(), "stale docs pages (run `make docs`): {stale:?}");
     }
 
