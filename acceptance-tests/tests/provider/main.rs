@@ -3,6 +3,7 @@
 //! One test binary for the provider's behaviour as a user sees it; one module per resource.
 
 mod agent_cloud;
+mod cross_account_chain;
 mod irsa_role;
 mod pod_template;
 mod remote_cluster_access;

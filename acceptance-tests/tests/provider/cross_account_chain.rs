@@ -1,0 +1,326 @@
+//! `jenkins_cross_account_chain` through real Terraform: the seed's `prod` (IRSA) and `nonprod`
+//! (chained) profiles in a ConfigMap of the emulated controller cluster, the nonprod role's trust
+//! managed in a second moto account through an assumed admin role, the source grant, drift of
+//! both, import, bad input, destroy.
+
+use super::support::Env;
+use acceptance_tests::stack::{access_key_for, fresh_account};
+use acceptance_tests::terraform::{Workdir, example, terraforms};
+use serde_json::Value as Json;
+use std::process::Command;
+
+const CONFIGMAP: &str = "awsconfig-configmap";
+
+/// The venv's AWS CLI acting in `account` (the stack maps each access key to its account).
+fn aws_in(env: &Env, account: &str, args: &[&str]) -> (bool, String) {
+    let venv = std::env::var("TFPJ_VENV").unwrap_or_else(|_| format!("{}/../.venv", env!("CARGO_MANIFEST_DIR")));
+    let key = access_key_for(account);
+    let out = Command::new(format!("{venv}/bin/aws"))
+        .args(args)
+        .envs(env.vars().into_iter().map(|(k, v)| if k == "AWS_ACCESS_KEY_ID" { (k, key.clone()) } else { (k, v) }))
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run aws");
+    let text = if out.status.success() { &out.stdout } else { &out.stderr };
+    (out.status.success(), String::from_utf8_lossy(text).into_owned())
+}
+
+/// A role in `account`, or `None` when IAM does not have it.
+fn get_role(env: &Env, account: &str, name: &str) -> Option<Json> {
+    let (ok, out) = aws_in(env, account, &["iam", "get-role", "--role-name", name, "--output", "json"]);
+    if !ok {
+        assert!(out.contains("NoSuchEntity"), "get-role {name}: {out}");
+        return None;
+    }
+    serde_json::from_str::<Json>(&out).ok().map(|j| j["Role"].clone())
+}
+
+/// The trust of a role as a JSON value (the CLI decodes it already, or hands back text).
+fn trust_of(role: &Json) -> Json {
+    match &role["AssumeRolePolicyDocument"] {
+        Json::String(s) => serde_json::from_str(&urlencoding_decode(s)).unwrap_or(Json::Null),
+        other => other.clone(),
+    }
+}
+
+fn urlencoding_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn create_role(env: &Env, account: &str, name: &str, trust: &str) {
+    let (ok, out) =
+        aws_in(env, account, &["iam", "create-role", "--role-name", name, "--assume-role-policy-document", trust]);
+    assert!(ok, "create-role {name}: {out}");
+}
+
+fn configmap_file(env: &Env) -> Option<String> {
+    let cm = env.get_json("configmap", CONFIGMAP)?;
+    cm.pointer("/data/config").and_then(Json::as_str).map(str::to_string)
+}
+
+/// The registry example with this test's accounts and namespace.
+fn seed_config(env: &Env, target: &str) -> String {
+    let body = example("resources/jenkins_cross_account_chain/resource.tf")
+        .replace("111111111111", &env.account)
+        .replace("222222222222", target);
+    format!("{}{body}", env.provider_block())
+}
+
+const OTHER_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+#[test]
+fn seed_profiles_lifecycle_with_managed_trust_in_a_second_account() {
+    for tf in terraforms() {
+        let env = Env::new("chain-life");
+        let target = fresh_account();
+        create_role(&env, &env.account, "jenkins-ci-role", OTHER_TRUST);
+        let w = env.workdir("cross-account-chain-life", tf);
+        w.write_config(&seed_config(&env, &target));
+        let r = w.run(&["plan", "-no-color"]);
+        assert!(r.text().contains("[profile nonprod]"), "config_ini shown line by line at plan:\n{}", r.text());
+        w.apply();
+        w.assert_plans_empty();
+
+        // The ConfigMap holds exactly config_ini: the seed's two profiles.
+        let state = w.resource("jenkins_cross_account_chain.deploy");
+        let ini = state["config_ini"].as_str().expect("config_ini").to_string();
+        assert_eq!(configmap_file(&env).as_deref(), Some(ini.as_str()));
+        let prod_arn = format!("arn:aws:iam::{}:role/jenkins-ci-role", env.account);
+        let nonprod_arn = format!("arn:aws:iam::{target}:role/jenkins-deploy-role");
+        for needle in [
+            "[profile prod]".to_string(),
+            format!("role_arn = {prod_arn}"),
+            "web_identity_token_file = /var/run/secrets/eks.amazonaws.com/serviceaccount/token".into(),
+            "[profile nonprod]".into(),
+            format!("role_arn = {nonprod_arn}"),
+            "source_profile = prod".into(),
+            "role_session_name = jenkinssession".into(),
+        ] {
+            assert!(ini.contains(&needle), "config_ini lacks {needle:?}:\n{ini}");
+        }
+        assert_eq!(state["namespace"], env.namespace.as_str());
+        assert_eq!(state["container_env"]["AWS_CONFIG_FILE"], "/etc/aws/config");
+        assert_eq!(state["container_env"]["AWS_PROFILE"], "nonprod");
+        let snippet = state["mount_snippet"].as_str().expect("mount_snippet");
+        assert!(snippet.contains("name: awsconfig-configmap") && !snippet.contains("subPath:"), "{snippet}");
+        let cm = env.get_json("configmap", CONFIGMAP).expect("ConfigMap");
+        assert_eq!(cm["metadata"]["labels"]["app.kubernetes.io/managed-by"], "terraform-provider-jenkins");
+
+        // The target role was created in the second account, trusting the prod role.
+        let role = get_role(&env, &target, "jenkins-deploy-role").expect("target role created");
+        let trust = trust_of(&role).to_string();
+        assert!(trust.contains(&prod_arn) && trust.contains("aws:PrincipalArn"), "{trust}");
+        assert_eq!(state["created_roles"], serde_json::json!([nonprod_arn]));
+        // The prod role got the identity permission.
+        let (ok, policy) = aws_in(
+            &env,
+            &env.account,
+            &["iam", "list-role-policies", "--role-name", "jenkins-ci-role", "--output", "json"],
+        );
+        assert!(ok && policy.contains("jenkins-chain-"), "grant policy on the source role: {policy}");
+
+        // Import by namespace/name round-trips.
+        w.assert_import_round_trips(
+            "jenkins_cross_account_chain.deploy",
+            &format!("{}/{CONFIGMAP}", env.namespace),
+            &[],
+        );
+
+        // A hand edit of the ConfigMap shows at plan; apply repairs it.
+        env.kubectl(
+            "controller",
+            &[
+                "-n",
+                &env.namespace,
+                "patch",
+                "configmap",
+                CONFIGMAP,
+                "--type",
+                "merge",
+                "-p",
+                r#"{"data":{"config":"[profile prod]\nregion = eu-west-1\n"}}"#,
+            ],
+        );
+        w.assert_plan_shows(&["config_ini", "will be updated in-place"]);
+        w.apply();
+        w.assert_plans_empty();
+        assert_eq!(configmap_file(&env).as_deref(), Some(ini.as_str()));
+
+        // A hand edit of the managed trust shows at plan; apply repairs it.
+        let (ok, out) = aws_in(
+            &env,
+            &target,
+            &["iam", "update-assume-role-policy", "--role-name", "jenkins-deploy-role", "--policy-document", OTHER_TRUST],
+        );
+        assert!(ok, "{out}");
+        w.assert_plan_shows(&["trust_policies", "ec2.amazonaws.com"]);
+        w.apply();
+        w.assert_plans_empty();
+        let trust = trust_of(&get_role(&env, &target, "jenkins-deploy-role").expect("role")).to_string();
+        assert!(trust.contains(&prod_arn) && !trust.contains("ec2.amazonaws.com"), "{trust}");
+
+        // Destroy removes the ConfigMap, the role it created and the grant; the prod role stays.
+        w.destroy();
+        assert!(env.get_json("configmap", CONFIGMAP).is_none(), "ConfigMap left behind");
+        assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "created role left behind");
+        let (_, policy) = aws_in(
+            &env,
+            &env.account,
+            &["iam", "list-role-policies", "--role-name", "jenkins-ci-role", "--output", "json"],
+        );
+        assert!(!policy.contains("jenkins-chain-"), "grant left behind: {policy}");
+        assert!(get_role(&env, &env.account, "jenkins-ci-role").is_some(), "the source role is not ours");
+        w.cleanup();
+    }
+}
+
+/// A target role that already exists keeps existing: its trust is replaced while managed and
+/// restored on destroy.
+#[test]
+fn an_existing_target_role_gets_its_trust_back_on_destroy() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-existing");
+    let target = fresh_account();
+    create_role(&env, &target, "jenkins-deploy-role", OTHER_TRUST);
+    let w = env.workdir("cross-account-chain-existing", tf);
+    let config = seed_config(&env, &target)
+        .replace("grant_source_permission = true", "grant_source_permission = false")
+        .replace("role_session_name = \"jenkinssession\"", "role_session_name = \"jenkinssession\"\n    external_id = \"ci-42\"");
+    w.write_config(&config);
+    w.apply();
+    w.assert_plans_empty();
+    let trust = trust_of(&get_role(&env, &target, "jenkins-deploy-role").expect("role")).to_string();
+    assert!(trust.contains("sts:ExternalId") && trust.contains("ci-42"), "{trust}");
+    let state = w.resource("jenkins_cross_account_chain.deploy");
+    assert_eq!(state["created_roles"], serde_json::json!([]));
+    let nonprod_arn = format!("arn:aws:iam::{target}:role/jenkins-deploy-role");
+    assert!(state["replaced_trusts"][&nonprod_arn].as_str().is_some_and(|t| t.contains("ec2.amazonaws.com")));
+    w.destroy();
+    let role = get_role(&env, &target, "jenkins-deploy-role").expect("a role we did not create is kept");
+    assert!(trust_of(&role).to_string().contains("ec2.amazonaws.com"), "trust restored: {role}");
+    w.cleanup();
+}
+
+/// Each bad input fails at plan, naming the attribute, with nothing written.
+#[test]
+fn bad_input_gets_a_clear_diagnostic_and_writes_nothing() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-bad");
+    let base = r#"
+  base {
+    name     = "prod"
+    role_arn = "arn:aws:iam::111111111111:role/jenkins-ci-role"
+    region   = "us-east-1"
+  }
+"#;
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "loop",
+            r#"
+  hop {
+    name           = "a"
+    role_arn       = "arn:aws:iam::222222222222:role/a"
+    source_profile = "b"
+  }
+  hop {
+    name           = "b"
+    role_arn       = "arn:aws:iam::222222222222:role/b"
+    source_profile = "a"
+  }
+"#,
+            &["Profile Chain Loop", "source_profile"],
+        ),
+        (
+            "duration",
+            r#"
+  hop {
+    name             = "nonprod"
+    role_arn         = "arn:aws:iam::222222222222:role/deploy"
+    source_profile   = "prod"
+    duration_seconds = 7200
+  }
+"#,
+            &["Chained Session Over One Hour", "duration_seconds"],
+        ),
+        (
+            "two-sources",
+            r#"
+  hop {
+    name              = "nonprod"
+    role_arn          = "arn:aws:iam::222222222222:role/deploy"
+    source_profile    = "prod"
+    credential_source = "Environment"
+  }
+"#,
+            &["Both Source Profile And Credential Source", "credential_source"],
+        ),
+        (
+            "external-id",
+            r#"
+  hop {
+    name           = "nonprod"
+    role_arn       = "arn:aws:iam::222222222222:role/deploy"
+    source_profile = "prod"
+    external_id    = "x"
+  }
+"#,
+            &["Invalid External ID", "external_id"],
+        ),
+        (
+            "admin-elsewhere",
+            r#"
+  hop {
+    name           = "nonprod"
+    role_arn       = "arn:aws:iam::222222222222:role/deploy"
+    source_profile = "prod"
+    manage_trust {
+      admin_role_arn = "arn:aws:iam::333333333333:role/admin"
+    }
+  }
+"#,
+            &["Admin Role In Another Account", "admin_role_arn"],
+        ),
+    ];
+    for (name, hops, needles) in cases {
+        let w = env.workdir(&format!("cross-account-chain-bad-{name}"), tf);
+        w.write_config(&format!(
+            "{}resource \"jenkins_cross_account_chain\" \"c\" {{{base}{hops}}}\n",
+            env.provider_block()
+        ));
+        w.expect_error(&["plan", "-no-color"], needles);
+        w.expect_error(&["apply", "-auto-approve", "-no-color"], needles);
+        assert!(env.get_json("configmap", CONFIGMAP).is_none(), "{name}: nothing written");
+        w.cleanup();
+    }
+}
+
+/// A ConfigMap of that name someone else made is refused, untouched, and no IAM change is made.
+#[test]
+fn a_foreign_configmap_is_never_adopted() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-foreign");
+    let target = fresh_account();
+    create_role(&env, &env.account, "jenkins-ci-role", OTHER_TRUST);
+    env.kubectl("controller", &["-n", &env.namespace, "create", "configmap", CONFIGMAP, "--from-literal=config=x"]);
+    let w = env.workdir("cross-account-chain-foreign", tf);
+    w.write_config(&seed_config(&env, &target));
+    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Owned By Someone Else", "never adopts"]);
+    assert_eq!(configmap_file(&env).as_deref(), Some("x"), "the foreign ConfigMap is untouched");
+    assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "no IAM change before the refusal");
+    w.cleanup();
+}
