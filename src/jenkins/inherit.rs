@@ -259,7 +259,9 @@ pub fn unwrap_template(t: &TemplateDef, all: &[TemplateDef], defaults_provider: 
 
 fn unwrap_depth(t: &TemplateDef, all: &[TemplateDef], dp: Option<&str>, depth: usize) -> TemplateDef {
     let find = |n: &str| all.iter().find(|d| d.name == n);
-    let mut chain: Vec<&str> = dp.filter(|d| *d != t.name).into_iter().collect();
+    // The plugin does not skip the template itself: the defaults provider's own chain starts with
+    // itself, so its yamls appear twice (harmless under override, doubled lists under merge).
+    let mut chain: Vec<&str> = dp.into_iter().collect();
     chain.extend(t.inherit_from.iter().map(String::as_str));
     let mut parent: Option<TemplateDef> = None;
     for name in chain {
@@ -316,7 +318,11 @@ pub fn effective_pod(t: &TemplateDef, ctx: &PodContext) -> Result<String, String
     // 1. YAML by strategy: override = the last yaml only; merge = the plugin's left fold.
     let parsed: Vec<Mapping> = t.yamls.iter().map(|y| parse_pod(y)).collect::<Result<_, _>>()?;
     let mut pod = match t.yaml_merge_strategy.as_deref() {
-        Some("merge") => parsed.iter().fold(Mapping::new(), |acc, p| combine_pods(&acc, p)),
+        // `combine(List<Pod>)` starts from the first pod itself, so a lone yaml keeps every field.
+        Some("merge") => parsed
+            .split_first()
+            .map(|(first, rest)| rest.iter().fold(first.clone(), |acc, p| combine_pods(&acc, p)))
+            .unwrap_or_default(),
         _ => parsed.last().cloned().unwrap_or_default(),
     };
     pod.insert(s("apiVersion"), s("v1"));
@@ -335,7 +341,8 @@ pub fn effective_pod(t: &TemplateDef, ctx: &PodContext) -> Result<String, String
     // 3. Metadata: runtime name, namespace yaml → template → cloud, labels.
     let md = mapping_at(&mut pod, "metadata");
     md.insert(s("name"), s(RUNTIME));
-    if md.get("namespace").and_then(Value::as_str).is_none()
+    // The launcher takes the first non-blank of yaml, template, cloud.
+    if md.get("namespace").and_then(Value::as_str).is_none_or(|n| n.trim().is_empty())
         && let Some(ns) = t.namespace.clone().or_else(|| ctx.namespace.clone())
     {
         md.insert(s("namespace"), s(&ns));
@@ -415,17 +422,14 @@ pub fn effective_pod(t: &TemplateDef, ctx: &PodContext) -> Result<String, String
                 ("readOnly", Value::Bool(false)),
             ]));
         }
-        if ctx.restricted_pss && c.get("securityContext").is_none_or(Value::is_null) {
-            c.insert(
-                s("securityContext"),
-                entry(&[
-                    ("allowPrivilegeEscalation", Value::Bool(false)),
-                    ("runAsNonRoot", Value::Bool(true)),
-                    ("seccompProfile", entry(&[("type", s("RuntimeDefault"))])),
-                    ("capabilities", entry(&[("drop", Value::Sequence(vec![s("ALL")]))])),
-                ]),
-            );
+        if ctx.restricted_pss {
+            restrict(c);
         }
+    }
+    if ctx.restricted_pss
+        && let Some(Value::Sequence(init)) = spec.get_mut("initContainers")
+    {
+        init.iter_mut().filter_map(Value::as_mapping_mut).for_each(restrict);
     }
     let volumes = seq_at(spec, "volumes");
     if !volumes.iter().any(|v| v.get("name").and_then(Value::as_str) == Some("workspace-volume")) {
@@ -437,6 +441,22 @@ pub fn effective_pod(t: &TemplateDef, ctx: &PodContext) -> Result<String, String
         spec.insert(s("nodeSelector"), entry(&[("kubernetes.io/os", s("linux"))]));
     }
     Ok(to_yaml(&Value::Mapping(canonical_pod(&pod))))
+}
+
+/// The restricted-PSS injector: each of its four settings only where the container leaves it
+/// unset, in containers and init containers alike.
+fn restrict(c: &mut Mapping) {
+    let sc = mapping_at(c, "securityContext");
+    for (k, v) in [
+        ("allowPrivilegeEscalation", Value::Bool(false)),
+        ("runAsNonRoot", Value::Bool(true)),
+        ("seccompProfile", entry(&[("type", s("RuntimeDefault"))])),
+        ("capabilities", entry(&[("drop", Value::Sequence(vec![s("ALL")]))])),
+    ] {
+        if sc.get(k).is_none_or(Value::is_null) {
+            sc.insert(s(k), v);
+        }
+    }
 }
 
 fn mapping_at<'a>(m: &'a mut Mapping, k: &str) -> &'a mut Mapping {

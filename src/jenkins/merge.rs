@@ -121,7 +121,9 @@ fn combine_container(parent: &Mapping, child: &Mapping) -> Mapping {
             }
             sc.insert("capabilities".into(), Value::Mapping(cap));
         }
-        out.insert("securityContext".into(), Value::Mapping(sc));
+        // Only the listed fields come from the child: a child context holding none of them adds
+        // no context of its own.
+        set_opt(&mut out, "securityContext", (!sc.is_empty()).then_some(Value::Mapping(sc)));
     }
     out
 }

@@ -22,6 +22,7 @@ mod yaml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)] mod rules_tests;
 
 pub use escape::{escape_casc, unescape_casc};
 pub use inherit::{
