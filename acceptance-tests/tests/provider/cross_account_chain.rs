@@ -5,7 +5,7 @@
 
 use super::support::Env;
 use acceptance_tests::stack::{access_key_for, fresh_account};
-use acceptance_tests::terraform::{Workdir, example, terraforms};
+use acceptance_tests::terraform::{example, terraforms};
 use serde_json::Value as Json;
 use std::process::Command;
 
