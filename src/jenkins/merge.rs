@@ -99,7 +99,9 @@ fn combine_container(parent: &Mapping, child: &Mapping) -> Mapping {
             merge_maps(&mut res, &pr, cr, k);
         }
     }
-    set_opt(&mut out, "resources", (!res.is_empty()).then_some(Value::Mapping(res)));
+    // The plugin always builds a resources object for a merged pair (`withNewResources()`), so it
+    // is never null afterwards: an agent container merged this way gets no default requests.
+    out.insert("resources".into(), Value::Mapping(res));
     set_list(&mut out, "env", by_key(list_of(parent, "env"), list_of(child, "env"), "name", &child_wins));
     let env_from: Vec<Value> = list_of(parent, "envFrom").iter().chain(list_of(child, "envFrom")).cloned().collect();
     set_list(&mut out, "envFrom", env_from);

@@ -224,6 +224,25 @@ fn resolution_defaults_provider_chain_includes_itself() {
     assert_eq!(pod["spec"]["tolerations"], y("[{key: k}, {key: k}]"));
 }
 
+#[test]
+fn resolution_parents_are_unwrapped_without_the_defaults_provider() {
+    // "parent = combine(parent, unwrap(next))": a parent is unwrapped with its own inheritFrom
+    // only, so the defaults provider enters a child's chain once, first.
+    let all = parse_all(&[
+        "{name: dflt, yaml: 'spec: {tolerations: [{key: d}]}'}",
+        "{name: gp, yaml: 'spec: {tolerations: [{key: g}]}'}",
+        "{name: p, inheritFrom: gp, yaml: 'spec: {tolerations: [{key: p}]}'}",
+        "{name: c, inheritFrom: p, yamlMergeStrategy: merge}",
+    ]);
+    let c = unwrap_named(&all, "c", Some("dflt"));
+    assert_eq!(
+        c.yamls,
+        ["spec: {tolerations: [{key: d}]}", "spec: {tolerations: [{key: g}]}", "spec: {tolerations: [{key: p}]}"]
+    );
+    let pod: Value = y(&effective_pod(&c, &PodContext::default()).unwrap());
+    assert_eq!(pod["spec"]["tolerations"], y("[{key: d}, {key: g}, {key: p}]"));
+}
+
 // ---- combine(PodTemplate) --------------------------------------------------------------------
 
 #[test]
@@ -725,6 +744,41 @@ fn build_agent_container_found_keeps_its_own_settings() {
     let ctx = PodContext { jnlp_registry: Some("registry.local/".into()), ..Default::default() };
     let pod: Value = y(&effective_pod(&all[0], &ctx).unwrap());
     assert_eq!(container(&pod, "jnlp")["image"], y("'registry.local/jenkins/inbound-agent:(plugin default)'"));
+}
+
+#[test]
+fn build_agent_env_follows_the_connection() {
+    // "Env: JENKINS_SECRET/NAME/AGENT_NAME/AGENT_WORKDIR/TUNNEL/URL/WEB_SOCKET" as the cloud
+    // connects: a tunnel only with TCP, no JENKINS_URL with a direct connection.
+    let env = |connection: AgentConnection| {
+        let mut c = cloud(vec![def(&tpl("t"))]);
+        c.connection = connection;
+        let pod = pod_in(&c, "t");
+        env_of(container(&pod, "jnlp")).into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()
+    };
+    let fixed = ["JENKINS_SECRET=(runtime)", "JENKINS_NAME=(runtime)", "JENKINS_AGENT_NAME=(runtime)"];
+    let with = |rest: &[&str]| -> Vec<String> {
+        fixed.iter().chain(&["JENKINS_AGENT_WORKDIR=/home/jenkins/agent"]).chain(rest).map(|s| s.to_string()).collect()
+    };
+    assert_eq!(
+        env(AgentConnection::Tcp { tunnel: Some("agent:50000".into()) }),
+        with(&["JENKINS_TUNNEL=agent:50000", "JENKINS_URL=http://jenkins:8080", "REMOTING_OPTS=-noReconnectAfter 1d"])
+    );
+    assert_eq!(
+        env(AgentConnection::WebSocket),
+        with(&["JENKINS_URL=http://jenkins:8080", "JENKINS_WEB_SOCKET=true", "REMOTING_OPTS=-noReconnectAfter 1d"])
+    );
+    assert_eq!(env(AgentConnection::Direct), with(&["REMOTING_OPTS=-noReconnectAfter 1d"]));
+}
+
+#[test]
+fn build_agent_merged_from_two_yamls_gets_no_default_requests() {
+    // "null resources → requests 100m/256Mi": a same-named pair merged by `combine(Container)`
+    // always gets a (possibly empty) resources object, so it is no longer null.
+    let pod = merged("spec: {containers: [{name: jnlp, workingDir: /w}]}", "spec: {containers: [{name: jnlp}]}");
+    assert_eq!(container(&pod, "jnlp")["resources"], y("{}"));
+    let pod = merged("spec: {containers: [{name: tool, image: i}]}", "spec: {containers: [{name: other, image: i}]}");
+    assert_eq!(container(&pod, "jnlp")["resources"], y("{requests: {cpu: 100m, memory: 256Mi}}"));
 }
 
 #[test]
