@@ -165,7 +165,14 @@ fn seed_profiles_lifecycle_with_managed_trust_in_a_second_account() {
         let (ok, out) = aws_in(
             &env,
             &target,
-            &["iam", "update-assume-role-policy", "--role-name", "jenkins-deploy-role", "--policy-document", OTHER_TRUST],
+            &[
+                "iam",
+                "update-assume-role-policy",
+                "--role-name",
+                "jenkins-deploy-role",
+                "--policy-document",
+                OTHER_TRUST,
+            ],
         );
         assert!(ok, "{out}");
         w.assert_plan_shows(&["trust_policies", "ec2.amazonaws.com"]);
@@ -200,7 +207,10 @@ fn an_existing_target_role_gets_its_trust_back_on_destroy() {
     let w = env.workdir("cross-account-chain-existing", tf);
     let config = seed_config(&env, &target)
         .replace("grant_source_permission = true", "grant_source_permission = false")
-        .replace("role_session_name = \"jenkinssession\"", "role_session_name = \"jenkinssession\"\n    external_id = \"ci-42\"");
+        .replace(
+            "role_session_name = \"jenkinssession\"",
+            "role_session_name = \"jenkinssession\"\n    external_id = \"ci-42\"",
+        );
     w.write_config(&config);
     w.apply();
     w.assert_plans_empty();
@@ -322,5 +332,50 @@ fn a_foreign_configmap_is_never_adopted() {
     w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Owned By Someone Else", "never adopts"]);
     assert_eq!(configmap_file(&env).as_deref(), Some("x"), "the foreign ConfigMap is untouched");
     assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "no IAM change before the refusal");
+    w.cleanup();
+}
+
+/// The generated file works with a real SDK's profile resolution: botocore (the AWS CLI) reads
+/// it, authenticates the base profile with a web-identity token and assumes the chained hop
+/// against the local stand-in, landing in the target account.
+#[test]
+fn the_generated_file_resolves_with_a_real_sdk() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-sdk");
+    let target = fresh_account();
+    create_role(&env, &env.account, "jenkins-ci-role", OTHER_TRUST);
+    let w = env.workdir("cross-account-chain-sdk", tf);
+    let token = w.dir.join("token");
+    std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6amVua2luczpqZW5raW5zIn0.c2ln")
+        .expect("write token");
+    let config = seed_config(&env, &target).replace(
+        "    region   = \"us-east-1\"\n  }",
+        &format!("    region   = \"us-east-1\"\n    web_identity_token_file = \"{}\"\n  }}", token.display()),
+    );
+    w.write_config(&config);
+    w.apply();
+    let ini = w.resource("jenkins_cross_account_chain.deploy")["config_ini"].as_str().expect("config_ini").to_string();
+    let file = w.dir.join("aws-config");
+    std::fs::write(&file, &ini).expect("write config");
+    let venv = std::env::var("TFPJ_VENV").unwrap_or_else(|_| format!("{}/../.venv", env!("CARGO_MANIFEST_DIR")));
+    let out = Command::new(format!("{venv}/bin/aws"))
+        .args(["sts", "get-caller-identity", "--profile", "nonprod", "--output", "json"])
+        .envs(env.vars().into_iter().filter(|(k, _)| {
+            !k.starts_with("AWS_ACCESS_KEY") && !k.starts_with("AWS_SECRET") && k != "AWS_SESSION_TOKEN"
+        }))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", &file)
+        .env("AWS_SHARED_CREDENTIALS_FILE", w.dir.join("no-credentials"))
+        .output()
+        .expect("run aws");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "profile nonprod does not resolve:\n{text}\n{ini}");
+    let id: Json = serde_json::from_slice(&out.stdout).expect("caller identity JSON");
+    assert_eq!(id["Account"], target.as_str(), "{id}");
+    assert!(id["Arn"].as_str().is_some_and(|a| a.contains("jenkins-deploy-role/jenkinssession")), "{id}");
+    w.destroy();
     w.cleanup();
 }
