@@ -415,7 +415,7 @@ impl IrsaRole {
         }
         let client = self.client(configured, diags).await?;
         for sa in stale {
-            if let Err(e) = kube_sa::unbind(&client, sa).await {
+            if let Err(e) = kube_sa::unbind(&client, sa, Some(arn)).await {
                 crate::kube::errors::report(
                     diags,
                     None,
@@ -542,6 +542,7 @@ impl IrsaRole {
             }
         };
         let mut clusters = Vec::new();
+        let mut oidc = BTreeMap::new();
         if !parsed.issuers.is_empty() {
             let names = match api.list_clusters().await {
                 Ok(n) => n,
@@ -553,7 +554,8 @@ impl IrsaRole {
             for name in names {
                 if let Ok(Some(issuer)) = api.cluster_issuer(&name).await {
                     let bare = issuer.trim_start_matches("https://").trim_end_matches('/').to_ascii_lowercase();
-                    if parsed.issuers.contains(&bare) {
+                    if let Some(arn) = parsed.issuers.get(&bare) {
+                        oidc.insert(name.clone(), arn.clone());
                         clusters.push(name);
                     }
                 }
@@ -569,6 +571,7 @@ impl IrsaRole {
         clusters.sort();
         set(state, "clusters", Value::Set(clusters.into_iter().map(Value::String).collect()));
         set(state, "service_accounts", model::service_accounts_value(&parsed.service_accounts));
+        set(state, "oidc_provider_arns", map_value(&oidc));
         set(state, "binding", Value::string("irsa"));
         set(state, "path", Value::string(live.path.clone()));
         set(state, "annotate_service_accounts", Value::Bool(true));
@@ -748,7 +751,7 @@ impl Resource for IrsaRole {
         if d.annotates() {
             let Some(client) = self.client(&configured, diags).await else { return };
             for sa in d.annotated_accounts() {
-                if let Err(e) = kube_sa::unbind(&client, sa).await {
+                if let Err(e) = kube_sa::unbind(&client, sa, string(prior, "arn").as_deref()).await {
                     crate::kube::errors::report(
                         diags,
                         None,

@@ -169,8 +169,16 @@ fn lifecycle_create_import_drift_destroy() {
         assert!(!role_names(&env).contains(&name));
         let helm_sa = env.get_json("serviceaccount", "jenkins").expect("Helm's service account stays");
         assert_eq!(helm_sa["metadata"]["annotations"]["meta.helm.sh/release-name"], "jenkins", "{helm_sa}");
-        assert_eq!(annotation(&env, "jenkins"), None);
-        assert_eq!(annotation(&env, "agents"), None);
+        let dump = env.kubectl(
+            "controller",
+            &["-n", &env.namespace, "get", "serviceaccount", "jenkins", "-o", "json", "--show-managed-fields"],
+        );
+        assert_eq!(annotation(&env, "jenkins"), None, "{dump}");
+        let dump = env.kubectl(
+            "controller",
+            &["-n", &env.namespace, "get", "serviceaccount", "agents", "-o", "json", "--show-managed-fields"],
+        );
+        assert_eq!(annotation(&env, "agents"), None, "{dump}");
         assert!(env.get_json("serviceaccount", "agents").is_some());
         w.cleanup();
     }

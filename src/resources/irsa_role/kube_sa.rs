@@ -73,15 +73,31 @@ pub async fn bind(client: &kube::Client, sa: &ServiceAccount, arn: &str, create:
 /// Whether our field manager owns the annotation (an equal value set by someone else is not ours:
 /// apply takes co-ownership so destroy can drop it).
 fn has_our_annotation(o: &Sa) -> bool {
-    o.metadata.managed_fields.iter().flatten().any(|m| {
-        m.manager.as_deref() == Some(FIELD_MANAGER)
-            && m.fields_v1.as_ref().is_some_and(|f| f.0.to_string().contains(ROLE_ANNOTATION))
-    })
+    owners_of_annotation(o).iter().any(|m| m == FIELD_MANAGER)
+}
+
+/// The field managers that own the annotation key itself.
+fn owners_of_annotation(o: &Sa) -> Vec<String> {
+    let key = format!("f:{ROLE_ANNOTATION}");
+    o.metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter(|m| {
+            m.fields_v1
+                .as_ref()
+                .and_then(|f| f.0.pointer("/f:metadata/f:annotations"))
+                .and_then(|a| a.as_object())
+                .is_some_and(|a| a.contains_key(&key))
+        })
+        .filter_map(|m| m.manager.clone())
+        .collect()
 }
 
 /// Removes our annotation: deletes a service account we created, otherwise applies our field set
-/// without the annotation, so only what we owned goes.
-pub async fn unbind(client: &kube::Client, sa: &ServiceAccount) -> Result<(), kube::Error> {
+/// without the annotation, so only what we owned goes. If the value is still our `arn` and no other
+/// manager owns the key (an `Update` manager may claim the whole map), the key alone is removed.
+pub async fn unbind(client: &kube::Client, sa: &ServiceAccount, arn: Option<&str>) -> Result<(), kube::Error> {
     let api = api(client, sa);
     let Some(existing) = api.get_opt(&sa.name).await? else { return Ok(()) };
     if ownership::is_ours(existing.metadata.labels.as_ref(), OWNER) {
@@ -90,10 +106,14 @@ pub async fn unbind(client: &kube::Client, sa: &ServiceAccount) -> Result<(), ku
             _ => Ok(()),
         };
     }
-    if !has_our_annotation(&existing) {
-        return Ok(());
+    let after =
+        api.patch(&sa.name, &PatchParams::apply(FIELD_MANAGER), &Patch::Apply(&object(sa, None, false))).await?;
+    let value = after.metadata.annotations.as_ref().and_then(|a| a.get(ROLE_ANNOTATION));
+    if arn.is_some() && value.map(String::as_str) == arn && owners_of_annotation(&after).is_empty() {
+        let patch = serde_json::json!({ "metadata": { "annotations": { ROLE_ANNOTATION: null } } });
+        let params = PatchParams { field_manager: Some(FIELD_MANAGER.to_string()), ..Default::default() };
+        api.patch(&sa.name, &params, &Patch::Merge(&patch)).await?;
     }
-    api.patch(&sa.name, &PatchParams::apply(FIELD_MANAGER), &Patch::Apply(&object(sa, None, false))).await?;
     Ok(())
 }
 

@@ -338,7 +338,8 @@ pub fn fill_from_live(next: &mut Value, live: &LiveRole, diags: &mut Diagnostics
 /// service accounts of its `:sub` conditions.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ParsedTrust {
-    pub issuers: BTreeSet<String>,
+    /// Issuer → the OIDC provider ARN naming it.
+    pub issuers: BTreeMap<String, String>,
     pub service_accounts: Vec<ServiceAccount>,
 }
 
@@ -350,7 +351,7 @@ pub fn parse_trust(text: &str) -> Result<ParsedTrust, String> {
         let Some(p) = &s.principal else { continue };
         for arn in p.values("Federated") {
             let provider = iam::OidcProviderArn::parse(arn).map_err(|e| e.to_string())?;
-            out.issuers.insert(provider.issuer.to_ascii_lowercase());
+            out.issuers.insert(provider.issuer.to_ascii_lowercase(), arn.to_string());
         }
         for c in s.conditions.iter().filter(|c| c.key.to_ascii_lowercase().ends_with(":sub")) {
             for v in &c.values {
