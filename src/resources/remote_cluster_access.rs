@@ -41,7 +41,7 @@ pub struct RemoteClusterAccess {
 }
 
 fn cluster_block() -> Block {
-    Block::new("How Terraform reaches the remote cluster: `eks_cluster_name` (with optional `region` and `role_arn`), or `host` with `cluster_ca_certificate` and `token`. Only Terraform uses this connection; Jenkins gets the service-account token.")
+    Block::new("Required. How Terraform reaches the remote cluster: `eks_cluster_name` (with optional `region` and `role_arn`), or `host` with `cluster_ca_certificate` and `token`. Only Terraform uses this connection; Jenkins gets the service-account token.")
         .attr(Attribute::string("eks_cluster_name").optional().requires_replace().describe("An EKS cluster: its endpoint and CA come from `DescribeCluster` and the provider signs its own token (no AWS CLI). The cluster's access entries or `aws-auth` must let the AWS identity create namespaces and RBAC objects."))
         .attr(Attribute::string("region").optional().requires_replace().describe("The EKS cluster's region, when it is not the provider's."))
         .attr(Attribute::string("role_arn").optional().describe("An IAM role to assume (from the provider's credentials) before calling EKS, e.g. for a cluster in another account."))
@@ -140,7 +140,7 @@ fn schema() -> Schema {
     .attr(Attribute::string("token_sha256").computed().describe("SHA-256 of the service-account token: rotation changes it, and so does a token replaced outside Terraform."))
     .attr(Attribute::string("token").computed().sensitive().describe("The service-account token, only with `expose_token = true`; null otherwise."))
     .attr(Attribute::new("role_rules", Type::list(rule_type())).computed().describe("The Role's rules: the plugin's (pods; `pods/exec` create and get; `pods/log`; events watch), then `extra_rules`. A hand edit of the Role shows here at plan."))
-    .attr(Attribute::string_list("managed_objects").computed().describe("Every object this resource owns, as `<cluster> <Kind> <namespace>/<name>`. An object deleted outside Terraform drops out at refresh, so the plan shows it and apply re-creates it."))
+    .attr(Attribute::string_list("managed_objects").computed().describe("Every object this resource owns, as `remote|controller <Kind> <namespace>/<name>`. An object deleted outside Terraform drops out at refresh, so the plan shows it and apply re-creates it."))
     .block(NestedBlock::single("cluster", cluster_block()))
     .block(NestedBlock::list("extra_rules", extra_rule_block()))
     .block(NestedBlock::single("jenkins_credential", credential_block()));

@@ -315,3 +315,35 @@ fn bad_input_fails_at_plan_and_same_cluster_warns() {
     assert!(remote_json(&env, "default", "namespace", &ns).is_none(), "nothing written");
     w.cleanup();
 }
+
+/// The registry example, pointed at the emulated remote cluster: its outputs feed a cloud whose
+/// JCasC names the remote server, its CA and the credential, with WebSocket agents.
+#[test]
+fn registry_example_feeds_an_agent_cloud() {
+    let tf = &terraforms()[0];
+    let env = Env::new("rca-example");
+    let ns = agents_namespace(&env);
+    let example = acceptance_tests::terraform::example("resources/jenkins_remote_cluster_access/resource.tf")
+        .replace("eks_cluster_name = \"ci-east\"", "eks_cluster_name = \"remote\"")
+        .replace("region           = \"us-east-2\"", "")
+        .replace("\"jenkins-agents\"", &format!("{ns:?}"));
+    let templates = acceptance_tests::terraform::example("resources/jenkins_pod_template/resource.tf");
+    let w = env.workdir("remote-access-example", tf);
+    w.write_config(&format!("{}{templates}{example}", env.provider_block()));
+    w.apply();
+    w.assert_plans_empty();
+    let access = w.resource("jenkins_remote_cluster_access.east");
+    let casc = w.resource("jenkins_agent_cloud.east")["casc_yaml"].as_str().expect("casc_yaml").to_string();
+    let remote = stack::shared().kube.cluster("remote");
+    assert!(casc.contains(&remote.endpoint), "{casc}");
+    assert!(casc.contains("credentialsId: ci-east-agents") && casc.contains("webSocket: true"), "{casc}");
+    assert!(casc.contains(&format!("namespace: {ns}")), "{casc}");
+    assert!(access["ca_certificate"].as_str().is_some_and(|c| c.contains("BEGIN CERTIFICATE")));
+    let cred = env.get_json("secret", "ci-east-agents").expect("credential");
+    assert_eq!(cred["metadata"]["labels"]["jenkins.io/credentials-scope"], "system");
+    let role = remote_json(&env, &ns, "role", SA).expect("role");
+    assert!(role["rules"].as_array().is_some_and(|r| r.iter().any(|r| r["resources"][0] == "configmaps")), "{role}");
+    w.destroy();
+    assert!(env.get_json("secret", "ci-east-agents").is_none());
+    w.cleanup();
+}
