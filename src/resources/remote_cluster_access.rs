@@ -702,6 +702,16 @@ impl Resource for RemoteClusterAccess {
                 format!("The {} is the cluster Jenkins runs in. There the plugin authenticates with the controller's own service account: leave `server_url` and `credentials_id` of `jenkins_agent_cloud` empty and grant that service account a Role instead; this resource is not needed.", access.cluster.describe()),
             );
         }
+        if access.credential.is_some()
+            && let Some(c) = &configured
+            && c.controller.is_none()
+        {
+            diags.error_at(
+                AttributePath::attr("jenkins_credential"),
+                "Missing Kubernetes Settings",
+                "`jenkins_credential` is written to the controller's cluster: add a `kubernetes` block to the provider (for EKS, `kubernetes { eks_cluster_name = \"...\" }`), or remove `jenkins_credential` and use `expose_token`.",
+            );
+        }
         let jenkins_namespace = configured.as_ref().map(|c| c.jenkins().namespace.clone());
         let planned = &mut change.planned;
         fill_derived(planned, &access, jenkins_namespace.as_deref());

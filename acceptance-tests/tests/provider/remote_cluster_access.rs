@@ -313,6 +313,11 @@ fn bad_input_fails_at_plan_and_same_cluster_warns() {
     assert_eq!(r.code, 0, "{}", r.text());
     assert!(r.text().contains("Remote Cluster Is The Controller's Cluster"), "{}", r.text());
     assert!(remote_json(&env, "default", "namespace", &ns).is_none(), "nothing written");
+
+    // An existing namespace that is not there fails the apply before anything is written.
+    w.write_config(&access(&env, "  create_namespace = false\n"));
+    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Namespace Not Found", "create_namespace"]);
+    assert!(remote_json(&env, "default", "namespace", &ns).is_none(), "nothing written");
     w.cleanup();
 }
 

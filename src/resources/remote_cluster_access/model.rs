@@ -40,13 +40,22 @@ pub const CREDENTIALS_DESCRIPTION_ANNOTATION: &str = "jenkins.io/credentials-des
 /// The description of the credential when the configuration leaves it out.
 pub const DEFAULT_DESCRIPTION: &str = "Service-account token of a remote agent cluster (managed by Terraform)";
 
-/// How the resource reaches the remote cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How the resource reaches the remote cluster. `Debug` leaves the token out.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Cluster {
     /// An EKS cluster by name; endpoint and CA from `DescribeCluster`, token signed in-process.
     Eks { name: String, region: Option<String>, role_arn: Option<String> },
-    /// An endpoint with an optional CA and a bearer token. `Debug` is derived, so never log this.
+    /// An endpoint with an optional CA and a bearer token.
     Direct { host: String, ca: Option<String>, token: Option<String> },
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cluster::Eks { name, region, role_arn } => write!(f, "Eks({name}, {region:?}, {role_arn:?})"),
+            Cluster::Direct { host, .. } => write!(f, "Direct({host})"),
+        }
+    }
 }
 
 impl Cluster {

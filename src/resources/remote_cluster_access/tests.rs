@@ -303,3 +303,9 @@ fn the_controllers_own_cluster_is_recognised() {
     let host = Cluster::Direct { host: "https://a".into(), ca: None, token: None };
     assert!(same_as_controller(&host, &direct, None));
 }
+
+#[test]
+fn debug_never_shows_the_connection_token() {
+    let c = Cluster::Direct { host: "https://x".into(), ca: None, token: Some("s3cret".into()) };
+    assert!(!format!("{c:?}").contains("s3cret"));
+}
