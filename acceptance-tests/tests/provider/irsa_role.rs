@@ -264,3 +264,32 @@ fn bad_input_fails_at_plan() {
     assert!(role_names(&env).is_empty(), "nothing created");
     w.cleanup();
 }
+
+/// `binding = "pod_identity"`: the trust of `pods.eks.amazonaws.com` and one association per
+/// cluster and service account instead of the annotation; an association deleted by hand is drift.
+#[test]
+fn pod_identity_binding() {
+    let env = Env::new("irsa-pod");
+    let w = env.workdir("irsa-pod", &terraforms()[0]);
+    let policy = create_policy(&env, "ci-list");
+    w.write_config(&config(&env, "binding = \"pod_identity\"", &policy));
+    w.apply();
+    w.assert_plans_empty();
+    let name = format!("ci-{}", env.namespace);
+    let trust = role(&env, &name)["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains("pods.eks.amazonaws.com") && trust.contains("sts:TagSession"), "{trust}");
+    let state = w.resource("jenkins_irsa_role.ci");
+    let ids = state["pod_identity_association_ids"].as_object().cloned().unwrap_or_default();
+    assert_eq!(ids.len(), 2, "{state}");
+    assert_eq!(annotation(&env, "jenkins"), None, "no annotation with Pod Identity");
+    let (key, id) = ids.iter().next().expect("one association");
+    let id = id.as_str().expect("id");
+    env.aws(&["eks", "delete-pod-identity-association", "--cluster-name", "controller", "--association-id", id]);
+    w.assert_plan_shows(&["pod_identity_association_ids", key.as_str()]);
+    w.apply();
+    w.assert_plans_empty();
+    w.destroy();
+    let left = env.aws(&["eks", "list-pod-identity-associations", "--cluster-name", "controller", "--output", "json"]);
+    assert!(!left.contains(&env.namespace), "associations deleted: {left}");
+    w.cleanup();
+}
