@@ -176,6 +176,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     provider = os.path.abspath(args.provider)
+    args.terraform = os.path.abspath(args.terraform)
+    args.out = os.path.abspath(args.out)
     tfv = subprocess.run([args.terraform, "version"], capture_output=True, text=True).stdout.splitlines()[0]
     print("bench: %s, provider %s" % (tfv, provider))
 
