@@ -279,6 +279,16 @@ fn existing_namespace_is_used_and_foreign_objects_refused() {
     let token = remote_token(&env, &ns, &format!("{SA}-token"));
     assert_eq!(state["token"], token.as_str(), "expose_token puts the token into state");
     assert!(state["credentials_id"].is_null());
+
+    // A credential added later gets the same token; removed again, its Secret goes.
+    w.write_config(&access(&env, &format!("  create_namespace = false\n  expose_token = true\n{CREDENTIAL}")));
+    w.apply();
+    w.assert_plans_empty();
+    assert_eq!(credential_text(&env, "remote-agents").as_deref(), Some(token.as_str()));
+    w.write_config(&access(&env, "  create_namespace = false\n  expose_token = true\n"));
+    w.apply();
+    w.assert_plans_empty();
+    assert!(env.get_json("secret", "remote-agents").is_none(), "a removed credential is deleted");
     w.destroy();
     assert!(remote_json(&env, "default", "namespace", &ns).is_some(), "a namespace we did not create is kept");
     assert!(remote_json(&env, &ns, "serviceaccount", SA).is_none(), "our service account is gone");
