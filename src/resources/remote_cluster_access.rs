@@ -299,11 +299,19 @@ impl RemoteClusterAccess {
 
         // The credential, before any old token goes: Jenkins never points at a deleted token.
         let mut jenkins_namespace = String::new();
-        let old_credential = before.as_ref().and_then(|b| b.credential.clone());
-        if access.credential.is_some() || old_credential.is_some() {
+        // Credentials the prior state wrote (from `managed_objects`, which records their namespace).
+        let old_credentials: Vec<(String, String)> = prior
+            .and_then(|p| p.get_attr("managed_objects"))
+            .and_then(Value::as_elements)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|o| o.as_str()?.strip_prefix("controller Secret ")?.split_once('/'))
+            .map(|(n, i)| (n.to_string(), i.to_string()))
+            .collect();
+        if access.credential.is_some() || !old_credentials.is_empty() {
             let (controller, jns) = self.controller(diags).await?;
             jenkins_namespace = jns.clone();
-            let cred_api: Api<Secret> = apply::api(controller, &jns);
+            let cred_api: Api<Secret> = apply::api(controller.clone(), &jns);
             if let Some(c) = &access.credential {
                 let secret = model::credential_secret_object(c, &jns, &access.id(), &token);
                 if let Err(e) = apply::apply_owned(&cred_api, &c.id, model::OWNER, &secret).await {
@@ -311,11 +319,13 @@ impl RemoteClusterAccess {
                     return None;
                 }
             }
-            if let Some(old) = old_credential.filter(|o| access.credential.as_ref().is_none_or(|c| c.id != o.id))
-                && let Err(e) = apply::delete_owned(&cred_api, &old.id, model::OWNER).await
-            {
-                report_apply(diags, &format!("delete the old credential Secret {jns}/{}", old.id), e);
-                return None;
+            let current = access.credential.as_ref().map(|c| (jns.clone(), c.id.clone()));
+            for (old_ns, old_id) in old_credentials.into_iter().filter(|o| Some(o) != current.as_ref()) {
+                let old_api: Api<Secret> = apply::api(controller.clone(), &old_ns);
+                if let Err(e) = apply::delete_owned(&old_api, &old_id, model::OWNER).await {
+                    report_apply(diags, &format!("delete the old credential Secret {old_ns}/{old_id}"), e);
+                    return None;
+                }
             }
         }
         if let Some(b) = &before {

@@ -285,10 +285,16 @@ fn existing_namespace_is_used_and_foreign_objects_refused() {
     w.apply();
     w.assert_plans_empty();
     assert_eq!(credential_text(&env, "remote-agents").as_deref(), Some(token.as_str()));
+    let renamed = CREDENTIAL.replace("\"remote-agents\"", "\"remote-agents-2\"");
+    w.write_config(&access(&env, &format!("  create_namespace = false\n  expose_token = true\n{renamed}")));
+    w.apply();
+    w.assert_plans_empty();
+    assert!(env.get_json("secret", "remote-agents").is_none(), "the old credential id is deleted");
+    assert_eq!(credential_text(&env, "remote-agents-2").as_deref(), Some(token.as_str()));
     w.write_config(&access(&env, "  create_namespace = false\n  expose_token = true\n"));
     w.apply();
     w.assert_plans_empty();
-    assert!(env.get_json("secret", "remote-agents").is_none(), "a removed credential is deleted");
+    assert!(env.get_json("secret", "remote-agents-2").is_none(), "a removed credential is deleted");
     w.destroy();
     assert!(remote_json(&env, "default", "namespace", &ns).is_some(), "a namespace we did not create is kept");
     assert!(remote_json(&env, &ns, "serviceaccount", SA).is_none(), "our service account is gone");
