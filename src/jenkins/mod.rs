@@ -21,8 +21,9 @@ mod template;
 mod yaml;
 
 #[cfg(test)]
+mod rules_tests;
+#[cfg(test)]
 mod tests;
-#[cfg(test)] mod rules_tests;
 
 pub use escape::{escape_casc, unescape_casc};
 pub use inherit::{

@@ -15,7 +15,13 @@ use std::sync::Arc;
 
 /// Every resource type this provider serves, in the order the docs list them.
 pub fn all(context: &Arc<crate::provider::ProviderContext>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(pod_template::PodTemplate), Arc::new(agent_cloud::AgentCloud { context: context.clone() }), Arc::new(cross_account_chain::CrossAccountChain { context: context.clone() }), Arc::new(irsa_role::IrsaRole::new(context.clone())), Arc::new(remote_cluster_access::RemoteClusterAccess { context: context.clone() })]
+    vec![
+        Arc::new(pod_template::PodTemplate),
+        Arc::new(agent_cloud::AgentCloud { context: context.clone() }),
+        Arc::new(cross_account_chain::CrossAccountChain { context: context.clone() }),
+        Arc::new(irsa_role::IrsaRole::new(context.clone())),
+        Arc::new(remote_cluster_access::RemoteClusterAccess { context: context.clone() }),
+    ]
 }
 
 /// The registry example of a resource type, shown on its docs page.

@@ -120,7 +120,9 @@ async fn plan_renders_the_file_env_and_trust_without_a_provider() {
     let p = &out.planned;
     let ini = string(p, "config_ini").expect("config_ini known at plan");
     assert!(ini.starts_with(awsconfig::HEADER), "{ini}");
-    assert!(ini.contains("[profile nonprod]\nrole_arn = arn:aws:iam::222222222222:role/jenkins-deploy-role\nsource_profile = prod\n"));
+    assert!(ini.contains(
+        "[profile nonprod]\nrole_arn = arn:aws:iam::222222222222:role/jenkins-deploy-role\nsource_profile = prod\n"
+    ));
     let env = string_map(p, "container_env");
     assert_eq!(env.get("AWS_CONFIG_FILE").map(String::as_str), Some("/etc/aws/config"));
     assert_eq!(env.get("AWS_PROFILE").map(String::as_str), Some("nonprod"));
