@@ -35,6 +35,7 @@ parts=(
   examples/provider/provider.tf
   examples/resources/jenkins_pod_template/resource.tf
   examples/resources/jenkins_agent_cloud/resource.tf
+  examples/demo/stack.tf
 )
 rm -rf "$work"
 mkdir -p "$work"
@@ -64,8 +65,17 @@ echo "==> Created"
 "$tf" state list | sed 's/^/    /'
 "$tf" show -json | "$venv/bin/python" "$root/examples/demo/show.py"
 
-echo "==> In the cluster (kubectl, as the chart's config-reload sidecar sees it)"
+echo "==> In the controller cluster (kubectl)"
 kubectl --context controller -n jenkins get configmaps -l jenkins-jenkins-config=true
+kubectl --context controller -n jenkins get secrets -l jenkins.io/credentials-type
+kubectl --context controller -n jenkins get serviceaccount jenkins-serviceaccount \
+  -o jsonpath='{.metadata.name}: {.metadata.annotations.eks\.amazonaws\.com/role-arn}{"\n"}'
+echo
+echo "==> In the remote cluster (kubectl)"
+kubectl --context remote -n jenkins-agents get serviceaccounts,roles,rolebindings
+echo
+echo "==> In AWS (moto)"
+"$venv/bin/aws" iam get-role --role-name jenkins-ci-role --query 'Role.Arn' --output text
 
 echo
 echo "==> Second plan (must be empty)"

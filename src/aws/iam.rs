@@ -19,6 +19,16 @@ use std::future::Future;
 use std::time::Duration;
 
 /// The tag marking a role (or OIDC provider) as created by one of our resources.
+/// Inline policies named with this prefix belong to `jenkins_cross_account_chain` (its
+/// `grant_source_permission` on a source role): `jenkins_irsa_role` manages a role's inline policies
+/// exclusively except these, so the two resources never undo each other.
+pub const CHAIN_GRANT_PREFIX: &str = "jenkins-chain-";
+
+/// The inline policies of a role without those another resource of ours owns.
+pub fn without_chain_grants(policies: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    policies.iter().filter(|(k, _)| !k.starts_with(CHAIN_GRANT_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 pub const OWNER_TAG: &str = "jenkins-eks.io/resource";
 
 /// An AWS call that failed for good: which call, IAM's code and message, and how often it was tried.
@@ -624,5 +634,19 @@ impl IamApi {
             Err(e) if !e.is("ResourceNotFoundException") => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod chain_grant_tests {
+    use super::*;
+
+    #[test]
+    fn the_chains_grants_are_not_the_irsa_roles_to_manage() {
+        let live = BTreeMap::from([
+            ("artifacts".to_string(), "{}".to_string()),
+            (format!("{CHAIN_GRANT_PREFIX}jenkins-awsconfig-configmap"), "{}".to_string()),
+        ]);
+        assert_eq!(without_chain_grants(&live).keys().collect::<Vec<_>>(), ["artifacts"]);
     }
 }

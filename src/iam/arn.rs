@@ -85,7 +85,9 @@ impl Arn {
         if service.is_empty() || resource.is_empty() {
             return Err(IamError::invalid("ARN", s, "the service and resource parts must not be empty"));
         }
-        if !account.is_empty() && !is_account_id(account) {
+        // AWS-managed policies live in the pseudo-account `aws`: arn:aws:iam::aws:policy/ReadOnlyAccess.
+        let aws_managed = service == "iam" && account == "aws" && resource.starts_with("policy/");
+        if !account.is_empty() && !aws_managed && !is_account_id(account) {
             return Err(IamError::invalid("ARN", s, "the account part must be a 12-digit AWS account id"));
         }
         Ok(Arn {

@@ -244,7 +244,7 @@ pub(crate) fn schema() -> Schema {
 /// The name of the inline policy `grant_source_permission` puts on source roles: one per
 /// ConfigMap, so two chains never overwrite each other's grant.
 pub(crate) fn grant_policy_name(namespace: &str, configmap: &str) -> String {
-    let name = format!("jenkins-chain-{namespace}-{configmap}");
+    let name = format!("{}{namespace}-{configmap}", crate::aws::iam::CHAIN_GRANT_PREFIX);
     name.chars().filter(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(*c)).take(128).collect()
 }
 

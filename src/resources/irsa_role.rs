@@ -312,7 +312,12 @@ impl IrsaRole {
             "sync managed policies",
             api.sync_managed_policies(&d.name, &live.managed_policy_arns, &d.managed).await,
         )?;
-        step(diags, "sync inline policies", api.sync_inline_policies(&d.name, &live.inline_policies, &d.inline).await)?;
+        step(
+            diags,
+            "sync inline policies",
+            api.sync_inline_policies(&d.name, &crate::aws::iam::without_chain_grants(&live.inline_policies), &d.inline)
+                .await,
+        )?;
 
         let prior_d = prior.map(Desired::from_value);
         let mut state = planned.clone();

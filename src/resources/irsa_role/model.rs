@@ -322,8 +322,7 @@ pub fn fill_from_live(next: &mut Value, live: &LiveRole, diags: &mut Diagnostics
         if managed.is_empty() && prior_null("managed_policy_arns") { Value::Null } else { Value::Set(managed) },
     );
     let prior_inline = string_map(&prior, "inline_policies");
-    let inline: BTreeMap<String, Value> = live
-        .inline_policies
+    let inline: BTreeMap<String, Value> = crate::aws::iam::without_chain_grants(&live.inline_policies)
         .iter()
         .map(|(k, v)| (k.clone(), Value::string(policy_keep(prior_inline.get(k).map(String::as_str), v))))
         .collect();

@@ -67,6 +67,16 @@ fn pod_identity_refuses_wildcards_and_the_owner_tag_is_reserved() {
 }
 
 #[test]
+fn aws_managed_policy_arns_are_accepted() {
+    let cfg = config(json!({
+        "name": "ci",
+        "managed_policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::123456789012:policy/x"],
+    }));
+    let summaries: Vec<String> = errors(&validate(&resource(), &cfg)).into_iter().map(|e| e.0).collect();
+    assert!(!summaries.contains(&"Invalid Policy ARN".to_string()), "{summaries:?}");
+}
+
+#[test]
 fn role_name_session_duration_and_policy_arns_are_checked() {
     let cfg = config(json!({
         "name": "bad name!",
