@@ -2,19 +2,11 @@
 //! (environment, shared config and profiles, web identity, container and instance credentials) and
 //! the provider's `region` on top. One provider process serves every account.
 
+use super::assume::AssumedRole;
 use crate::kube::connect::EksCluster;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use tokio::sync::OnceCell;
-
-/// A role to act as in another account.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AssumedRole {
-    pub role_arn: String,
-    pub session_name: Option<String>,
-    /// Secret-ish: never logged.
-    pub external_id: Option<String>,
-}
 
 /// Lazily loaded SDK configuration.
 pub struct AwsContext {
@@ -28,24 +20,16 @@ impl AwsContext {
         AwsContext { region, sdk: OnceCell::new() }
     }
 
-    /// A context acting as `role_arn`, assumed with this context's credentials: one provider process
+    /// A context over an already built SDK configuration (e.g. from [`super::assume::derive`]).
+    pub fn from_sdk(sdk: aws_config::SdkConfig) -> Self {
+        let region = sdk.region().map(|r| r.to_string());
+        AwsContext { region, sdk: OnceCell::new_with(Some(sdk)) }
+    }
+
+    /// A context acting as `role`, assumed with this context's credentials: one provider process
     /// serves every account, so a resource working in another account carries its own role.
     pub async fn assuming(&self, role: &AssumedRole) -> Result<AwsContext, String> {
-        let base = self.sdk().await;
-        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
-            .session_name(role.session_name.clone().unwrap_or_else(|| "terraform-provider-jenkins".into()))
-            .configure(base);
-        if let Some(id) = &role.external_id {
-            builder = builder.external_id(id.clone());
-        }
-        let provider = builder.build().await;
-        let sdk = base
-            .to_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
-            .build();
-        let region = sdk.region().map(|r| r.to_string());
-        let cell = OnceCell::new_with(Some(sdk));
-        Ok(AwsContext { region, sdk: cell })
+        Ok(AwsContext::from_sdk(super::assume::derive(self.sdk().await, None, Some(role)).await))
     }
 
     /// The SDK configuration, loaded on first use.

@@ -7,4 +7,5 @@ pub mod eks_token;
 pub mod errors;
 pub mod iam;
 
-pub use context::{AssumedRole, AwsContext};
+pub use assume::AssumedRole;
+pub use context::AwsContext;

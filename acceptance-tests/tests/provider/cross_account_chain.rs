@@ -369,6 +369,9 @@ fn the_generated_file_resolves_with_a_real_sdk() {
         .env_remove("AWS_PROFILE")
         .env("AWS_CONFIG_FILE", &file)
         .env("AWS_SHARED_CREDENTIALS_FILE", w.dir.join("no-credentials"))
+        // The CLI caches assumed-role credentials under ~/.aws/cli/cache by role ARN; account ids
+        // repeat across test runs while each stack is new, so a stale cache would answer instead.
+        .env("HOME", &w.dir)
         .output()
         .expect("run aws");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
