@@ -335,9 +335,9 @@ fn a_foreign_configmap_is_never_adopted() {
     w.cleanup();
 }
 
-/// The generated file works with a real SDK's profile resolution: botocore (the AWS CLI) reads
-/// it, authenticates the base profile with a web-identity token and assumes the chained hop
-/// against the local stand-in, landing in the target account.
+/// The generated file works with real SDKs' profile resolution: botocore (the AWS CLI) and
+/// aws-config for Rust each read it, authenticate the base profile with a web-identity token and
+/// assume the chained hop against the local stand-in, landing in the target account.
 #[test]
 fn the_generated_file_resolves_with_a_real_sdk() {
     let tf = &terraforms()[0];
@@ -379,6 +379,38 @@ fn the_generated_file_resolves_with_a_real_sdk() {
     let id: Json = serde_json::from_slice(&out.stdout).expect("caller identity JSON");
     assert_eq!(id["Account"], target.as_str(), "{id}");
     assert!(id["Arn"].as_str().is_some_and(|a| a.contains("jenkins-deploy-role/jenkinssession")), "{id}");
+
+    // The same file through aws-config for Rust: its profile chain reads the file, exchanges the
+    // web-identity token and assumes the hop, against the local stand-in.
+    let (account, arn) = resolve_with_rust_sdk(&file, &w.dir.join("no-credentials"), "nonprod");
+    assert_eq!(account, target, "aws-config resolved profile nonprod into the wrong account ({arn})");
+    assert!(arn.contains("jenkins-deploy-role/jenkinssession"), "{arn}");
     w.destroy();
     w.cleanup();
+}
+
+/// Resolves `profile` of the config file `config` with aws-config for Rust, in a helper process of
+/// its own with no environment credentials, and returns the caller identity's account and ARN.
+fn resolve_with_rust_sdk(config: &std::path::Path, credentials: &std::path::Path, profile: &str) -> (String, String) {
+    std::fs::write(credentials, "").expect("empty credentials file");
+    let moto = acceptance_tests::stack::shared().moto_url.clone();
+    let home = config.parent().expect("workdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_aws-profile-identity"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", credentials)
+        .env("AWS_PROFILE", profile)
+        .env("AWS_ENDPOINT_URL", &moto)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run aws-profile-identity");
+    assert!(
+        out.status.success(),
+        "aws-config could not resolve profile {profile}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: Json = serde_json::from_slice(&out.stdout).expect("identity JSON");
+    (id["Account"].as_str().unwrap_or_default().to_string(), id["Arn"].as_str().unwrap_or_default().to_string())
 }
