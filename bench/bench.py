@@ -121,8 +121,9 @@ def plan_seconds(tf, rc, d):
     return elapsed
 
 
-def peak_rss_mb(tf, provider, base):
-    """Runs a plan through a wrapper that records the provider's own peak RSS."""
+def peak_rss_mb(tf, provider, base, d=None):
+    """Runs a plan in `d` (default: the largest pod-template directory) through a wrapper that
+    records the provider's own peak RSS."""
     wrap_dir = os.path.join(base, "rss-wrapper")
     os.makedirs(wrap_dir, exist_ok=True)
     log = os.path.join(wrap_dir, "rss.log")
@@ -135,12 +136,130 @@ def peak_rss_mb(tf, provider, base):
                 "open(%r, 'a').write('%%d\\n' %% kb)\nsys.exit(rc)\n" % (sys.executable, provider, log))
     os.chmod(wrapper, 0o755)
     rc = write_rc(wrap_dir, wrap_dir)
-    d = os.path.join(base, "pod-1000")
-    if not os.path.isdir(d):
-        d = os.path.join(base, "pod-14")
+    if d is None:
+        d = os.path.join(base, "pod-1000")
+        if not os.path.isdir(d):
+            d = os.path.join(base, "pod-14")
     subprocess.run([tf, "plan", "-input=false", "-no-color"], cwd=d, env=tf_env(rc), check=True, capture_output=True)
     kbs = [int(x) for x in open(log).read().split()]
     return max(kbs) / 1024.0
+
+
+AWS_MIRROR = "/opt/tf-plugins"
+IRSA_OURS = """
+provider "jenkins" {
+  kubernetes {
+    eks_cluster_name = "controller"
+  }
+  jenkins {
+    namespace = "jenkins"
+  }
+}
+resource "jenkins_irsa_role" "ci" {
+  name                   = "jenkins-ci-role"
+  clusters               = ["controller"]
+  service_accounts       = [{ namespace = "jenkins", name = "jenkins" }]
+  managed_policy_arns    = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+  manage_oidc_provider   = true
+  annotate_service_accounts = false
+}
+"""
+IRSA_AWS = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "5.100.0" }
+  }
+}
+provider "aws" {
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+}
+resource "aws_iam_openid_connect_provider" "eks" {
+  url             = "%(issuer)s"
+  client_id_list  = ["sts.amazonaws.com"]
+  thumbprint_list = ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"]
+}
+resource "aws_iam_role" "ci" {
+  name = "jenkins-ci-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = aws_iam_openid_connect_provider.eks.arn }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = { StringEquals = {
+        "%(host)s:sub" = "system:serviceaccount:jenkins:jenkins"
+        "%(host)s:aud" = "sts.amazonaws.com"
+      } }
+    }]
+  })
+}
+resource "aws_iam_role_policy_attachment" "ro" {
+  role       = aws_iam_role.ci.name
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+"""
+
+
+def moto_requests(stack_dir):
+    """How many requests moto has answered so far (its log has one line per request)."""
+    with open(os.path.join(stack_dir, "moto.log")) as f:
+        return sum(1 for line in f if '" 200 ' in line or '" 404 ' in line or "HTTP/1.1" in line)
+
+
+def bench_irsa(tf, rc, provider, out, env, runs):
+    """One IRSA role refreshed and planned: AWS calls per plan, time against the floor, and the
+    same set-up with hashicorp/aws from the machine's provider mirror when there is one."""
+    stack_dir = os.path.join(out, "stack")
+    head = 'terraform {\n  required_providers {\n    jenkins = { source = "%s" }\n  }\n}\n' % SOURCE
+    ours = os.path.join(out, "irsa-ours")
+    shutil.rmtree(ours, ignore_errors=True)
+    os.makedirs(ours)
+    with open(os.path.join(ours, "main.tf"), "w") as f:
+        f.write(head + IRSA_OURS)
+    subprocess.run([tf, "apply", "-auto-approve", "-input=false", "-no-color"], cwd=ours, env=tf_env(rc),
+                   check=True, capture_output=True)
+    floor_dir = prepare(tf, rc, out, "floor", 4)
+    before = moto_requests(stack_dir)
+    plan_seconds(tf, rc, ours)
+    calls = moto_requests(stack_dir) - before
+    floors, times = [], []
+    for _ in range(runs):
+        floors.append(plan_seconds(tf, rc, floor_dir))
+        times.append(plan_seconds(tf, rc, ours))
+    f, o = statistics.median(floors), statistics.median(times)
+    rss = peak_rss_mb(tf, provider, out, ours)
+    print("plan 1 IRSA role: %.3f s vs terraform_data %.3f s = %.2fx; %d AWS calls per plan (goal <= 4); "
+          "provider peak RSS %.1f MB (goal <= 30 MB)" % (o, f, o / f, calls, rss))
+    if not os.path.isdir(AWS_MIRROR):
+        print("hashicorp/aws side by side: skipped (no provider mirror at %s)" % AWS_MIRROR)
+        return
+    issuer = subprocess.run([os.path.join(os.path.dirname(tf), "aws"), "eks", "describe-cluster", "--name",
+                             "controller", "--query", "cluster.identity.oidc.issuer", "--output", "text"],
+                            env=env, check=True, capture_output=True, text=True).stdout.strip()
+    theirs = os.path.join(out, "irsa-aws")
+    shutil.rmtree(theirs, ignore_errors=True)
+    os.makedirs(theirs)
+    with open(os.path.join(theirs, "main.tf"), "w") as f:
+        f.write(IRSA_AWS % {"issuer": issuer, "host": issuer.replace("https://", "")})
+    mirror_rc = os.path.join(theirs, "mirror.tfrc")
+    with open(mirror_rc, "w") as f:
+        f.write('provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' % AWS_MIRROR)
+    # Another account, so both set-ups own their OIDC provider and role.
+    aws_env = dict(tf_env(mirror_rc), AWS_ACCESS_KEY_ID="AKIA222233334444TEST")
+    subprocess.run([tf, "init", "-input=false", "-no-color"], cwd=theirs, env=aws_env, check=True, capture_output=True)
+    subprocess.run([tf, "apply", "-auto-approve", "-input=false", "-no-color"], cwd=theirs, env=aws_env,
+                   check=True, capture_output=True)
+    aws_times = []
+    for _ in range(max(3, runs // 2)):
+        t0 = time.perf_counter()
+        subprocess.run([tf, "plan", "-input=false", "-no-color"], cwd=theirs, env=aws_env, check=True,
+                       capture_output=True)
+        aws_times.append(time.perf_counter() - t0)
+    a = statistics.median(aws_times)
+    print("hashicorp/aws 5.100.0, same set-up (OIDC provider, role, attachment): plan %.3f s; "
+          "jenkins_irsa_role is %.0fx faster (goal >= 50x)" % (a, a / o))
 
 
 def start_stack(root, venv, out):
@@ -216,6 +335,7 @@ def main():
             f, o = statistics.median(floors), statistics.median(ours)
             print("plan %d clouds x %d templates: %.3f s vs %d terraform_data %.3f s = %.2fx"
                   % (CLOUDS, TEMPLATES_PER_CLOUD, o, n, f, o / f))
+            bench_irsa(args.terraform, rc, provider, args.out, env, args.runs)
         finally:
             os.environ.clear()
             os.environ.update(saved)

@@ -613,6 +613,12 @@ impl Resource for IrsaRole {
                 "A namespace or name with `*` or `?` lets every matching service account assume the role (the trust uses StringLike). List the accounts one by one unless that is what you mean.",
             );
         }
+        // The role lives in the caller's account: its ARN in state spares a GetCallerIdentity per plan.
+        if let Some(prior_arn) = string(ctx.prior, "arn")
+            && let Ok(role) = iam::RoleArn::parse(&prior_arn)
+        {
+            let _ = self.caller.set(crate::aws::iam::Caller { partition: role.partition, account: role.account });
+        }
         let resolved = if d.binding == Binding::PodIdentity {
             Some(Resolved { trust: iam::pod_identity_trust(), oidc: BTreeMap::new(), issuers: BTreeMap::new() })
         } else {
