@@ -100,6 +100,11 @@ class Faults:
                 self._pending_reads[(account, role_name)] = reads
             self._role_created[role_arn] = time.monotonic()
 
+    def principal_created(self, arn: str) -> None:
+        """Records a principal other than a role (an OIDC provider) for the principal clock."""
+        with self._lock:
+            self._role_created[arn] = time.monotonic()
+
     def take_not_found_read(self, account: str, role_name: str) -> bool:
         """True if this GetRole must still answer NoSuchEntity; uses up one read."""
         with self._lock:

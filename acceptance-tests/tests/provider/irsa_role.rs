@@ -232,8 +232,9 @@ fn retries_propagation_and_throttling() {
     w.apply();
     let left = s.faults(&serde_json::json!({"account": env.account}));
     s.clear_faults(&env.account);
-    // Throttles and NoSuchEntity reads were all used up during apply (the stand-in's
-    // invalid-principal knob only fires for `AWS` role principals, which an IRSA trust has none of).
+    // Throttles and NoSuchEntity reads were all used up during apply. The OIDC provider was created
+    // just before, so CreateRole first met "Invalid principal" for its `Federated` principal and
+    // the provider retried until the stand-in let it through.
     let armed = left["counted"].as_array().map(|c| c.len()).unwrap_or(0)
         + left["pending_role_reads"].as_array().map(|c| c.len()).unwrap_or(0);
     assert_eq!(armed, 0, "every armed fault fired: {left}");
