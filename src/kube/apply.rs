@@ -80,3 +80,19 @@ where
         },
     }
 }
+
+/// Adds the diagnostic for a failed owned write: a foreign object is reported at `path` (the
+/// attribute that names it) with what to do; an API error through [`super::errors::report`].
+pub fn report(
+    diags: &mut crate::framework::Diagnostics,
+    path: crate::cty::AttributePath,
+    action: &str,
+    err: &ApplyError,
+) {
+    match err {
+        ApplyError::Api(e) => super::errors::report(diags, None, action, e),
+        foreign @ ApplyError::Foreign { kind, .. } => {
+            diags.error_at(path, format!("{kind} Owned By Someone Else"), foreign.to_string())
+        }
+    }
+}

@@ -317,12 +317,9 @@ impl AgentCloud {
         let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
         match apply::apply_owned(&api, &name, OWNER, &cm).await {
             Ok(_) => Some(state),
-            Err(apply::ApplyError::Api(e)) => {
-                errors::report(diags, None, &format!("apply ConfigMap {}/{name}", jenkins.namespace), &e);
-                None
-            }
-            Err(e @ apply::ApplyError::Foreign { .. }) => {
-                diags.error_at(AttributePath::attr("name"), "ConfigMap Owned By Someone Else", e.to_string());
+            Err(e) => {
+                let action = format!("apply ConfigMap {}/{name}", jenkins.namespace);
+                apply::report(diags, AttributePath::attr("name"), &action, &e);
                 None
             }
         }

@@ -705,12 +705,9 @@ impl CrossAccountChain {
         let cm = desired_configmap(&state, &namespace);
         match apply::apply_owned(&api, &name, OWNER, &cm).await {
             Ok(_) => Some(state),
-            Err(apply::ApplyError::Api(e)) => {
-                errors::report(diags, None, &format!("apply ConfigMap {namespace}/{name}"), &e);
-                None
-            }
-            Err(e @ apply::ApplyError::Foreign { .. }) => {
-                diags.error_at(AttributePath::attr("configmap_name"), "ConfigMap Owned By Someone Else", e.to_string());
+            Err(e) => {
+                let action = format!("apply ConfigMap {namespace}/{name}");
+                apply::report(diags, AttributePath::attr("configmap_name"), &action, &e);
                 None
             }
         }
