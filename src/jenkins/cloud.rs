@@ -69,6 +69,8 @@ pub struct CloudSpec {
     pub use_jenkins_proxy: bool,
     pub add_controller_proxy_env_vars: bool,
     pub restricted_pss_security_context: bool,
+    /// Registry prefix of the agent image (`jnlpregistry`), for clusters that cannot pull from Docker Hub.
+    pub jnlp_registry: Option<String>,
     pub defaults_provider_template: Option<String>,
     pub garbage_collection: Option<GarbageCollection>,
     /// `jenkins_pod_template` definitions.
@@ -260,6 +262,9 @@ fn cloud_object(c: &CloudSpec, templates: Vec<Value>) -> Mapping {
             put(k, true.into());
         }
     }
+    if let Some(r) = &c.jnlp_registry {
+        put("jnlpregistry", text(r));
+    }
     if let Some(d) = &c.defaults_provider_template {
         put("defaultsProviderTemplate", text(d));
     }
@@ -303,7 +308,7 @@ pub fn render_cloud(c: &CloudSpec) -> (Option<RenderedCloud>, Vec<Finding>) {
     let ctx = PodContext {
         namespace: c.namespace.clone(),
         pod_labels: pod_labels(c),
-        jnlp_registry: None,
+        jnlp_registry: c.jnlp_registry.clone(),
         jenkins_url: c.jenkins_url.clone(),
         jenkins_tunnel: match &c.connection {
             AgentConnection::Tcp { tunnel } => tunnel.clone(),

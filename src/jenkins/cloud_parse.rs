@@ -101,6 +101,7 @@ pub fn parse_cloud(casc_yaml: &str) -> Result<CloudSpec, String> {
         use_jenkins_proxy: flag(cloud, "useJenkinsProxy"),
         add_controller_proxy_env_vars: flag(cloud, "addMasterProxyEnvVars"),
         restricted_pss_security_context: flag(cloud, "restrictedPssSecurityContext"),
+        jnlp_registry: text(cloud, "jnlpregistry"),
         defaults_provider_template: text(cloud, "defaultsProviderTemplate"),
         garbage_collection,
         templates,
@@ -159,6 +160,7 @@ mod tests {
             use_jenkins_proxy: false,
             add_controller_proxy_env_vars: false,
             restricted_pss_security_context: true,
+            jnlp_registry: Some("registry.example/mirror".into()),
             defaults_provider_template: None,
             garbage_collection: Some(GarbageCollection {
                 namespaces: vec!["a".into(), "b".into()],
@@ -174,6 +176,15 @@ mod tests {
         let (rendered, findings) = render_cloud(&original);
         let rendered = rendered.unwrap_or_else(|| panic!("{findings:?}"));
         assert_eq!(parse_cloud(&rendered.casc_yaml).expect("parses"), original);
+    }
+
+    #[test]
+    fn the_agent_image_comes_from_the_cloud_registry() {
+        let (rendered, findings) = render_cloud(&spec());
+        let rendered = rendered.unwrap_or_else(|| panic!("{findings:?}"));
+        assert!(rendered.casc_yaml.contains("jnlpregistry: registry.example/mirror"), "{}", rendered.casc_yaml);
+        let pod = &rendered.effective_pods["base"];
+        assert!(pod.contains("registry.example/mirror/jenkins/inbound-agent:"), "{pod}");
     }
 
     #[test]

@@ -62,6 +62,7 @@ fn cloud(templates: Vec<String>) -> CloudSpec {
         use_jenkins_proxy: false,
         add_controller_proxy_env_vars: false,
         restricted_pss_security_context: false,
+        jnlp_registry: None,
         defaults_provider_template: None,
         garbage_collection: None,
         templates,

@@ -84,6 +84,7 @@ fn schema() -> Schema {
     .attr(Attribute::bool("usage_restricted").default(Value::Bool(false)).describe("Only jobs allowed to use this cloud may."))
     .attr(Attribute::bool("use_jenkins_proxy").default(Value::Bool(false)).describe("Reach the API server through Jenkins' proxy."))
     .attr(Attribute::bool("add_controller_proxy_env_vars").default(Value::Bool(false)).describe("Pass the controller's proxy variables to agents."))
+    .attr(Attribute::string("jnlp_registry").optional().describe("Registry prefix for the agent image (`<prefix>/jenkins/inbound-agent`), for clusters that cannot pull from Docker Hub."))
     .attr(Attribute::bool("restricted_pss_security_context").default(Value::Bool(false)).describe("Patch every container to the restricted Pod Security Standard."))
     .attr(Attribute::string("defaults_provider_template").optional().describe("A template of this cloud every other template inherits from first."))
     .attr(Attribute::string_list("templates").optional().describe("Pod templates: `jenkins_pod_template.<x>.definition` values."))
@@ -138,6 +139,7 @@ fn spec(v: &Value) -> CloudSpec {
         use_jenkins_proxy: boolean(v, "use_jenkins_proxy").unwrap_or(false),
         add_controller_proxy_env_vars: boolean(v, "add_controller_proxy_env_vars").unwrap_or(false),
         restricted_pss_security_context: boolean(v, "restricted_pss_security_context").unwrap_or(false),
+        jnlp_registry: string(v, "jnlp_registry"),
         defaults_provider_template: string(v, "defaults_provider_template"),
         garbage_collection,
         templates: strings(v, "templates"),
@@ -252,6 +254,7 @@ fn spec_value(c: &CloudSpec) -> Value {
     set(&mut v, "use_jenkins_proxy", Value::Bool(c.use_jenkins_proxy));
     set(&mut v, "add_controller_proxy_env_vars", Value::Bool(c.add_controller_proxy_env_vars));
     set(&mut v, "restricted_pss_security_context", Value::Bool(c.restricted_pss_security_context));
+    set(&mut v, "jnlp_registry", opt_string(&c.jnlp_registry));
     set(&mut v, "defaults_provider_template", opt_string(&c.defaults_provider_template));
     let gc = c.garbage_collection.as_ref().map(|g| {
         Value::Object(BTreeMap::from([

@@ -135,7 +135,8 @@ fn two_clouds_side_by_side() {
         env.provider_block(),
         templates("maven:3.9"),
         cloud("east", ""),
-        cloud("west", "agent_connection = \"websocket\"").replace("jenkins_tunnel = \"jenkins-agent:50000\"", "")
+        cloud("west", "agent_connection = \"websocket\"\n  jnlp_registry = \"registry.local\"")
+            .replace("jenkins_tunnel = \"jenkins-agent:50000\"", "")
     ));
     w.apply();
     w.assert_plans_empty();
@@ -143,6 +144,7 @@ fn two_clouds_side_by_side() {
     let west = configmap_data(&env, "west").expect("west");
     assert!(east.contains("name: east") && east.contains("jenkinsTunnel"), "{east}");
     assert!(west.contains("name: west") && west.contains("webSocket: true"), "{west}");
+    assert!(west.contains("jnlpregistry: registry.local"), "{west}");
     w.destroy();
     assert!(configmap_data(&env, "east").is_none() && configmap_data(&env, "west").is_none());
     w.cleanup();
