@@ -27,9 +27,10 @@ test: venv
 	$(CARGO) test --locked --workspace --no-fail-fast
 
 ## Formatting and clippy, as CI reviewers expect them.
-lint:
+lint: venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(VENV)/bin/terraform fmt -check -recursive examples
 
 fmt:
 	$(CARGO) fmt --all

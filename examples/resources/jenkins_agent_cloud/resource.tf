@@ -2,13 +2,13 @@
 # inherits from it (see the jenkins_pod_template example). The Helm chart's config-reload sidecar
 # loads it into Jenkins without a restart.
 resource "jenkins_agent_cloud" "eks" {
-  name             = "eks-agents"
-  namespace        = "jenkins"
-  jenkins_url      = "http://jenkins.jenkins.svc.cluster.local:8080"
-  jenkins_tunnel   = "jenkins-agent.jenkins.svc.cluster.local:50000"
-  container_cap    = 20
-  pod_retention    = "on_failure"
-  pod_labels       = { "jenkins/cloud" = "eks-agents" }
+  name                 = "eks-agents"
+  namespace            = "jenkins"
+  jenkins_url          = "http://jenkins.jenkins.svc.cluster.local:8080"
+  jenkins_tunnel       = "jenkins-agent.jenkins.svc.cluster.local:50000"
+  container_cap        = 20
+  pod_retention        = "on_failure"
+  pod_labels           = { "jenkins/cloud" = "eks-agents" }
   wait_for_pod_seconds = 300
 
   templates = [
