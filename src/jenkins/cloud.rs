@@ -146,6 +146,21 @@ fn check_settings(c: &CloudSpec, f: &mut Findings) {
     if c.server_url.is_some() && c.jenkins_url.is_none() {
         f.error(path("jenkins_url"), "Jenkins URL Required", "Agents in a remote cluster cannot use the in-cluster service name; set jenkins_url to an address they can reach.");
     }
+    if c.server_url.is_some() {
+        match &c.connection {
+            AgentConnection::Tcp { tunnel: None } => f.warning(
+                path("agent_connection"),
+                "TCP Agents In A Remote Cluster",
+                "Agents in another cluster must reach the controller's inbound TCP port (50000) at the host of jenkins_url. Use agent_connection = \"websocket\" (the recommended way out of the controller's cluster), or set a jenkins_tunnel the remote cluster can reach.",
+            ),
+            AgentConnection::Tcp { tunnel: Some(t) } if t.contains(".svc") => f.warning(
+                path("jenkins_tunnel"),
+                "Tunnel Not Reachable From The Remote Cluster",
+                format!("jenkins_tunnel {t:?} is a service name of the controller's cluster, which agents in another cluster cannot resolve. Expose the inbound port (e.g. a load balancer) and use its address, or use agent_connection = \"websocket\"."),
+            ),
+            _ => {}
+        }
+    }
     if let AgentConnection::Tcp { tunnel: Some(t) } = &c.connection {
         let ok = t.split_once(':').is_some_and(|(h, p)| {
             !(h.contains(['/', ' ']) || h.is_empty() && p.is_empty())

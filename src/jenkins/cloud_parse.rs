@@ -188,6 +188,25 @@ mod tests {
     }
 
     #[test]
+    fn a_remote_cloud_on_tcp_gets_a_warning() {
+        let warnings = |connection: AgentConnection| {
+            let mut s = spec();
+            s.connection = connection;
+            let (rendered, findings) = render_cloud(&s);
+            assert!(rendered.is_some(), "warnings only: {findings:?}");
+            findings.into_iter().map(|f| f.summary).collect::<Vec<_>>()
+        };
+        assert!(warnings(AgentConnection::WebSocket).iter().all(|s| !s.contains("Remote")));
+        assert!(
+            warnings(AgentConnection::Tcp { tunnel: None }).contains(&"TCP Agents In A Remote Cluster".to_string())
+        );
+        let svc = AgentConnection::Tcp { tunnel: Some("jenkins-agent.jenkins.svc.cluster.local:50000".into()) };
+        assert!(warnings(svc).contains(&"Tunnel Not Reachable From The Remote Cluster".to_string()));
+        let lb = AgentConnection::Tcp { tunnel: Some("agents.example.com:50000".into()) };
+        assert!(warnings(lb).iter().all(|s| !s.contains("Remote")));
+    }
+
+    #[test]
     fn default_labels_and_tcp_come_back_as_unset() {
         let mut original = spec();
         original.pod_labels = None;
