@@ -247,5 +247,67 @@ resource "jenkins_agent_cloud" "c" {
         );
         w.expect_error(&["plan", "-no-color"], &["templates[", "ycle"]);
         w.cleanup();
+
+        // A parent that is not in this cloud (the plugin would silently ignore it), and an id two
+        // templates share (the plugin would confuse their agents).
+        let w = Workdir::new("agent-cloud-bad-parent-and-id", tf);
+        w.write_config(
+            r#"
+resource "jenkins_pod_template" "a" {
+  name         = "a"
+  labels       = ["a"]
+  inherit_from = ["base"]
+}
+resource "jenkins_pod_template" "b" {
+  name   = "b"
+  id     = "same-id"
+  labels = ["b"]
+}
+resource "jenkins_pod_template" "c" {
+  name   = "c"
+  id     = "same-id"
+  labels = ["c"]
+}
+resource "jenkins_agent_cloud" "c" {
+  name      = "c"
+  templates = [jenkins_pod_template.a.definition, jenkins_pod_template.b.definition, jenkins_pod_template.c.definition]
+}
+"#,
+        );
+        w.expect_error(&["plan", "-no-color"], &["templates[0]", "base", "templates[2]", "same-id"]);
+        w.cleanup();
     }
+}
+
+/// Lint that does not block: two templates sharing a label (a job always gets the first) and a
+/// remote cloud on TCP without a tunnel its agents can reach.
+#[test]
+fn lint_warnings_show_at_plan() {
+    let tf = &terraforms()[0];
+    let w = Workdir::new("agent-cloud-lint", tf);
+    w.write_config(
+        r#"
+resource "jenkins_pod_template" "a" {
+  name   = "a"
+  labels = ["build"]
+}
+resource "jenkins_pod_template" "b" {
+  name   = "b"
+  labels = ["build"]
+}
+resource "jenkins_agent_cloud" "c" {
+  name        = "c"
+  server_url  = "https://remote.example"
+  namespace   = "agents"
+  jenkins_url = "https://jenkins.example"
+  templates   = [jenkins_pod_template.a.definition, jenkins_pod_template.b.definition]
+}
+"#,
+    );
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "warnings, not errors:\n{}", r.text());
+    let text = r.text();
+    assert!(text.contains("Label Shared By Templates"), "{text}");
+    assert!(text.contains("TCP Agents In A Remote Cluster"), "{text}");
+    w.cleanup();
 }

@@ -305,6 +305,61 @@ fn bad_input_gets_a_clear_diagnostic_and_writes_nothing() {
 "#,
             &["Admin Role In Another Account", "admin_role_arn"],
         ),
+        (
+            "unknown-source",
+            r#"
+  hop {
+    name           = "nonprod"
+    role_arn       = "arn:aws:iam::222222222222:role/deploy"
+    source_profile = "staging"
+  }
+"#,
+            &["Unknown Source Profile", "source_profile"],
+        ),
+        (
+            "no-source",
+            r#"
+  hop {
+    name     = "nonprod"
+    role_arn = "arn:aws:iam::222222222222:role/deploy"
+  }
+"#,
+            &["Missing Credential Source", "hop[0]"],
+        ),
+        (
+            "profile-name",
+            r#"
+  hop {
+    name           = "non prod"
+    role_arn       = "arn:aws:iam::222222222222:role/deploy"
+    source_profile = "prod"
+  }
+"#,
+            &["Invalid Profile Name", "hop[0].name"],
+        ),
+        (
+            "role-arn",
+            r#"
+  hop {
+    name           = "nonprod"
+    role_arn       = "arn:aws:iam::2222:role/deploy"
+    source_profile = "prod"
+  }
+"#,
+            &["Invalid Role ARN", "hop[0].role_arn"],
+        ),
+        (
+            "region",
+            r#"
+  hop {
+    name           = "nonprod"
+    role_arn       = "arn:aws:iam::222222222222:role/deploy"
+    source_profile = "prod"
+    region         = "mars-1"
+  }
+"#,
+            &["Invalid Region", "hop[0].region"],
+        ),
     ];
     for (name, hops, needles) in cases {
         let w = env.workdir(&format!("cross-account-chain-bad-{name}"), tf);
@@ -317,6 +372,25 @@ fn bad_input_gets_a_clear_diagnostic_and_writes_nothing() {
         assert!(env.get_json("configmap", CONFIGMAP).is_none(), "{name}: nothing written");
         w.cleanup();
     }
+}
+
+/// A source role whose identity policies (read from IAM at plan) do not allow `sts:AssumeRole`
+/// on the hop's role gets a warning naming the hop; nothing else is blocked.
+#[test]
+fn a_source_role_without_the_identity_permission_is_warned_about_at_plan() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-perm");
+    let target = fresh_account();
+    create_role(&env, &env.account, "jenkins-ci-role", OTHER_TRUST);
+    let w = env.workdir("cross-account-chain-perm", tf);
+    w.write_config(
+        &seed_config(&env, &target).replace("grant_source_permission = true", "grant_source_permission = false"),
+    );
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "a warning, not an error:\n{}", r.text());
+    let text = r.text();
+    assert!(text.contains("Source Role May Not Assume The Target") && text.contains("nonprod"), "{text}");
+    w.cleanup();
 }
 
 /// A ConfigMap of that name someone else made is refused, untouched, and no IAM change is made.
