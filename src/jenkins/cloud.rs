@@ -77,6 +77,47 @@ pub struct CloudSpec {
     pub templates: Vec<String>,
 }
 
+/// The plugin's defaults (and clamps' floors) for cloud settings: omitted from the JCasC file when
+/// unchanged, restored when a file is read back, and the schema's defaults.
+pub const DEFAULT_MAX_REQUESTS_PER_HOST: i64 = 32;
+pub const DEFAULT_CONNECT_TIMEOUT_SECONDS: i64 = 5;
+pub const DEFAULT_READ_TIMEOUT_SECONDS: i64 = 15;
+pub const DEFAULT_RETENTION_TIMEOUT_MINUTES: i64 = 5;
+pub const DEFAULT_WAIT_FOR_POD_SECONDS: i64 = 600;
+pub const DEFAULT_GC_TIMEOUT_SECONDS: i64 = 300;
+
+impl CloudSpec {
+    /// A cloud named `name` with every setting at the plugin's default and no templates.
+    pub fn new(name: impl Into<String>) -> Self {
+        CloudSpec {
+            name: name.into(),
+            server_url: None,
+            server_ca_certificate: None,
+            skip_tls_verify: false,
+            namespace: None,
+            credentials_id: None,
+            jenkins_url: None,
+            connection: AgentConnection::Tcp { tunnel: None },
+            container_cap: None,
+            max_requests_per_host: DEFAULT_MAX_REQUESTS_PER_HOST,
+            connect_timeout_seconds: DEFAULT_CONNECT_TIMEOUT_SECONDS,
+            read_timeout_seconds: DEFAULT_READ_TIMEOUT_SECONDS,
+            retention_timeout_minutes: DEFAULT_RETENTION_TIMEOUT_MINUTES,
+            wait_for_pod_seconds: DEFAULT_WAIT_FOR_POD_SECONDS,
+            pod_retention: "never".into(),
+            pod_labels: None,
+            usage_restricted: false,
+            use_jenkins_proxy: false,
+            add_controller_proxy_env_vars: false,
+            restricted_pss_security_context: false,
+            jnlp_registry: None,
+            defaults_provider_template: None,
+            garbage_collection: None,
+            templates: Vec::new(),
+        }
+    }
+}
+
 /// The computed attributes of a cloud.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedCloud {
@@ -243,11 +284,11 @@ fn cloud_object(c: &CloudSpec, templates: Vec<Value>) -> Mapping {
         put("containerCap", cap.into());
     }
     for (k, v, default) in [
-        ("maxRequestsPerHost", c.max_requests_per_host, 32),
-        ("connectTimeout", c.connect_timeout_seconds, 5),
-        ("readTimeout", c.read_timeout_seconds, 15),
-        ("retentionTimeout", c.retention_timeout_minutes, 5),
-        ("waitForPodSec", c.wait_for_pod_seconds, 600),
+        ("maxRequestsPerHost", c.max_requests_per_host, DEFAULT_MAX_REQUESTS_PER_HOST),
+        ("connectTimeout", c.connect_timeout_seconds, DEFAULT_CONNECT_TIMEOUT_SECONDS),
+        ("readTimeout", c.read_timeout_seconds, DEFAULT_READ_TIMEOUT_SECONDS),
+        ("retentionTimeout", c.retention_timeout_minutes, DEFAULT_RETENTION_TIMEOUT_MINUTES),
+        ("waitForPodSec", c.wait_for_pod_seconds, DEFAULT_WAIT_FOR_POD_SECONDS),
     ] {
         if v != default {
             put(k, v.into());

@@ -2,7 +2,11 @@
 //! Template definitions come back byte-identical to what `jenkins_pod_template` renders, because
 //! both go through the same emitter. Pure.
 
-use super::cloud::{AgentConnection, CloudSpec, GarbageCollection};
+use super::cloud::{
+    AgentConnection, CloudSpec, DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_GC_TIMEOUT_SECONDS,
+    DEFAULT_MAX_REQUESTS_PER_HOST, DEFAULT_READ_TIMEOUT_SECONDS, DEFAULT_RETENTION_TIMEOUT_MINUTES,
+    DEFAULT_WAIT_FOR_POD_SECONDS, GarbageCollection,
+};
 use super::escape::unescape_casc;
 use super::yaml::to_yaml;
 use serde_yaml_ng::{Mapping, Value};
@@ -74,7 +78,7 @@ pub fn parse_cloud(casc_yaml: &str) -> Result<CloudSpec, String> {
     let default_labels = BTreeMap::from([("jenkins/cloud".to_string(), name.clone())]);
     let garbage_collection = cloud.get("garbageCollection").and_then(Value::as_mapping).map(|g| GarbageCollection {
         namespaces: text(g, "namespaces").map(|n| n.lines().map(str::to_string).collect()).unwrap_or_default(),
-        timeout_seconds: number(g, "timeout", 300),
+        timeout_seconds: number(g, "timeout", DEFAULT_GC_TIMEOUT_SECONDS),
     });
     let templates = cloud
         .get("templates")
@@ -90,11 +94,11 @@ pub fn parse_cloud(casc_yaml: &str) -> Result<CloudSpec, String> {
         jenkins_url: text(cloud, "jenkinsUrl"),
         connection,
         container_cap: cloud.get("containerCap").and_then(Value::as_i64),
-        max_requests_per_host: number(cloud, "maxRequestsPerHost", 32),
-        connect_timeout_seconds: number(cloud, "connectTimeout", 5),
-        read_timeout_seconds: number(cloud, "readTimeout", 15),
-        retention_timeout_minutes: number(cloud, "retentionTimeout", 5),
-        wait_for_pod_seconds: number(cloud, "waitForPodSec", 600),
+        max_requests_per_host: number(cloud, "maxRequestsPerHost", DEFAULT_MAX_REQUESTS_PER_HOST),
+        connect_timeout_seconds: number(cloud, "connectTimeout", DEFAULT_CONNECT_TIMEOUT_SECONDS),
+        read_timeout_seconds: number(cloud, "readTimeout", DEFAULT_READ_TIMEOUT_SECONDS),
+        retention_timeout_minutes: number(cloud, "retentionTimeout", DEFAULT_RETENTION_TIMEOUT_MINUTES),
+        wait_for_pod_seconds: number(cloud, "waitForPodSec", DEFAULT_WAIT_FOR_POD_SECONDS),
         pod_retention: retention(cloud.get("podRetention").and_then(Value::as_str)),
         pod_labels: (labels != default_labels).then_some(labels),
         usage_restricted: flag(cloud, "usageRestricted"),

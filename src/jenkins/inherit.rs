@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What a value known only at pod start shows as.
 pub const RUNTIME: &str = "(runtime)";
 
-/// Template attributes the model reads; others are reported and ignored.
-const KNOWN_KEYS: &[&str] = &[
+/// Template attributes the model reads (JCasC names, reference §1); others are reported and ignored.
+pub(crate) const KNOWN_KEYS: &[&str] = &[
     "name",
     "id",
     "label",

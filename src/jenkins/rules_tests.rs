@@ -42,30 +42,10 @@ fn def(spec: &PodTemplateSpec) -> String {
 
 fn cloud(templates: Vec<String>) -> CloudSpec {
     CloudSpec {
-        name: "rules".into(),
-        server_url: None,
-        server_ca_certificate: None,
-        skip_tls_verify: false,
         namespace: Some("cloud-ns".into()),
-        credentials_id: None,
         jenkins_url: Some("http://jenkins:8080".into()),
-        connection: AgentConnection::Tcp { tunnel: None },
-        container_cap: None,
-        max_requests_per_host: 32,
-        connect_timeout_seconds: 5,
-        read_timeout_seconds: 15,
-        retention_timeout_minutes: 5,
-        wait_for_pod_seconds: 600,
-        pod_retention: "never".into(),
-        pod_labels: None,
-        usage_restricted: false,
-        use_jenkins_proxy: false,
-        add_controller_proxy_env_vars: false,
-        restricted_pss_security_context: false,
-        jnlp_registry: None,
-        defaults_provider_template: None,
-        garbage_collection: None,
         templates,
+        ..CloudSpec::new("rules")
     }
 }
 

@@ -798,25 +798,6 @@ fn conformance_templates(file: &str) -> Vec<Mapping> {
         .collect()
 }
 
-/// Template attributes a rendered definition may carry (reference §1); all are JCasC names.
-const DEFINITION_KEYS: &[&str] = &[
-    "name",
-    "id",
-    "label",
-    "inheritFrom",
-    "namespace",
-    "serviceAccount",
-    "nodeUsageMode",
-    "yamlMergeStrategy",
-    "inheritYamlMergeStrategy",
-    "idleMinutes",
-    "instanceCap",
-    "activeDeadlineSeconds",
-    "podRetention",
-    "showRawYaml",
-    "agentContainer",
-    "yaml",
-];
 
 /// Plugin attributes in the test data the resource does not model (pod YAML covers them).
 const NOT_MODELLED: &[&str] = &["hostNetwork", "slaveConnectTimeout", "workspaceVolume", "envVars", "volumes"];
@@ -856,7 +837,7 @@ fn conformance_template_attributes() {
         let r = r.unwrap_or_else(|| panic!("{findings:#?}"));
         let def: Mapping = serde_yaml_ng::from_str(&r.definition).unwrap();
         for k in def.keys() {
-            assert!(DEFINITION_KEYS.contains(&k.as_str().unwrap()), "unexpected key {k:?}");
+            assert!(super::inherit::KNOWN_KEYS.contains(&k.as_str().unwrap()), "unexpected key {k:?}");
         }
         for (k, v) in &t {
             let k = k.as_str().unwrap();
@@ -945,30 +926,12 @@ use super::cloud::{AgentConnection, CloudSpec, render_cloud};
 
 fn cloud(templates: Vec<String>) -> CloudSpec {
     CloudSpec {
-        name: "eks-agents".into(),
-        server_url: None,
-        server_ca_certificate: None,
-        skip_tls_verify: false,
         namespace: Some("jenkins".into()),
-        credentials_id: None,
         jenkins_url: Some("http://jenkins.jenkins.svc.cluster.local:8080".into()),
         connection: AgentConnection::Tcp { tunnel: Some("jenkins-agent.jenkins.svc.cluster.local:50000".into()) },
         container_cap: Some(10),
-        max_requests_per_host: 32,
-        connect_timeout_seconds: 5,
-        read_timeout_seconds: 15,
-        retention_timeout_minutes: 5,
-        wait_for_pod_seconds: 600,
-        pod_retention: "never".into(),
-        pod_labels: None,
-        usage_restricted: false,
-        use_jenkins_proxy: false,
-        add_controller_proxy_env_vars: false,
-        restricted_pss_security_context: false,
-        jnlp_registry: None,
-        defaults_provider_template: None,
-        garbage_collection: None,
         templates,
+        ..CloudSpec::new("eks-agents")
     }
 }
 

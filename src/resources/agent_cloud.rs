@@ -99,9 +99,7 @@ fn schema() -> Schema {
 
 /// True when every configured input of the rendering is known.
 fn inputs_known(config: &Value) -> bool {
-    config
-        .as_entries()
-        .is_some_and(|m| m.iter().filter(|(k, _)| !COMPUTED.contains(&k.as_str())).all(|(_, v)| v.is_wholly_known()))
+    super::values::known_except(config, &COMPUTED)
 }
 
 fn spec(v: &Value) -> CloudSpec {

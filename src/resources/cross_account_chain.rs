@@ -255,9 +255,7 @@ pub(crate) fn owner_tag(namespace: &str, configmap: &str) -> String {
 
 /// True when every configured input of the rendering is known.
 fn inputs_known(config: &Value) -> bool {
-    config
-        .as_entries()
-        .is_some_and(|m| m.iter().filter(|(k, _)| !COMPUTED.contains(&k.as_str())).all(|(_, v)| v.is_wholly_known()))
+    super::values::known_except(config, &COMPUTED)
 }
 
 /// The chain the configuration describes; `None` without a base block.
@@ -731,12 +729,7 @@ impl Resource for CrossAccountChain {
         let object = crate::framework::with_defaults(&schema().block, config);
         let mut local = Diagnostics::new();
         check(&object, &mut local, false);
-        let seen: Vec<_> = diags.iter().filter_map(|d| d.path.clone()).collect();
-        for d in local.0 {
-            if d.path.as_ref().is_none_or(|p| !seen.contains(p)) {
-                diags.0.push(d);
-            }
-        }
+        diags.extend_new_paths(local);
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {

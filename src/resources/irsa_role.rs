@@ -151,8 +151,7 @@ fn schema() -> Schema {
 
 /// True when every configured input is known.
 fn inputs_known(v: &Value) -> bool {
-    v.as_entries()
-        .is_some_and(|m| m.iter().filter(|(k, _)| !COMPUTED.contains(&k.as_str())).all(|(_, v)| v.is_wholly_known()))
+    super::values::known_except(v, &COMPUTED)
 }
 
 fn map_value(m: &BTreeMap<String, String>) -> Value {

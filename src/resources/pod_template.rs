@@ -86,13 +86,8 @@ fn schema() -> Schema {
 
 /// True when every input of the rendering is known.
 fn inputs_known(config: &Value) -> bool {
-    match config.as_entries() {
-        Some(m) => m
-            .iter()
-            .filter(|(k, _)| !COMPUTED.contains(&k.as_str()) || k.as_str() == "id")
-            .all(|(_, v)| v.is_wholly_known()),
-        None => false,
-    }
+    // `id` is computed but also an input: a configured id must be known to render.
+    super::values::known_except(config, &COMPUTED[1..])
 }
 
 fn volume_spec(v: &Value, index: usize, diags: &mut Diagnostics) -> Option<VolumeSpec> {

@@ -3,6 +3,13 @@
 use crate::cty::Value;
 use std::collections::BTreeMap;
 
+/// True when every attribute of an object except `computed` ones is wholly known: only then can a
+/// resource render or check its configuration (plan and validate see unknowns before apply).
+pub fn known_except(v: &Value, computed: &[&str]) -> bool {
+    v.as_entries()
+        .is_some_and(|m| m.iter().filter(|(k, _)| !computed.contains(&k.as_str())).all(|(_, v)| v.is_wholly_known()))
+}
+
 /// A known string attribute, or `None` when null or unknown.
 pub fn string(v: &Value, name: &str) -> Option<String> {
     v.get_attr(name).and_then(Value::as_str).map(str::to_string)
