@@ -34,7 +34,7 @@ fn gc_block() -> Block {
         .attr(Attribute::string_list("namespaces").required().describe("Namespaces to collect in."))
         .attr(
             Attribute::number("timeout_seconds")
-                .default(Value::int(300))
+                .default(Value::int(jenkins::cloud::DEFAULT_GC_TIMEOUT_SECONDS))
                 .describe("How long a pod may be unknown before it is deleted.")
                 .validate(Validator::int_at_least(120)),
         )
@@ -69,11 +69,11 @@ fn schema() -> Schema {
     )
     .attr(Attribute::string("jenkins_tunnel").optional().describe("`host:port` of the inbound agent port, only with `tcp`."))
     .attr(Attribute::number("container_cap").optional().describe("Most agent pods at once; null is unlimited.").validate(Validator::int_at_least(1)))
-    .attr(Attribute::number("max_requests_per_host").default(Value::int(32)).describe("Concurrent API requests.").validate(Validator::int_at_least(1)))
-    .attr(Attribute::number("connect_timeout_seconds").default(Value::int(5)).describe("API connect timeout.").validate(Validator::int_at_least(5)))
-    .attr(Attribute::number("read_timeout_seconds").default(Value::int(15)).describe("API read timeout.").validate(Validator::int_at_least(15)))
-    .attr(Attribute::number("retention_timeout_minutes").default(Value::int(5)).describe("Idle timeout of single-use agents.").validate(Validator::int_at_least(5)))
-    .attr(Attribute::number("wait_for_pod_seconds").default(Value::int(600)).describe("How long to wait for a pod to be running.").validate(Validator::int_at_least(0)))
+    .attr(Attribute::number("max_requests_per_host").default(Value::int(jenkins::cloud::DEFAULT_MAX_REQUESTS_PER_HOST)).describe("Concurrent API requests.").validate(Validator::int_at_least(1)))
+    .attr(Attribute::number("connect_timeout_seconds").default(Value::int(jenkins::cloud::DEFAULT_CONNECT_TIMEOUT_SECONDS)).describe("API connect timeout.").validate(Validator::int_at_least(5)))
+    .attr(Attribute::number("read_timeout_seconds").default(Value::int(jenkins::cloud::DEFAULT_READ_TIMEOUT_SECONDS)).describe("API read timeout.").validate(Validator::int_at_least(15)))
+    .attr(Attribute::number("retention_timeout_minutes").default(Value::int(jenkins::cloud::DEFAULT_RETENTION_TIMEOUT_MINUTES)).describe("Idle timeout of single-use agents.").validate(Validator::int_at_least(5)))
+    .attr(Attribute::number("wait_for_pod_seconds").default(Value::int(jenkins::cloud::DEFAULT_WAIT_FOR_POD_SECONDS)).describe("How long to wait for a pod to be running.").validate(Validator::int_at_least(0)))
     .attr(
         Attribute::string("pod_retention")
             .default(Value::string("never"))
@@ -110,7 +110,7 @@ fn spec(v: &Value) -> CloudSpec {
     };
     let garbage_collection = v.get_attr("garbage_collection").filter(|g| !g.is_null()).map(|g| GarbageCollection {
         namespaces: strings(g, "namespaces"),
-        timeout_seconds: int(g, "timeout_seconds").unwrap_or(300),
+        timeout_seconds: int(g, "timeout_seconds").unwrap_or(jenkins::cloud::DEFAULT_GC_TIMEOUT_SECONDS),
     });
     let pod_labels = match v.get_attr("pod_labels") {
         Some(Value::Null) | None => None,
@@ -126,11 +126,13 @@ fn spec(v: &Value) -> CloudSpec {
         jenkins_url: string(v, "jenkins_url"),
         connection,
         container_cap: int(v, "container_cap"),
-        max_requests_per_host: int(v, "max_requests_per_host").unwrap_or(32),
-        connect_timeout_seconds: int(v, "connect_timeout_seconds").unwrap_or(5),
-        read_timeout_seconds: int(v, "read_timeout_seconds").unwrap_or(15),
-        retention_timeout_minutes: int(v, "retention_timeout_minutes").unwrap_or(5),
-        wait_for_pod_seconds: int(v, "wait_for_pod_seconds").unwrap_or(600),
+        max_requests_per_host: int(v, "max_requests_per_host").unwrap_or(jenkins::cloud::DEFAULT_MAX_REQUESTS_PER_HOST),
+        connect_timeout_seconds: int(v, "connect_timeout_seconds")
+            .unwrap_or(jenkins::cloud::DEFAULT_CONNECT_TIMEOUT_SECONDS),
+        read_timeout_seconds: int(v, "read_timeout_seconds").unwrap_or(jenkins::cloud::DEFAULT_READ_TIMEOUT_SECONDS),
+        retention_timeout_minutes: int(v, "retention_timeout_minutes")
+            .unwrap_or(jenkins::cloud::DEFAULT_RETENTION_TIMEOUT_MINUTES),
+        wait_for_pod_seconds: int(v, "wait_for_pod_seconds").unwrap_or(jenkins::cloud::DEFAULT_WAIT_FOR_POD_SECONDS),
         pod_retention: string(v, "pod_retention").unwrap_or_else(|| "never".into()),
         pod_labels,
         usage_restricted: boolean(v, "usage_restricted").unwrap_or(false),
