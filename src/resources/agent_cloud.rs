@@ -5,7 +5,7 @@
 //! file can never conflict. It is written by server-side apply with our field manager, carries our
 //! ownership labels, and a ConfigMap of that name without them is never touched.
 
-use super::values::{boolean, int, set, string, string_map, strings};
+use super::values::{boolean, check_when_known, int, set, string, string_map, strings};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
     Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
@@ -340,14 +340,9 @@ impl Resource for AgentCloud {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if !inputs_known(config) {
-            return;
-        }
-        let object = crate::framework::with_defaults(&schema().block, config);
-        let mut scratch = object.clone();
-        let mut local = Diagnostics::new();
-        render_into(&object, &mut scratch, &mut local, false);
-        diags.extend_new_paths(local);
+        check_when_known(&schema().block, config, &COMPUTED, diags, |object, local| {
+            render_into(object, &mut object.clone(), local, false);
+        });
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {

@@ -14,7 +14,7 @@ mod sync;
 #[cfg(test)]
 mod tests;
 
-use super::values::{blocks, boolean, int, set, string, string_map, strings};
+use super::values::{blocks, boolean, check_when_known, int, set, string, string_map, strings};
 use crate::awsconfig::{self, BaseIdentity, BaseProfile, Chain, CredentialSource, Finding, HopProfile, PathSegment};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
@@ -723,13 +723,9 @@ impl Resource for CrossAccountChain {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if !inputs_known(config) {
-            return;
-        }
-        let object = crate::framework::with_defaults(&schema().block, config);
-        let mut local = Diagnostics::new();
-        check(&object, &mut local, false);
-        diags.extend_new_paths(local);
+        check_when_known(&schema().block, config, &COMPUTED, diags, |object, local| {
+            check(object, local, false);
+        });
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {

@@ -2,7 +2,7 @@
 //! `definition` (the JCasC template object) feeds `jenkins_agent_cloud`, so a template change shows
 //! as a diff of the cloud that uses it.
 
-use super::values::{blocks, boolean, int, set, string, string_map, strings, strings_opt};
+use super::values::{blocks, boolean, check_when_known, int, set, string, string_map, strings, strings_opt};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
     Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
@@ -213,15 +213,9 @@ impl Resource for PodTemplate {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        // Cross-attribute errors as early as `terraform validate`; lint warnings wait for the plan.
-        if !inputs_known(config) {
-            return;
-        }
-        let object = crate::framework::with_defaults(&schema().block, config);
-        let mut scratch = object.clone();
-        let mut local = Diagnostics::new();
-        render_into(&object, &mut scratch, &mut local, false);
-        diags.extend_new_paths(local);
+        check_when_known(&schema().block, config, &COMPUTED[1..], diags, |object, local| {
+            render_into(object, &mut object.clone(), local, false);
+        });
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {

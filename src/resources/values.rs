@@ -10,6 +10,25 @@ pub fn known_except(v: &Value, computed: &[&str]) -> bool {
         .is_some_and(|m| m.iter().filter(|(k, _)| !computed.contains(&k.as_str())).all(|(_, v)| v.is_wholly_known()))
 }
 
+/// Cross-attribute checks at validate time: once every input is known, runs `check` on the
+/// configuration with the schema's defaults filled in, keeping only findings about attributes the
+/// attribute validators did not already report. Lint warnings wait for the plan.
+pub fn check_when_known(
+    block: &crate::framework::Block,
+    config: &Value,
+    computed: &[&str],
+    diags: &mut crate::framework::Diagnostics,
+    check: impl FnOnce(&Value, &mut crate::framework::Diagnostics),
+) {
+    if !known_except(config, computed) {
+        return;
+    }
+    let object = crate::framework::with_defaults(block, config);
+    let mut local = crate::framework::Diagnostics::new();
+    check(&object, &mut local);
+    diags.extend_new_paths(local);
+}
+
 /// A known string attribute, or `None` when null or unknown.
 pub fn string(v: &Value, name: &str) -> Option<String> {
     v.get_attr(name).and_then(Value::as_str).map(str::to_string)
