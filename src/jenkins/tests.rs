@@ -798,7 +798,6 @@ fn conformance_templates(file: &str) -> Vec<Mapping> {
         .collect()
 }
 
-
 /// Plugin attributes in the test data the resource does not model (pod YAML covers them).
 const NOT_MODELLED: &[&str] = &["hostNetwork", "slaveConnectTimeout", "workspaceVolume", "envVars", "volumes"];
 
