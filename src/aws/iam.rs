@@ -575,12 +575,46 @@ impl IamApi {
         let Some(id) = page.associations.unwrap_or_default().into_iter().find_map(|a| a.association_id) else {
             return Ok(None);
         };
+        let role = self.pod_identity_role(cluster, &id).await?;
+        Ok(Some((id, role)))
+    }
+
+    /// The role ARN an association points at (the list call does not return it).
+    async fn pod_identity_role(&self, cluster: &str, id: &str) -> Result<String, CallError> {
         let out = with_retry(IamOperation::Read, "eks:DescribePodIdentityAssociation", || {
-            self.eks.describe_pod_identity_association().cluster_name(cluster).association_id(&id).send()
+            self.eks.describe_pod_identity_association().cluster_name(cluster).association_id(id).send()
         })
         .await?;
-        let role = out.association.and_then(|a| a.role_arn).unwrap_or_default();
-        Ok(Some((id, role)))
+        Ok(out.association.and_then(|a| a.role_arn).unwrap_or_default())
+    }
+
+    /// The service accounts `(namespace, name)` of one cluster whose Pod Identity association
+    /// points at `role_arn` (for import: a Pod Identity trust does not name its clusters).
+    pub async fn pod_identity_subjects(
+        &self,
+        cluster: &str,
+        role_arn: &str,
+    ) -> Result<Vec<(String, String)>, CallError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = with_retry(IamOperation::Read, "eks:ListPodIdentityAssociations", || {
+                self.eks.list_pod_identity_associations().cluster_name(cluster).set_next_token(token.clone()).send()
+            })
+            .await?;
+            for a in page.associations.unwrap_or_default() {
+                let (Some(id), Some(namespace), Some(name)) = (a.association_id, a.namespace, a.service_account) else {
+                    continue;
+                };
+                if self.pod_identity_role(cluster, &id).await? == role_arn {
+                    out.push((namespace, name));
+                }
+            }
+            match page.next_token {
+                Some(t) if !t.is_empty() => token = Some(t),
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// Makes the service account's association point at `role_arn`; returns its id. "Role does not

@@ -7,11 +7,20 @@ use super::{Resource, Schema};
 use crate::cty::Type;
 use std::fmt::Write;
 
-/// The page for one resource. `example` is the HCL of its registry example, if any.
-pub fn resource_page(resource: &dyn Resource, example: Option<&str>) -> String {
+/// The page for one resource. `example` is the HCL of its registry example and `import` the shell
+/// lines of its import example (the registry's `import.sh`), if any.
+pub fn resource_page(resource: &dyn Resource, example: Option<&str>, import: Option<&str>) -> String {
     let name = resource.type_name();
     let front = format!("page_title: \"{name} Resource - jenkins\"\nsubcategory: \"\"");
-    page(&front, &format!("{name} (Resource)"), &resource.schema(), example)
+    let mut out = page(&front, &format!("{name} (Resource)"), &resource.schema(), example);
+    if let Some(lines) = import {
+        let _ = writeln!(
+            out,
+            "\n## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```",
+            lines.trim_end()
+        );
+    }
+    out
 }
 
 /// The provider's index page: what it is, its configuration block, and an example.

@@ -538,6 +538,9 @@ impl IrsaRole {
         state: &mut Value,
         diags: &mut Diagnostics,
     ) -> Option<()> {
+        if iam::equivalent(&live.trust_policy, &iam::pod_identity_trust()).unwrap_or(false) {
+            return self.import_pod_identity(api, live, state, diags).await;
+        }
         let parsed = match model::parse_trust(&live.trust_policy) {
             Ok(p) => p,
             Err(detail) => {
@@ -547,43 +550,88 @@ impl IrsaRole {
         };
         let mut clusters = Vec::new();
         let mut oidc = BTreeMap::new();
-        if !parsed.issuers.is_empty() {
-            let names = match api.list_clusters().await {
-                Ok(n) => n,
-                Err(e) => {
-                    report(diags, None, "list EKS clusters", &e);
-                    return None;
-                }
-            };
-            for name in names {
-                if let Ok(Some(issuer)) = api.cluster_issuer(&name).await {
-                    let bare = issuer.trim_start_matches("https://").trim_end_matches('/').to_ascii_lowercase();
-                    if let Some(arn) = parsed.issuers.get(&bare) {
-                        oidc.insert(name.clone(), arn.clone());
-                        clusters.push(name);
-                    }
-                }
-            }
-            if clusters.len() != parsed.issuers.len() {
-                diags.error("Cannot Import The Role", "Some OIDC providers its trust names belong to no EKS cluster of this account and region. Import it in the account and region of its clusters.");
+        let names = match api.list_clusters().await {
+            Ok(n) => n,
+            Err(e) => {
+                report(diags, None, "list EKS clusters", &e);
                 return None;
             }
-        } else {
-            diags.error("Cannot Import The Role", "Importing a Pod Identity role is not supported: its clusters cannot be told from the trust. Recreate it with this resource.");
+        };
+        for name in names {
+            if let Ok(Some(issuer)) = api.cluster_issuer(&name).await {
+                let bare = issuer.trim_start_matches("https://").trim_end_matches('/').to_ascii_lowercase();
+                if let Some(arn) = parsed.issuers.get(&bare) {
+                    oidc.insert(name.clone(), arn.clone());
+                    clusters.push(name);
+                }
+            }
+        }
+        if clusters.len() != parsed.issuers.len() {
+            diags.error("Cannot Import The Role", "Some OIDC providers its trust names belong to no EKS cluster of this account and region. Import it in the account and region of its clusters.");
             return None;
         }
-        clusters.sort();
-        set(state, "clusters", Value::Set(clusters.into_iter().map(Value::String).collect()));
-        set(state, "service_accounts", model::service_accounts_value(&parsed.service_accounts));
         set(state, "oidc_provider_arns", map_value(&oidc));
-        set(state, "binding", Value::string("irsa"));
-        set(state, "path", Value::string(live.path.clone()));
-        set(state, "annotate_service_accounts", Value::Bool(true));
-        set(state, "create_service_account", Value::Bool(false));
-        set(state, "manage_oidc_provider", Value::Bool(false));
-        set(state, "trust_policy_quota", Value::int(iam::DEFAULT_TRUST_QUOTA as i64));
+        set_imported(state, clusters, &parsed.service_accounts, "irsa", &live.path);
         Some(())
     }
+
+    /// A Pod Identity trust names no cluster: the clusters and service accounts come from the
+    /// associations that point at the role, in every cluster of the account and region.
+    async fn import_pod_identity(
+        &self,
+        api: &IamApi,
+        live: &LiveRole,
+        state: &mut Value,
+        diags: &mut Diagnostics,
+    ) -> Option<()> {
+        let names = match api.list_clusters().await {
+            Ok(n) => n,
+            Err(e) => {
+                report(diags, None, "list EKS clusters", &e);
+                return None;
+            }
+        };
+        let mut clusters = Vec::new();
+        let mut accounts = Vec::new();
+        for name in names {
+            match api.pod_identity_subjects(&name, &live.arn).await {
+                Ok(found) if found.is_empty() => {}
+                Ok(found) => {
+                    clusters.push(name);
+                    accounts.extend(found.into_iter().map(|(namespace, name)| ServiceAccount { namespace, name }));
+                }
+                Err(e) => {
+                    report(diags, None, &format!("list the Pod Identity associations of cluster {name}"), &e);
+                    return None;
+                }
+            }
+        }
+        if clusters.is_empty() {
+            diags.error(
+                "Cannot Import The Role",
+                format!("Role {:?} trusts EKS Pod Identity, but no Pod Identity association in this account and region points at it, so its clusters and service accounts cannot be told. Create the association (or declare the role with this resource and apply), then import.", live.name),
+            );
+            return None;
+        }
+        accounts.sort();
+        accounts.dedup();
+        set(state, "oidc_provider_arns", Value::Map(BTreeMap::new()));
+        set_imported(state, clusters, &accounts, "pod_identity", &live.path);
+        Some(())
+    }
+}
+
+/// The inputs an import reads back, with the defaults for what the remote side cannot tell.
+fn set_imported(state: &mut Value, mut clusters: Vec<String>, accounts: &[ServiceAccount], binding: &str, path: &str) {
+    clusters.sort();
+    set(state, "clusters", Value::Set(clusters.into_iter().map(Value::String).collect()));
+    set(state, "service_accounts", model::service_accounts_value(accounts));
+    set(state, "binding", Value::string(binding));
+    set(state, "path", Value::string(path));
+    set(state, "annotate_service_accounts", Value::Bool(true));
+    set(state, "create_service_account", Value::Bool(false));
+    set(state, "manage_oidc_provider", Value::Bool(false));
+    set(state, "trust_policy_quota", Value::int(iam::DEFAULT_TRUST_QUOTA as i64));
 }
 
 #[async_trait]

@@ -27,7 +27,13 @@ pub fn all(context: &Arc<crate::provider::ProviderContext>) -> Vec<Arc<dyn Resou
 /// The registry example of a resource type, shown on its docs page.
 #[cfg(test)]
 fn example_path(type_name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/resources").join(type_name).join("resource.tf")
+    example_file(type_name, "resource.tf")
+}
+
+/// A file of a resource type's registry example directory, `examples/resources/<name>/<file>`.
+#[cfg(test)]
+fn example_file(type_name: &str, file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/resources").join(type_name).join(file)
 }
 
 /// The docs file of a resource type: `docs/resources/<name without the jenkins_ prefix>.md`.
@@ -49,7 +55,8 @@ mod tests {
         let mut stale = Vec::new();
         for r in all(&Default::default()) {
             let example = std::fs::read_to_string(example_path(r.type_name())).ok();
-            let page = resource_page(r.as_ref(), example.as_deref());
+            let import = std::fs::read_to_string(example_file(r.type_name(), "import.sh")).ok();
+            let page = resource_page(r.as_ref(), example.as_deref(), import.as_deref());
             let path = docs_path(r.type_name());
             if update {
                 std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");

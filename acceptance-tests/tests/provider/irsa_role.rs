@@ -271,7 +271,8 @@ fn bad_input_fails_at_plan() {
 }
 
 /// `binding = "pod_identity"`: the trust of `pods.eks.amazonaws.com` and one association per
-/// cluster and service account instead of the annotation; an association deleted by hand is drift.
+/// cluster and service account instead of the annotation; import finds the clusters and service
+/// accounts through the associations; an association deleted by hand is drift.
 #[test]
 fn pod_identity_binding() {
     let env = Env::new("irsa-pod");
@@ -281,6 +282,7 @@ fn pod_identity_binding() {
     w.apply();
     w.assert_plans_empty();
     let name = format!("ci-{}", env.namespace);
+    w.assert_import_round_trips("jenkins_irsa_role.ci", &name, &[]);
     let trust = role(&env, &name)["AssumeRolePolicyDocument"].to_string();
     assert!(trust.contains("pods.eks.amazonaws.com") && trust.contains("sts:TagSession"), "{trust}");
     let state = w.resource("jenkins_irsa_role.ci");
@@ -296,5 +298,15 @@ fn pod_identity_binding() {
     w.destroy();
     let left = env.aws(&["eks", "list-pod-identity-associations", "--cluster-name", "controller", "--output", "json"]);
     assert!(!left.contains(&env.namespace), "associations deleted: {left}");
+
+    // A Pod Identity role that no association points at: import cannot tell its clusters, and
+    // says so instead of importing a role bound to nothing.
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#;
+    env.aws(&["iam", "create-role", "--role-name", &name, "--assume-role-policy-document", trust]);
+    w.expect_error(
+        &["import", "-no-color", "-input=false", "jenkins_irsa_role.ci", &name],
+        &["Cannot Import The Role", "association"],
+    );
+    env.aws(&["iam", "delete-role", "--role-name", &name]);
     w.cleanup();
 }
