@@ -270,6 +270,21 @@ impl IamApi {
         }
     }
 
+    /// The document of a managed policy's default version (customer- or AWS-managed).
+    pub async fn managed_policy_document(&self, arn: &str) -> Result<String, CallError> {
+        let policy = with_retry(IamOperation::Read, "iam:GetPolicy", || self.iam.get_policy().policy_arn(arn).send())
+            .await?
+            .policy;
+        let version = policy.and_then(|p| p.default_version_id).ok_or_else(|| {
+            CallError::new("iam:GetPolicy", "InvalidResponse", format!("no default version for {arn}"))
+        })?;
+        let out = with_retry(IamOperation::Read, "iam:GetPolicyVersion", || {
+            self.iam.get_policy_version().policy_arn(arn).version_id(&version).send()
+        })
+        .await?;
+        Ok(out.policy_version.and_then(|v| v.document).as_deref().map(decode).unwrap_or_default())
+    }
+
     async fn inline_policies(&self, name: &str) -> Result<BTreeMap<String, String>, CallError> {
         let mut names = Vec::new();
         let mut marker: Option<String> = None;

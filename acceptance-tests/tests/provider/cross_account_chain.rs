@@ -375,7 +375,8 @@ fn bad_input_gets_a_clear_diagnostic_and_writes_nothing() {
 }
 
 /// A source role whose identity policies (read from IAM at plan) do not allow `sts:AssumeRole`
-/// on the hop's role gets a warning naming the hop; nothing else is blocked.
+/// on the hop's role gets a warning naming the hop; nothing else is blocked. A managed policy
+/// attached to the role that grants it counts as much as an inline one.
 #[test]
 fn a_source_role_without_the_identity_permission_is_warned_about_at_plan() {
     let tf = &terraforms()[0];
@@ -390,6 +391,30 @@ fn a_source_role_without_the_identity_permission_is_warned_about_at_plan() {
     assert_eq!(r.code, 0, "a warning, not an error:\n{}", r.text());
     let text = r.text();
     assert!(text.contains("Source Role May Not Assume The Target") && text.contains("nonprod"), "{text}");
+
+    // An unrelated managed policy changes nothing; one granting the assume silences the warning.
+    let attach = |name: &str, action: &str, resource: &str| {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
+        );
+        let (ok, out) =
+            aws_in(&env, &env.account, &["iam", "create-policy", "--policy-name", name, "--policy-document", &doc]);
+        assert!(ok, "create-policy {name}: {out}");
+        let arn = format!("arn:aws:iam::{}:policy/{name}", env.account);
+        let (ok, out) = aws_in(
+            &env,
+            &env.account,
+            &["iam", "attach-role-policy", "--role-name", "jenkins-ci-role", "--policy-arn", &arn],
+        );
+        assert!(ok, "attach-role-policy {name}: {out}");
+    };
+    attach("list-buckets", "s3:ListBucket", "*");
+    let text = w.run(&["plan", "-no-color"]).text();
+    assert!(text.contains("Source Role May Not Assume The Target"), "{text}");
+    attach("assume-deploy", "sts:AssumeRole", &format!("arn:aws:iam::{target}:role/*"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(!r.text().contains("Source Role May Not Assume The Target"), "{}", r.text());
     w.cleanup();
 }
 

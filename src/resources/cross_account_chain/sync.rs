@@ -379,8 +379,9 @@ pub(crate) fn check_admission(t: &ManagedTrust, doc: Option<&String>, diags: &mu
     }
 }
 
-/// Warns for each hop whose source role's inline identity policies, as IAM has them, do not allow
-/// `sts:AssumeRole` on the hop's role. Skipped with `grant_source_permission` (apply grants it),
+/// Warns for each hop whose source role's identity policies, as IAM has them (inline, then the
+/// attached managed ones when the inline ones do not grant it), do not allow `sts:AssumeRole` on
+/// the hop's role. Skipped with `grant_source_permission` (apply grants it),
 /// and for source roles in accounts the provider cannot read; I/O failures never fail the plan.
 pub(crate) async fn check_identity_policies(
     aws: Arc<AwsContext>,
@@ -415,15 +416,26 @@ pub(crate) async fn check_identity_policies(
             );
             continue;
         };
-        let docs: Vec<String> = live.inline_policies.values().cloned().collect();
+        let mut docs: Vec<String> = live.inline_policies.values().cloned().collect();
+        let mut unread = Vec::new();
+        if matches!(iam::identity_allows_assume(&docs, &hop.role_arn), Ok(Admission::Denied { .. })) {
+            // Only when the inline policies do not grant it: each managed policy costs two reads.
+            for policy in &live.managed_policy_arns {
+                let read = match accounts.api_for(&arn.account).await {
+                    Ok(Some(api)) => api.managed_policy_document(policy).await.ok(),
+                    _ => None,
+                };
+                match read {
+                    Some(doc) => docs.push(doc),
+                    None => unread.push(policy.clone()),
+                }
+            }
+        }
         if let Ok(Admission::Denied { reason }) = iam::identity_allows_assume(&docs, &hop.role_arn) {
-            let managed = if live.managed_policy_arns.is_empty() {
+            let managed = if unread.is_empty() {
                 String::new()
             } else {
-                format!(
-                    " Attached managed policies ({}) were not evaluated.",
-                    live.managed_policy_arns.iter().cloned().collect::<Vec<_>>().join(", ")
-                )
+                format!(" Attached managed policies that could not be read ({}) were not evaluated.", unread.join(", "))
             };
             diags.warning_at(
                 path,
