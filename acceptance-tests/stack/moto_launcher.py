@@ -22,7 +22,7 @@ import time
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from motoext import eks  # noqa: E402
+from motoext import eks, sts  # noqa: E402
 from motoext.faults import Faults  # noqa: E402
 from motoext.middleware import StackMiddleware  # noqa: E402
 
@@ -91,6 +91,7 @@ def main(argv: list[str]) -> None:
 
     started = time.monotonic()
     eks.install(eks.Emulator(args.emulator_json, fallback_ca_pem()))
+    sts.install()
     app = StackMiddleware(DomainDispatcherApplication(create_backend_app), Faults())
     server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]

@@ -4,30 +4,16 @@
 //! both, import, bad input, destroy.
 
 use super::support::Env;
-use acceptance_tests::stack::{access_key_for, fresh_account};
+use acceptance_tests::stack::fresh_account;
 use acceptance_tests::terraform::{example, terraforms};
 use serde_json::Value as Json;
 use std::process::Command;
 
 const CONFIGMAP: &str = "awsconfig-configmap";
 
-/// The venv's AWS CLI acting in `account` (the stack maps each access key to its account).
-fn aws_in(env: &Env, account: &str, args: &[&str]) -> (bool, String) {
-    let venv = std::env::var("TFPJ_VENV").unwrap_or_else(|_| format!("{}/../.venv", env!("CARGO_MANIFEST_DIR")));
-    let key = access_key_for(account);
-    let out = Command::new(format!("{venv}/bin/aws"))
-        .args(args)
-        .envs(env.vars().into_iter().map(|(k, v)| if k == "AWS_ACCESS_KEY_ID" { (k, key.clone()) } else { (k, v) }))
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run aws");
-    let text = if out.status.success() { &out.stdout } else { &out.stderr };
-    (out.status.success(), String::from_utf8_lossy(text).into_owned())
-}
-
 /// A role in `account`, or `None` when IAM does not have it.
 fn get_role(env: &Env, account: &str, name: &str) -> Option<Json> {
-    let (ok, out) = aws_in(env, account, &["iam", "get-role", "--role-name", name, "--output", "json"]);
+    let (ok, out) = env.aws_in(account, &["iam", "get-role", "--role-name", name, "--output", "json"]);
     if !ok {
         assert!(out.contains("NoSuchEntity"), "get-role {name}: {out}");
         return None;
@@ -61,10 +47,9 @@ fn urlencoding_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-
 fn create_role(env: &Env, account: &str, name: &str, trust: &str) {
     let (ok, out) =
-        aws_in(env, account, &["iam", "create-role", "--role-name", name, "--assume-role-policy-document", trust]);
+        env.aws_in(account, &["iam", "create-role", "--role-name", name, "--assume-role-policy-document", trust]);
     assert!(ok, "create-role {name}: {out}");
 }
 
@@ -127,11 +112,8 @@ fn seed_profiles_lifecycle_with_managed_trust_in_a_second_account() {
         assert!(trust.contains(&prod_arn) && trust.contains("aws:PrincipalArn"), "{trust}");
         assert_eq!(state["created_roles"], serde_json::json!([nonprod_arn]));
         // The prod role got the identity permission.
-        let (ok, policy) = aws_in(
-            &env,
-            &env.account,
-            &["iam", "list-role-policies", "--role-name", "jenkins-ci-role", "--output", "json"],
-        );
+        let (ok, policy) = env
+            .aws_in(&env.account, &["iam", "list-role-policies", "--role-name", "jenkins-ci-role", "--output", "json"]);
         assert!(ok && policy.contains("jenkins-chain-"), "grant policy on the source role: {policy}");
 
         // Import by namespace/name round-trips.
@@ -162,8 +144,7 @@ fn seed_profiles_lifecycle_with_managed_trust_in_a_second_account() {
         assert_eq!(configmap_file(&env).as_deref(), Some(ini.as_str()));
 
         // A hand edit of the managed trust shows at plan; apply repairs it.
-        let (ok, out) = aws_in(
-            &env,
+        let (ok, out) = env.aws_in(
             &target,
             &[
                 "iam",
@@ -185,11 +166,8 @@ fn seed_profiles_lifecycle_with_managed_trust_in_a_second_account() {
         w.destroy();
         assert!(env.get_json("configmap", CONFIGMAP).is_none(), "ConfigMap left behind");
         assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "created role left behind");
-        let (_, policy) = aws_in(
-            &env,
-            &env.account,
-            &["iam", "list-role-policies", "--role-name", "jenkins-ci-role", "--output", "json"],
-        );
+        let (_, policy) = env
+            .aws_in(&env.account, &["iam", "list-role-policies", "--role-name", "jenkins-ci-role", "--output", "json"]);
         assert!(!policy.contains("jenkins-chain-"), "grant left behind: {policy}");
         assert!(get_role(&env, &env.account, "jenkins-ci-role").is_some(), "the source role is not ours");
         w.cleanup();
@@ -398,11 +376,10 @@ fn a_source_role_without_the_identity_permission_is_warned_about_at_plan() {
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
         );
         let (ok, out) =
-            aws_in(&env, &env.account, &["iam", "create-policy", "--policy-name", name, "--policy-document", &doc]);
+            env.aws_in(&env.account, &["iam", "create-policy", "--policy-name", name, "--policy-document", &doc]);
         assert!(ok, "create-policy {name}: {out}");
         let arn = format!("arn:aws:iam::{}:policy/{name}", env.account);
-        let (ok, out) = aws_in(
-            &env,
+        let (ok, out) = env.aws_in(
             &env.account,
             &["iam", "attach-role-policy", "--role-name", "jenkins-ci-role", "--policy-arn", &arn],
         );

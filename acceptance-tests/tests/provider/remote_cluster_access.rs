@@ -337,6 +337,61 @@ fn bad_input_fails_at_plan_and_same_cluster_warns() {
     w.cleanup();
 }
 
+/// `cluster.role_arn`: the remote cluster lives in another account, reached by assuming a role
+/// there. The cluster is removed from the test's own account, so only the assumed role's session
+/// can describe it and sign the EKS token the remote API server accepts.
+#[test]
+fn a_cluster_in_another_account_is_reached_through_role_arn() {
+    let tf = &terraforms()[0];
+    let env = Env::new("rca-role");
+    let ns = agents_namespace(&env);
+    let other = stack::fresh_account();
+    env.aws(&["eks", "delete-cluster", "--name", "remote"]);
+    let (ok, out) = env.aws_in(
+        &other,
+        &[
+            "eks",
+            "create-cluster",
+            "--name",
+            "remote",
+            "--role-arn",
+            &format!("arn:aws:iam::{other}:role/eks-cluster"),
+            "--resources-vpc-config",
+            "subnetIds=subnet-1",
+        ],
+    );
+    assert!(ok, "create-cluster in {other}: {out}");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
+        env.account
+    );
+    let (ok, out) = env.aws_in(
+        &other,
+        &["iam", "create-role", "--role-name", "jenkins-remote-admin", "--assume-role-policy-document", &trust],
+    );
+    assert!(ok, "create-role: {out}");
+    let w = env.workdir("remote-access-role", tf);
+
+    // Without the role, the cluster is not in the provider's account.
+    w.write_config(&access(&env, ""));
+    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Cannot Reach The Remote Cluster", "ResourceNotFound"]);
+    assert!(remote_json(&env, "default", "namespace", &ns).is_none(), "nothing written");
+
+    let role_arn = format!("arn:aws:iam::{other}:role/jenkins-remote-admin");
+    w.write_config(&access(&env, "").replace(
+        "eks_cluster_name = \"remote\"",
+        &format!("eks_cluster_name = \"remote\"\n    role_arn         = \"{role_arn}\""),
+    ));
+    w.apply();
+    w.assert_plans_empty();
+    assert!(remote_json(&env, &ns, "serviceaccount", SA).is_some(), "written through the assumed role");
+    let state = w.resource(ADDRESS);
+    assert_eq!(state["cluster"]["role_arn"], role_arn.as_str(), "{state}");
+    w.destroy();
+    assert!(remote_json(&env, &ns, "serviceaccount", SA).is_none(), "destroyed through the assumed role");
+    w.cleanup();
+}
+
 /// The registry example, pointed at the emulated remote cluster: its outputs feed a cloud whose
 /// JCasC names the remote server, its CA and the credential, with WebSocket agents.
 #[test]

@@ -74,6 +74,23 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The venv's AWS CLI acting in `account` (the stack maps each access key to its account):
+    /// whether it succeeded, and its stdout or else its stderr.
+    pub fn aws_in(&self, account: &str, args: &[&str]) -> (bool, String) {
+        let venv = std::env::var("TFPJ_VENV").unwrap_or_else(|_| format!("{}/../.venv", env!("CARGO_MANIFEST_DIR")));
+        let key = acceptance_tests::stack::access_key_for(account);
+        let out = Command::new(format!("{venv}/bin/aws"))
+            .args(args)
+            .envs(self.vars.iter().map(|(k, v)| {
+                if k == "AWS_ACCESS_KEY_ID" { (k.as_str(), key.as_str()) } else { (k.as_str(), v.as_str()) }
+            }))
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("run aws");
+        let text = if out.status.success() { &out.stdout } else { &out.stderr };
+        (out.status.success(), String::from_utf8_lossy(text).into_owned())
+    }
+
     /// Runs kubectl as the cluster admin against `cluster` of the emulator; it must succeed.
     pub fn kubectl(&self, cluster: &str, args: &[&str]) -> String {
         let (ok, out) = self.try_kubectl(cluster, args);
