@@ -538,18 +538,15 @@ impl IrsaRole {
         state: &mut Value,
         diags: &mut Diagnostics,
     ) -> Option<()> {
-        if iam::equivalent(&live.trust_policy, &iam::pod_identity_trust()).unwrap_or(false) {
-            return self.import_pod_identity(api, live, state, diags).await;
-        }
+        let pod_identity = iam::equivalent(&live.trust_policy, &iam::pod_identity_trust()).unwrap_or(false);
         let parsed = match model::parse_trust(&live.trust_policy) {
-            Ok(p) => p,
+            Ok(p) => Some(p),
+            Err(_) if pod_identity => None,
             Err(detail) => {
                 diags.error("Cannot Import The Role", format!("Its trust policy is not one this resource writes: {detail}. Manage it with another tool, or recreate it with this resource."));
                 return None;
             }
         };
-        let mut clusters = Vec::new();
-        let mut oidc = BTreeMap::new();
         let names = match api.list_clusters().await {
             Ok(n) => n,
             Err(e) => {
@@ -557,6 +554,9 @@ impl IrsaRole {
                 return None;
             }
         };
+        let Some(parsed) = parsed else { return import_pod_identity(api, live, names, state, diags).await };
+        let mut clusters = Vec::new();
+        let mut oidc = BTreeMap::new();
         for name in names {
             if let Ok(Some(issuer)) = api.cluster_issuer(&name).await {
                 let bare = issuer.trim_start_matches("https://").trim_end_matches('/').to_ascii_lowercase();
@@ -574,51 +574,44 @@ impl IrsaRole {
         set_imported(state, clusters, &parsed.service_accounts, "irsa", &live.path);
         Some(())
     }
+}
 
-    /// A Pod Identity trust names no cluster: the clusters and service accounts come from the
-    /// associations that point at the role, in every cluster of the account and region.
-    async fn import_pod_identity(
-        &self,
-        api: &IamApi,
-        live: &LiveRole,
-        state: &mut Value,
-        diags: &mut Diagnostics,
-    ) -> Option<()> {
-        let names = match api.list_clusters().await {
-            Ok(n) => n,
+/// A Pod Identity trust names no cluster: the clusters and service accounts come from the
+/// associations that point at the role, in every cluster (`names`) of the account and region.
+async fn import_pod_identity(
+    api: &IamApi,
+    live: &LiveRole,
+    names: Vec<String>,
+    state: &mut Value,
+    diags: &mut Diagnostics,
+) -> Option<()> {
+    let mut clusters = Vec::new();
+    let mut accounts = Vec::new();
+    for name in names {
+        match api.pod_identity_subjects(&name, &live.arn).await {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => {
+                clusters.push(name);
+                accounts.extend(found.into_iter().map(|(namespace, name)| ServiceAccount { namespace, name }));
+            }
             Err(e) => {
-                report(diags, None, "list EKS clusters", &e);
+                report(diags, None, &format!("list the Pod Identity associations of cluster {name}"), &e);
                 return None;
             }
-        };
-        let mut clusters = Vec::new();
-        let mut accounts = Vec::new();
-        for name in names {
-            match api.pod_identity_subjects(&name, &live.arn).await {
-                Ok(found) if found.is_empty() => {}
-                Ok(found) => {
-                    clusters.push(name);
-                    accounts.extend(found.into_iter().map(|(namespace, name)| ServiceAccount { namespace, name }));
-                }
-                Err(e) => {
-                    report(diags, None, &format!("list the Pod Identity associations of cluster {name}"), &e);
-                    return None;
-                }
-            }
         }
-        if clusters.is_empty() {
-            diags.error(
-                "Cannot Import The Role",
-                format!("Role {:?} trusts EKS Pod Identity, but no Pod Identity association in this account and region points at it, so its clusters and service accounts cannot be told. Create the association (or declare the role with this resource and apply), then import.", live.name),
-            );
-            return None;
-        }
-        accounts.sort();
-        accounts.dedup();
-        set(state, "oidc_provider_arns", Value::Map(BTreeMap::new()));
-        set_imported(state, clusters, &accounts, "pod_identity", &live.path);
-        Some(())
     }
+    if clusters.is_empty() {
+        diags.error(
+            "Cannot Import The Role",
+            format!("Role {:?} trusts EKS Pod Identity, but no Pod Identity association in this account and region points at it, so its clusters and service accounts cannot be told. Create the association (or declare the role with this resource and apply), then import.", live.name),
+        );
+        return None;
+    }
+    accounts.sort();
+    accounts.dedup();
+    set(state, "oidc_provider_arns", Value::Map(BTreeMap::new()));
+    set_imported(state, clusters, &accounts, "pod_identity", &live.path);
+    Some(())
 }
 
 /// The inputs an import reads back, with the defaults for what the remote side cannot tell.
