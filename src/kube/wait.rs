@@ -97,6 +97,100 @@ mod tests {
     use super::*;
     use k8s_openapi::ByteString;
     use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    /// A fake API server: the Secret as `secret(reads so far)` returns it (`None` is a 404), and
+    /// one warning event in the namespace.
+    fn fake_api(secret: impl Fn(usize) -> Option<serde_json::Value> + Send + Sync + 'static) -> kube::Client {
+        let reads = Arc::new(Mutex::new(0usize));
+        let secret = Arc::new(secret);
+        let service = tower::service_fn(move |req: http::Request<kube::client::Body>| {
+            let (reads, secret) = (reads.clone(), secret.clone());
+            async move {
+                let path = req.uri().path().to_string();
+                let (status, body) = if path.ends_with("/events") {
+                    let event = serde_json::json!({
+                        "metadata": {"name": "e1", "namespace": "ns"},
+                        "type": "Warning",
+                        "reason": "FailedCreate",
+                        "message": "admission webhook denied the request",
+                        "involvedObject": {"kind": "Secret", "name": "sa-token"},
+                        "lastTimestamp": "2026-11-23T10:00:00Z"
+                    });
+                    (
+                        200,
+                        serde_json::json!({"apiVersion": "v1", "kind": "EventList", "metadata": {}, "items": [event]}),
+                    )
+                } else {
+                    let n = {
+                        let mut r = reads.lock().expect("reads");
+                        *r += 1;
+                        *r
+                    };
+                    match secret(n) {
+                        Some(s) => (200, s),
+                        None => (
+                            404,
+                            serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "secrets \"sa-token\" not found"}),
+                        ),
+                    }
+                };
+                let response = http::Response::builder()
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .body(kube::client::Body::from(serde_json::to_vec(&body).expect("JSON")))
+                    .expect("response");
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        kube::Client::new(service, "ns")
+    }
+
+    fn secret_json(token: Option<&str>) -> serde_json::Value {
+        let mut s = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "sa-token", "namespace": "ns"},
+            "type": "kubernetes.io/service-account-token"
+        });
+        if let Some(t) = token {
+            s["data"] =
+                serde_json::json!({"token": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, t)});
+        }
+        s
+    }
+
+    async fn wait(client: kube::Client, timeout: Duration) -> Result<String, WaitError> {
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), "ns");
+        let events: Api<Event> = Api::namespaced(client, "ns");
+        service_account_token(&secrets, &events, "ns", "sa-token", timeout).await
+    }
+
+    #[tokio::test]
+    async fn returns_the_token_once_the_controller_fills_it() {
+        let client = fake_api(|n| Some(secret_json((n >= 3).then_some("the-token"))));
+        assert_eq!(wait(client, Duration::from_secs(30)).await.expect("token"), "the-token");
+    }
+
+    /// The timeout names the Secret and the namespace's warning events, never a token.
+    #[tokio::test]
+    async fn a_timeout_names_the_secret_and_the_warning_events() {
+        let client = fake_api(|_| Some(secret_json(None)));
+        let err = wait(client, Duration::from_millis(250)).await.expect_err("times out");
+        assert!(matches!(err, WaitError::Timeout { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.starts_with("Secret ns/sa-token still holds no token after 0 s"), "{text}");
+        assert!(text.ends_with("\n- FailedCreate Secret/sa-token: admission webhook denied the request"), "{text}");
+    }
+
+    /// A Secret deleted while waiting (the controller removes tokens of missing service accounts).
+    #[tokio::test]
+    async fn a_deleted_secret_stops_the_wait() {
+        let client = fake_api(|n| (n == 1).then(|| secret_json(None)));
+        let err = wait(client, Duration::from_secs(30)).await.expect_err("gone");
+        assert!(matches!(err, WaitError::Gone { .. }), "{err:?}");
+        assert!(err.to_string().contains("probably does not exist. Last warning events"), "{err}");
+    }
 
     #[test]
     fn token_only_once_filled() {
