@@ -97,48 +97,38 @@ impl fmt::Display for At<'_> {
     }
 }
 
+/// The `path` field of any variant; one match serves `&Error` and `&mut Error`.
+macro_rules! path_of {
+    ($error:expr) => {
+        match $error {
+            Error::Truncated { path }
+            | Error::Unexpected { path, .. }
+            | Error::InvalidUtf8 { path }
+            | Error::InvalidNumber { path, .. }
+            | Error::NonFiniteNumber { path }
+            | Error::MissingAttribute { path, .. }
+            | Error::UnexpectedAttribute { path, .. }
+            | Error::DuplicateKey { path, .. }
+            | Error::WrongLength { path, .. }
+            | Error::InvalidUnknown { path, .. }
+            | Error::InvalidDynamicType { path, .. }
+            | Error::TooDeep { path }
+            | Error::TrailingBytes { path, .. }
+            | Error::TypeMismatch { path, .. }
+            | Error::DynamicWithoutType { path, .. }
+            | Error::TooLarge { path } => path,
+        }
+    };
+}
+
 impl Error {
     /// Where in the value the error happened.
     pub fn path(&self) -> &AttributePath {
-        match self {
-            Error::Truncated { path }
-            | Error::Unexpected { path, .. }
-            | Error::InvalidUtf8 { path }
-            | Error::InvalidNumber { path, .. }
-            | Error::NonFiniteNumber { path }
-            | Error::MissingAttribute { path, .. }
-            | Error::UnexpectedAttribute { path, .. }
-            | Error::DuplicateKey { path, .. }
-            | Error::WrongLength { path, .. }
-            | Error::InvalidUnknown { path, .. }
-            | Error::InvalidDynamicType { path, .. }
-            | Error::TooDeep { path }
-            | Error::TrailingBytes { path, .. }
-            | Error::TypeMismatch { path, .. }
-            | Error::DynamicWithoutType { path, .. }
-            | Error::TooLarge { path } => path,
-        }
+        path_of!(self)
     }
 
     fn path_mut(&mut self) -> &mut AttributePath {
-        match self {
-            Error::Truncated { path }
-            | Error::Unexpected { path, .. }
-            | Error::InvalidUtf8 { path }
-            | Error::InvalidNumber { path, .. }
-            | Error::NonFiniteNumber { path }
-            | Error::MissingAttribute { path, .. }
-            | Error::UnexpectedAttribute { path, .. }
-            | Error::DuplicateKey { path, .. }
-            | Error::WrongLength { path, .. }
-            | Error::InvalidUnknown { path, .. }
-            | Error::InvalidDynamicType { path, .. }
-            | Error::TooDeep { path }
-            | Error::TrailingBytes { path, .. }
-            | Error::TypeMismatch { path, .. }
-            | Error::DynamicWithoutType { path, .. }
-            | Error::TooLarge { path } => path,
-        }
+        path_of!(self)
     }
 
     /// Records one step while the error unwinds. Steps are pushed innermost first, so the path is
