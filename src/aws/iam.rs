@@ -86,6 +86,25 @@ fn jitter() -> f64 {
     f64::from(nanos.unwrap_or(0) % 1000) / 1000.0
 }
 
+/// Follows a paginated list call to its end. `fetch(token)` returns one page's items and the
+/// next page's token (IAM's marker or EKS's nextToken); none, or an empty one, ends the list.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, CallError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), CallError>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = fetch(token.take()).await?;
+        out.extend(items);
+        match next {
+            Some(t) if !t.is_empty() => token = Some(t),
+            _ => return Ok(out),
+        }
+    }
+}
+
 /// Runs `call` until it succeeds or its error is fatal or out of budget, per [`iam::classify`]
 /// under `class_op`. Generic over every AWS SDK operation, so EKS calls use it too.
 pub async fn with_retry<T, E, R, F, Fut>(
@@ -255,19 +274,16 @@ impl IamApi {
     }
 
     async fn attached_policies(&self, name: &str) -> Result<BTreeSet<String>, CallError> {
-        let mut out = BTreeSet::new();
-        let mut marker: Option<String> = None;
-        loop {
+        let arns = all_pages(|marker| async move {
             let page = with_retry(IamOperation::Read, "iam:ListAttachedRolePolicies", || {
                 self.iam.list_attached_role_policies().role_name(name).set_marker(marker.clone()).send()
             })
             .await?;
-            out.extend(page.attached_policies.unwrap_or_default().into_iter().filter_map(|p| p.policy_arn));
-            match page.marker.filter(|_| page.is_truncated) {
-                Some(m) => marker = Some(m),
-                None => return Ok(out),
-            }
-        }
+            let next = page.marker.filter(|_| page.is_truncated);
+            Ok((page.attached_policies.unwrap_or_default().into_iter().filter_map(|p| p.policy_arn).collect(), next))
+        })
+        .await?;
+        Ok(arns.into_iter().collect())
     }
 
     /// The document of a managed policy's default version (customer- or AWS-managed).
@@ -286,19 +302,14 @@ impl IamApi {
     }
 
     async fn inline_policies(&self, name: &str) -> Result<BTreeMap<String, String>, CallError> {
-        let mut names = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
+        let names = all_pages(|marker| async move {
             let page = with_retry(IamOperation::Read, "iam:ListRolePolicies", || {
                 self.iam.list_role_policies().role_name(name).set_marker(marker.clone()).send()
             })
             .await?;
-            names.extend(page.policy_names);
-            match page.marker.filter(|_| page.is_truncated) {
-                Some(m) => marker = Some(m),
-                None => break,
-            }
-        }
+            Ok((page.policy_names, page.marker.filter(|_| page.is_truncated)))
+        })
+        .await?;
         let mut out = BTreeMap::new();
         for policy in names {
             let doc = with_retry(IamOperation::Read, "iam:GetRolePolicy", || {
@@ -556,19 +567,14 @@ impl IamApi {
 
     /// Every EKS cluster name of the account and region (for import).
     pub async fn list_clusters(&self) -> Result<Vec<String>, CallError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        all_pages(|token| async move {
             let page = with_retry(IamOperation::Read, "eks:ListClusters", || {
                 self.eks.list_clusters().set_next_token(token.clone()).send()
             })
             .await?;
-            out.extend(page.clusters.unwrap_or_default());
-            match page.next_token {
-                Some(t) if !t.is_empty() => token = Some(t),
-                _ => return Ok(out),
-            }
-        }
+            Ok((page.clusters.unwrap_or_default(), page.next_token))
+        })
+        .await
     }
 
     /// The Pod Identity association of one service account: `(association id, role ARN)`.
@@ -610,26 +616,24 @@ impl IamApi {
         cluster: &str,
         role_arn: &str,
     ) -> Result<Vec<(String, String)>, CallError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        let associations = all_pages(|token| async move {
             let page = with_retry(IamOperation::Read, "eks:ListPodIdentityAssociations", || {
                 self.eks.list_pod_identity_associations().cluster_name(cluster).set_next_token(token.clone()).send()
             })
             .await?;
-            for a in page.associations.unwrap_or_default() {
-                let (Some(id), Some(namespace), Some(name)) = (a.association_id, a.namespace, a.service_account) else {
-                    continue;
-                };
-                if self.pod_identity_role(cluster, &id).await? == role_arn {
-                    out.push((namespace, name));
-                }
-            }
-            match page.next_token {
-                Some(t) if !t.is_empty() => token = Some(t),
-                _ => return Ok(out),
+            Ok((page.associations.unwrap_or_default(), page.next_token))
+        })
+        .await?;
+        let mut out = Vec::new();
+        for a in associations {
+            let (Some(id), Some(namespace), Some(name)) = (a.association_id, a.namespace, a.service_account) else {
+                continue;
+            };
+            if self.pod_identity_role(cluster, &id).await? == role_arn {
+                out.push((namespace, name));
             }
         }
+        Ok(out)
     }
 
     /// Makes the service account's association point at `role_arn`; returns its id. "Role does not
