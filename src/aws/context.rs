@@ -64,10 +64,10 @@ impl AwsContext {
     /// Where an EKS cluster is and whom it trusts.
     pub async fn describe_eks_cluster(&self, name: &str) -> Result<EksCluster, String> {
         let eks = aws_sdk_eks::Client::new(self.sdk().await);
-        let out = eks.describe_cluster().name(name).send().await.map_err(|e| {
-            format!("cannot describe EKS cluster {name:?}: {}", aws_sdk_eks::error::DisplayErrorContext(&e))
-        })?;
-        let cluster = out.cluster.ok_or_else(|| format!("EKS returned no cluster named {name:?}"))?;
+        let cluster = super::iam::describe_cluster(&eks, name)
+            .await
+            .map_err(|e| format!("cannot describe EKS cluster {name:?}: {e}"))?
+            .ok_or_else(|| format!("EKS returned no cluster named {name:?}"))?;
         let endpoint = cluster.endpoint.ok_or_else(|| format!("EKS cluster {name:?} has no endpoint yet"))?;
         let ca_pem = cluster
             .certificate_authority

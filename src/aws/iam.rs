@@ -86,6 +86,17 @@ fn jitter() -> f64 {
     f64::from(nanos.unwrap_or(0) % 1000) / 1000.0
 }
 
+/// `eks:DescribeCluster` with the retry budget of a read: the one place both the IRSA trust
+/// (issuer) and the Kubernetes connections (endpoint, CA) learn about a cluster.
+pub async fn describe_cluster(
+    eks: &aws_sdk_eks::Client,
+    name: &str,
+) -> Result<Option<aws_sdk_eks::types::Cluster>, CallError> {
+    let out =
+        with_retry(IamOperation::Read, "eks:DescribeCluster", || eks.describe_cluster().name(name).send()).await?;
+    Ok(out.cluster)
+}
+
 /// Follows a paginated list call to its end. `fetch(token)` returns one page's items and the
 /// next page's token (IAM's marker or EKS's nextToken); none, or an empty one, ends the list.
 async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, CallError>
@@ -559,10 +570,8 @@ impl IamApi {
 
     /// `eks:DescribeCluster`: the cluster's OIDC issuer URL.
     pub async fn cluster_issuer(&self, cluster: &str) -> Result<Option<String>, CallError> {
-        let out =
-            with_retry(IamOperation::Read, "eks:DescribeCluster", || self.eks.describe_cluster().name(cluster).send())
-                .await?;
-        Ok(out.cluster.and_then(|c| c.identity).and_then(|i| i.oidc).and_then(|o| o.issuer))
+        let cluster = describe_cluster(&self.eks, cluster).await?;
+        Ok(cluster.and_then(|c| c.identity).and_then(|i| i.oidc).and_then(|o| o.issuer))
     }
 
     /// Every EKS cluster name of the account and region (for import).
