@@ -97,10 +97,24 @@ fn lifecycle_create_import_drift_destroy() {
         create_service_account(&env, "agents", false, &w.dir);
         let policy = create_policy(&env, "ci-list");
         let name = format!("ci-{}", env.namespace);
+        // A build pod already running under a service account the role annotates.
+        let pod = w.dir.join("pod.yaml");
+        std::fs::write(
+            &pod,
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: build-1\n  namespace: {}\nspec:\n  serviceAccountName: agents\n  containers:\n    - name: jnlp\n      image: jenkins/inbound-agent\n",
+                env.namespace
+            ),
+        )
+        .expect("write pod");
+        env.kubectl("controller", &["apply", "-f", &pod.display().to_string()]);
         w.write_config(&config(&env, "", &policy));
         let r = w.run(&["plan", "-no-color"]);
         assert!(r.stdout.contains("sts:AssumeRoleWithWebIdentity"), "trust shown at plan:\n{}", r.text());
-        w.apply();
+        // Only new pods get the webhook's token: the apply names the running one.
+        let r = w.apply();
+        assert!(r.text().contains("Running Pods Keep Their Old Credentials"), "{}", r.text());
+        assert!(r.text().contains("build-1"), "{}", r.text());
         w.assert_plans_empty();
 
         // The role in IAM: our owner tag, one IRSA statement with both subjects under StringEquals.
@@ -164,7 +178,10 @@ fn lifecycle_create_import_drift_destroy() {
         assert_eq!(annotation(&env, "agents").as_deref(), Some(arn.as_str()));
         assert!(!role(&env, &name)["AssumeRolePolicyDocument"].to_string().contains("ec2.amazonaws.com"));
 
-        // Destroy: the role goes; only our annotation goes, the service accounts and Helm's fields stay.
+        // Destroy: the plan warns that running pods lose the role; the role goes; only our
+        // annotation goes, the service accounts and Helm's fields stay.
+        let r = w.run(&["plan", "-destroy", "-no-color"]);
+        assert!(r.text().contains("Running Pods Keep The Role Until Restarted"), "{}", r.text());
         w.destroy();
         assert!(!role_names(&env).contains(&name));
         let helm_sa = env.get_json("serviceaccount", "jenkins").expect("Helm's service account stays");
