@@ -223,6 +223,12 @@ impl Stack {
         self.faults(&json!({"account": account, "server_error": {operation: n}}));
     }
 
+    /// The next `n` calls of `operation` in `account` are denied (HTTP 403 `AccessDenied`), a fatal
+    /// error that stops an apply halfway, as a missing permission does.
+    pub fn access_denied(&self, account: &str, operation: &str, n: u32) {
+        self.faults(&json!({"account": account, "access_denied": {operation: n}}));
+    }
+
     /// Roles created in `account` from now on answer `NoSuchEntity` to their first `k` GetRole calls.
     pub fn new_role_not_found_reads(&self, account: &str, k: u32) {
         self.faults(&json!({"account": account, "new_role_not_found_reads": k}));

@@ -8,6 +8,7 @@ Control API (JSON), served by the middleware on the moto port:
   POST   /_stack/faults   {"account": "111122223333",            # optional, default "*"
                            "throttle": {"iam:GetRole": 3},        # next N calls -> Throttling
                            "server_error": {"eks:*": 2},          # next N calls -> 500
+                           "access_denied": {"iam:Attach*": 1},   # next N calls -> 403 (fatal)
                            "new_role_not_found_reads": 2,         # GetRole of a new role -> NoSuchEntity
                            "invalid_principal_seconds": 5.0}      # trust policy naming a young role -> 400
   GET    /_stack/faults   current rules and what is left of them
@@ -49,7 +50,7 @@ class Faults:
         """Adds the rules of one POST /_stack/faults body (counts add up; settings replace)."""
         account = str(spec.get("account") or ANY)
         with self._lock:
-            for kind in ("throttle", "server_error"):
+            for kind in ("throttle", "server_error", "access_denied"):
                 for pattern, count in (spec.get(kind) or {}).items():
                     key = (account, kind, pattern)
                     self._counted[key] = self._counted.get(key, 0) + int(count)

@@ -260,6 +260,62 @@ fn retries_propagation_and_throttling() {
     w.cleanup();
 }
 
+/// An apply stopped halfway (the role created, then a permission missing for the attachment)
+/// fails with the AWS error; the rerun converges on the same role, nothing is orphaned, and
+/// destroy leaves nothing behind.
+#[test]
+fn an_interrupted_apply_converges_on_rerun() {
+    let env = Env::new("irsa-rerun");
+    let w = env.workdir("irsa-rerun", &terraforms()[0]);
+    create_oidc_provider(&env, "controller");
+    let policy = create_policy(&env, "ci-list");
+    let name = format!("ci-{}", env.namespace);
+    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    let s = stack::shared();
+    s.access_denied(&env.account, "iam:AttachRolePolicy", 1);
+    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["AccessDenied", "AttachRolePolicy"]);
+    s.clear_faults(&env.account);
+    assert!(role_names(&env).contains(&name), "the role was created before the failure");
+
+    w.apply();
+    w.assert_plans_empty();
+    assert_eq!(role_names(&env).iter().filter(|n| **n == name).count(), 1);
+    assert!(role_policies(&env, &name).contains(&policy), "the rerun attached the policy");
+    w.destroy();
+    assert!(!role_names(&env).contains(&name), "destroy removes the role");
+    w.cleanup();
+}
+
+/// A trust in which IAM shows a principal as its unique id (`AROA…`: the role it named was
+/// deleted) is reported at plan and written again at apply, once: no flapping afterwards.
+#[test]
+fn a_deleted_principal_in_the_trust_is_reported_and_repaired() {
+    let env = Env::new("irsa-aroa");
+    let w = env.workdir("irsa-aroa", &terraforms()[0]);
+    create_oidc_provider(&env, "controller");
+    let policy = create_policy(&env, "ci-list");
+    let name = format!("ci-{}", env.namespace);
+    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    w.apply();
+    let mut trust: Json =
+        serde_json::from_str(&w.resource("jenkins_irsa_role.ci")["trust_policy"].as_str().expect("trust"))
+            .expect("trust JSON");
+    let statements = trust["Statement"].as_array_mut().expect("statements");
+    statements.push(serde_json::json!({
+        "Effect": "Allow",
+        "Principal": {"AWS": "AROA3EXAMPLEDELETED01"},
+        "Action": "sts:AssumeRole"
+    }));
+    env.aws(&["iam", "update-assume-role-policy", "--role-name", &name, "--policy-document", &trust.to_string()]);
+    let r = w.assert_plan_shows(&["trust_policy", "AROA3EXAMPLEDELETED01"]);
+    assert!(r.text().contains("Trust Names A Deleted Principal"), "{}", r.text());
+    w.apply();
+    w.assert_plans_empty();
+    assert!(!role(&env, &name)["AssumeRolePolicyDocument"].to_string().contains("AROA"));
+    w.destroy();
+    w.cleanup();
+}
+
 /// Bad input fails at plan with the attribute named, and nothing is created.
 #[test]
 fn bad_input_fails_at_plan() {
