@@ -298,7 +298,7 @@ fn a_deleted_principal_in_the_trust_is_reported_and_repaired() {
     w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
     w.apply();
     let mut trust: Json =
-        serde_json::from_str(&w.resource("jenkins_irsa_role.ci")["trust_policy"].as_str().expect("trust"))
+        serde_json::from_str(w.resource("jenkins_irsa_role.ci")["trust_policy"].as_str().expect("trust"))
             .expect("trust JSON");
     let statements = trust["Statement"].as_array_mut().expect("statements");
     statements.push(serde_json::json!({
