@@ -223,10 +223,11 @@ impl Stack {
         self.faults(&json!({"account": account, "server_error": {operation: n}}));
     }
 
-    /// The next `n` calls of `operation` in `account` are denied (HTTP 403 `AccessDenied`), a fatal
-    /// error that stops an apply halfway, as a missing permission does.
-    pub fn access_denied(&self, account: &str, operation: &str, n: u32) {
-        self.faults(&json!({"account": account, "access_denied": {operation: n}}));
+    /// The next `n` calls of `operation` in `account` fail with HTTP `status` and AWS error `code`
+    /// (`AccessDenied` stops an apply halfway, as a missing permission does; `DeleteConflict` is
+    /// what IAM answers while a detach propagates).
+    pub fn fail(&self, account: &str, operation: &str, n: u32, status: u16, code: &str) {
+        self.faults(&json!({"account": account, "errors": {operation: {"count": n, "status": status, "code": code}}}));
     }
 
     /// Roles created in `account` from now on answer `NoSuchEntity` to their first `k` GetRole calls.
@@ -238,6 +239,17 @@ impl Stack {
     /// `MalformedPolicyDocument: Invalid principal`.
     pub fn invalid_principal_for(&self, account: &str, seconds: f64) {
         self.faults(&json!({"account": account, "invalid_principal_seconds": seconds}));
+    }
+
+    /// The counted rules and pending role reads of `account` that have not fired yet (other
+    /// tests' accounts, armed in parallel, are left out).
+    pub fn armed(&self, account: &str) -> Vec<Json> {
+        let all = self.faults(&json!({"account": account}));
+        ["counted", "pending_role_reads"]
+            .iter()
+            .flat_map(|k| all[*k].as_array().cloned().unwrap_or_default())
+            .filter(|rule| rule["account"] == account)
+            .collect()
     }
 
     /// Drops the fault rules of `account`.

@@ -8,7 +8,8 @@ Control API (JSON), served by the middleware on the moto port:
   POST   /_stack/faults   {"account": "111122223333",            # optional, default "*"
                            "throttle": {"iam:GetRole": 3},        # next N calls -> Throttling
                            "server_error": {"eks:*": 2},          # next N calls -> 500
-                           "access_denied": {"iam:Attach*": 1},   # next N calls -> 403 (fatal)
+                           "errors": {"iam:DeleteRole":           # next N calls -> this error
+                                      {"count": 2, "status": 409, "code": "DeleteConflict"}},
                            "new_role_not_found_reads": 2,         # GetRole of a new role -> NoSuchEntity
                            "invalid_principal_seconds": 5.0}      # trust policy naming a young role -> 400
   GET    /_stack/faults   current rules and what is left of them
@@ -32,6 +33,7 @@ class Faults:
 
     def _empty(self) -> None:
         self._counted: dict[tuple[str, str, str], int] = {}
+        self._errors: dict[tuple[str, str, str], tuple[int, int, str, str]] = {}
         self._settings: dict[tuple[str, str], float] = {}
         self._pending_reads: dict[tuple[str, str], int] = {}
         self._role_created: dict[str, float] = {}
@@ -43,6 +45,7 @@ class Faults:
                 self._empty()
                 return
             self._counted = {k: v for k, v in self._counted.items() if k[0] != account}
+            self._errors = {k: v for k, v in self._errors.items() if k[0] != account}
             self._settings = {k: v for k, v in self._settings.items() if k[0] != account}
             self._pending_reads = {k: v for k, v in self._pending_reads.items() if k[0] != account}
 
@@ -50,7 +53,12 @@ class Faults:
         """Adds the rules of one POST /_stack/faults body (counts add up; settings replace)."""
         account = str(spec.get("account") or ANY)
         with self._lock:
-            for kind in ("throttle", "server_error", "access_denied"):
+            for pattern, rule in (spec.get("errors") or {}).items():
+                key = (account, "error", pattern)
+                left = self._errors.get(key, (0, 0, "", ""))[0]
+                self._errors[key] = (left + int(rule.get("count", 1)), int(rule["status"]), str(rule["code"]),
+                                     str(rule.get("message") or f"{rule['code']} (fault injected by the stack)"))
+            for kind in ("throttle", "server_error"):
                 for pattern, count in (spec.get(kind) or {}).items():
                     key = (account, kind, pattern)
                     self._counted[key] = self._counted.get(key, 0) + int(count)
@@ -65,6 +73,11 @@ class Faults:
                 "counted": [
                     {"account": a, "kind": k, "operation": p, "remaining": n}
                     for (a, k, p), n in sorted(self._counted.items())
+                    if n > 0
+                ]
+                + [
+                    {"account": a, "kind": f"error {code}", "operation": p, "remaining": n}
+                    for (a, _, p), (n, _, code, _) in sorted(self._errors.items())
                     if n > 0
                 ],
                 "settings": [{"account": a, "name": n, "value": v} for (a, n), v in sorted(self._settings.items())],
@@ -87,6 +100,16 @@ class Faults:
                     self._counted[key] = remaining - 1
                     return True
         return False
+
+    def take_error(self, account: str, op_name: str) -> tuple[int, str, str] | None:
+        """The (status, code, message) of an `errors` rule matching this call; uses up one."""
+        with self._lock:
+            for key, (remaining, status, code, message) in self._errors.items():
+                scope, _, pattern = key
+                if remaining > 0 and scope in (account, ANY) and fnmatch.fnmatchcase(op_name, pattern):
+                    self._errors[key] = (remaining - 1, status, code, message)
+                    return status, code, message
+        return None
 
     def setting(self, account: str, name: str) -> float:
         """The account's value of a setting, else the global one, else 0 (off)."""

@@ -58,10 +58,9 @@ class StackMiddleware:
         if self.faults.take("server_error", call.account, call.op_name):
             code = {"iam": "ServiceFailure", "eks": "ServerException"}.get(call.service, "InternalFailure")
             return error_for(call, 500, code, "We encountered an internal error. Please try again.")
-        if self.faults.take("access_denied", call.account, call.op_name):
-            code = "AccessDeniedException" if call.service == "eks" else "AccessDenied"
-            message = f"User is not authorized to perform: {call.op_name} (fault injected by the stack)"
-            return error_for(call, 403, code, message)
+        error = self.faults.take_error(call.account, call.op_name)
+        if error is not None:
+            return error_for(call, *error)
         if call.service == "iam":
             return iam.before(call, self.faults)
         if call.service == "eks":
