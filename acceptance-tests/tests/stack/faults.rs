@@ -55,6 +55,28 @@ async fn iam_server_errors() {
     c.iam.list_roles().send().await.expect("then fine");
 }
 
+/// A chosen error (status and code) for the next N calls, in each service's error shape.
+#[tokio::test]
+async fn chosen_errors_answer_with_their_status_and_code() {
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    role(&c, "r").await;
+    stack().fail(&account, "iam:DeleteRole", 2, 409, "DeleteConflict");
+    for _ in 0..2 {
+        let err = c.iam.delete_role().role_name("r").send().await.expect_err("conflict");
+        assert_eq!(err.code(), Some("DeleteConflict"));
+        assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(409));
+    }
+    c.iam.delete_role().role_name("r").send().await.expect("third call deletes");
+    let role_arn = role(&c, "cluster").await;
+    cluster(&c, "ci", &role_arn).await;
+    stack().fail(&account, "eks:DescribeCluster", 1, 403, "AccessDeniedException");
+    let err = c.eks.describe_cluster().name("ci").send().await.expect_err("denied");
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    c.eks.describe_cluster().name("ci").send().await.expect("then fine");
+    assert!(stack().armed(&account).is_empty());
+}
+
 #[tokio::test]
 async fn a_new_role_is_not_found_for_k_reads() {
     let account = fresh_account();
