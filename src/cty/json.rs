@@ -53,10 +53,10 @@ impl fmt::Display for At<'_> {
     }
 }
 
-impl Error {
-    /// Where in the value the error happened (the root for syntax errors).
-    pub fn path(&self) -> Option<&AttributePath> {
-        match self {
+/// The `path` field of any variant but `Syntax`; one match serves `&Error` and `&mut Error`.
+macro_rules! path_of {
+    ($error:expr) => {
+        match $error {
             Error::Syntax { .. } => None,
             Error::TypeMismatch { path, .. }
             | Error::InvalidNumber { path, .. }
@@ -66,6 +66,13 @@ impl Error {
             | Error::UnexpectedAttribute { path, .. }
             | Error::DynamicWithoutType { path, .. } => Some(path),
         }
+    };
+}
+
+impl Error {
+    /// Where in the value the error happened (the root for syntax errors).
+    pub fn path(&self) -> Option<&AttributePath> {
+        path_of!(self)
     }
 
     /// Adds one step while unwinding; steps arrive innermost first and [`Error::finish`] reverses.
@@ -84,16 +91,7 @@ impl Error {
     }
 
     fn path_mut(&mut self) -> Option<&mut AttributePath> {
-        match self {
-            Error::Syntax { .. } => None,
-            Error::TypeMismatch { path, .. }
-            | Error::InvalidNumber { path, .. }
-            | Error::WrongLength { path, .. }
-            | Error::InvalidDynamicType { path, .. }
-            | Error::Unknown { path }
-            | Error::UnexpectedAttribute { path, .. }
-            | Error::DynamicWithoutType { path, .. } => Some(path),
-        }
+        path_of!(self)
     }
 }
 

@@ -57,18 +57,7 @@ pub fn run<P: Provider>(make: impl FnOnce() -> P) -> ExitCode {
             }
         }
     };
-    let socket =
-        handshake::socket_path(std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(Into::into), std::process::id(), nonce());
-    let rt = match serve::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("could not start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result: Result<(), String> = rt.block_on(async move {
-        serve::handle_signals(serve::Mode::Managed).map_err(|e| format!("could not install signal handlers: {e}"))?;
-        let listener = serve::bind(&socket).map_err(|e| format!("could not listen on {}: {e}", socket.display()))?;
+    on_socket(serve::Mode::Managed, move |listener, socket| async move {
         let line = handshake::handshake_line(&socket, tls.as_ref().map(|t| t.cert_der.as_slice()));
         serve::print_line(&line).map_err(|e| format!("could not write the handshake to stdout: {e}"))?;
         let tls_mode = if tls.is_some() { "on" } else { "off" };
@@ -77,12 +66,29 @@ pub fn run<P: Provider>(make: impl FnOnce() -> P) -> ExitCode {
         serve::serve(listener, tls.map(|t| t.config), provider, serve::Mode::Managed)
             .await
             .map_err(|e| format!("the gRPC server stopped: {e}"))
-    });
-    finish(result)
+    })
 }
 
 /// `--debug`: no cookie, no TLS; prints `TF_REATTACH_PROVIDERS` and serves until Ctrl-C.
 fn run_debug<P: Provider>(make: impl FnOnce() -> P) -> ExitCode {
+    on_socket(serve::Mode::Debug, move |listener, socket| async move {
+        let provider = make();
+        serve::print_line(&debug::reattach_line(std::process::id(), &socket))
+            .and_then(|()| serve::print_line(debug::HINT))
+            .map_err(|e| format!("could not write to stdout: {e}"))?;
+        serve::serve(listener, None, provider, serve::Mode::Debug)
+            .await
+            .map_err(|e| format!("the gRPC server stopped: {e}"))
+    })
+}
+
+/// What both modes start with: a fresh socket path, the runtime, signal handling and the
+/// listener; then `body` announces the socket and serves on it.
+fn on_socket<F, Fut>(mode: serve::Mode, body: F) -> ExitCode
+where
+    F: FnOnce(tokio::net::UnixListener, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
     let socket =
         handshake::socket_path(std::env::var_os("PLUGIN_UNIX_SOCKET_DIR").map(Into::into), std::process::id(), nonce());
     let rt = match serve::runtime() {
@@ -93,15 +99,9 @@ fn run_debug<P: Provider>(make: impl FnOnce() -> P) -> ExitCode {
         }
     };
     let result: Result<(), String> = rt.block_on(async move {
-        serve::handle_signals(serve::Mode::Debug).map_err(|e| format!("could not install signal handlers: {e}"))?;
+        serve::handle_signals(mode).map_err(|e| format!("could not install signal handlers: {e}"))?;
         let listener = serve::bind(&socket).map_err(|e| format!("could not listen on {}: {e}", socket.display()))?;
-        let provider = make();
-        serve::print_line(&debug::reattach_line(std::process::id(), &socket))
-            .and_then(|()| serve::print_line(debug::HINT))
-            .map_err(|e| format!("could not write to stdout: {e}"))?;
-        serve::serve(listener, None, provider, serve::Mode::Debug)
-            .await
-            .map_err(|e| format!("the gRPC server stopped: {e}"))
+        body(listener, socket).await
     });
     finish(result)
 }
