@@ -23,6 +23,11 @@ pub fn labels(kind: &str) -> BTreeMap<String, String> {
     ])
 }
 
+/// The label selector for the objects resource kind `kind` of this provider owns.
+pub fn selector(kind: &str) -> String {
+    format!("{MANAGED_BY_LABEL}={MANAGED_BY},{RESOURCE_LABEL}={kind}")
+}
+
 /// True when `existing` labels say resource kind `kind` of this provider owns the object.
 pub fn is_ours(existing: Option<&BTreeMap<String, String>>, kind: &str) -> bool {
     existing.is_some_and(|l| {
@@ -43,5 +48,12 @@ mod tests {
         assert!(!is_ours(None, "agent-cloud"));
         let helm = BTreeMap::from([(MANAGED_BY_LABEL.to_string(), "Helm".to_string())]);
         assert!(!is_ours(Some(&helm), "agent-cloud"));
+    }
+
+    /// The selector matches exactly the labels `labels` writes.
+    #[test]
+    fn selector_names_both_labels() {
+        let expected: Vec<String> = labels("remote-access").iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(selector("remote-access"), expected.join(","));
     }
 }

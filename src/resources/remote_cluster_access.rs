@@ -539,13 +539,7 @@ async fn live_ca(secrets: &Api<Secret>, name: &str) -> Option<String> {
 
 /// Our newest token Secret of service account `sa` (import does not know `rotate_token_when`).
 async fn find_token_secret(secrets: &Api<Secret>, sa: &str) -> Result<Option<Secret>, kube::Error> {
-    let selector = format!(
-        "{}={},{}={}",
-        crate::kube::MANAGED_BY_LABEL,
-        crate::kube::MANAGED_BY,
-        crate::kube::RESOURCE_LABEL,
-        model::OWNER
-    );
+    let selector = crate::kube::ownership::selector(model::OWNER);
     let list = secrets.list(&ListParams::default().labels(&selector)).await?;
     let mut mine: Vec<Secret> = list
         .items
@@ -561,13 +555,7 @@ async fn find_token_secret(secrets: &Api<Secret>, sa: &str) -> Result<Option<Sec
 
 /// Our credential Secret carrying the token of access `id` (for import).
 async fn find_credential(api: &Api<Secret>, id: &str) -> Result<Option<Secret>, kube::Error> {
-    let selector = format!(
-        "{}={},{}={}",
-        crate::kube::MANAGED_BY_LABEL,
-        crate::kube::MANAGED_BY,
-        crate::kube::RESOURCE_LABEL,
-        model::OWNER
-    );
+    let selector = crate::kube::ownership::selector(model::OWNER);
     let list = api.list(&ListParams::default().labels(&selector)).await?;
     Ok(list.items.into_iter().find(|s| {
         s.metadata.annotations.as_ref().and_then(|a| a.get(model::ACCESS_ANNOTATION)).is_some_and(|a| a == id)
