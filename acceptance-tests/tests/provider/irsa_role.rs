@@ -326,8 +326,21 @@ fn bad_input_fails_at_plan() {
     let env = Env::new("irsa-bad");
     let w = env.workdir("irsa-bad", &terraforms()[0]);
     let policy = create_policy(&env, "ci-list");
-    let cases: [(String, &[&str]); 4] = [
+    let principal_in_identity_policy = config(&env, "", &policy)
+        .replace("Effect = \"Allow\", Action", "Effect = \"Allow\", Principal = \"*\", Action");
+    let cases: [(String, &[&str]); 9] = [
         (config(&env, "trust_policy_quota = 300", &policy), &["Trust Policy Too Long", "trust_policy_quota", "fit"]),
+        (config(&env, "path = \"ci\"", &policy), &["Invalid Role Path", "path"]),
+        (config(&env, "max_session_duration = 60", &policy), &["max_session_duration", "3600"]),
+        (principal_in_identity_policy, &["Invalid Policy Document", "inline_policies", "Principal"]),
+        (config(&env, "", "arn:aws:s3:::not-a-policy"), &["Invalid Policy ARN", "managed_policy_arns"]),
+        (
+            config(&env, "", &policy).replace(
+                &format!("namespace = \"{}\", name = \"jenkins\"", env.namespace),
+                "namespace = \"Bad_NS\", name = \"jenkins\"",
+            ),
+            &["Invalid Service Account", "service_accounts", "Bad_NS"],
+        ),
         (
             config(&env, "", &policy)
                 .replace("artifacts = jsonencode(", "broken = \"{not json\"\n    artifacts = jsonencode("),
