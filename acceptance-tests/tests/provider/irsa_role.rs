@@ -320,6 +320,62 @@ fn a_deleted_principal_in_the_trust_is_reported_and_repaired() {
     w.cleanup();
 }
 
+/// Policies compare by meaning: an out-of-band rewrite of the inline policy and of the trust into
+/// an equivalent form (other order, one-element lists, whitespace) is not drift, and the state
+/// keeps the configuration's spelling; a rewrite that changes the meaning is drift.
+#[test]
+fn equivalent_rewrites_are_not_drift() {
+    let env = Env::new("irsa-equiv");
+    let w = env.workdir("irsa-equiv", &terraforms()[0]);
+    create_oidc_provider(&env, "controller");
+    let policy = create_policy(&env, "ci-list");
+    let name = format!("ci-{}", env.namespace);
+    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    w.apply();
+    let before = w.resource("jenkins_irsa_role.ci");
+
+    let equivalent = r#"{ "Statement": [ { "Resource": ["arn:aws:s3:::ci/*"],
+        "Action": ["s3:GetObject", "s3:PutObject"], "Effect": "Allow" } ], "Version": "2012-10-17" }"#;
+    env.aws(&[
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        &name,
+        "--policy-name",
+        "artifacts",
+        "--policy-document",
+        equivalent,
+    ]);
+    let mut trust: Json = serde_json::from_str(before["trust_policy"].as_str().expect("trust")).expect("trust JSON");
+    for statement in trust["Statement"].as_array_mut().expect("statements") {
+        statement["Action"] = serde_json::json!([statement["Action"].clone()]);
+    }
+    trust["Statement"].as_array_mut().expect("statements").reverse();
+    env.aws(&["iam", "update-assume-role-policy", "--role-name", &name, "--policy-document", &trust.to_string()]);
+    w.assert_plans_empty();
+    let after = w.resource("jenkins_irsa_role.ci");
+    assert_eq!(after["inline_policies"], before["inline_policies"], "the configuration's spelling stays");
+    assert_eq!(after["trust_policy"], before["trust_policy"]);
+
+    let wider =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::ci/*"}]}"#;
+    env.aws(&[
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        &name,
+        "--policy-name",
+        "artifacts",
+        "--policy-document",
+        wider,
+    ]);
+    w.assert_plan_shows(&["inline_policies", "s3:*"]);
+    w.apply();
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}
+
 /// Bad input fails at plan with the attribute named, and nothing is created.
 #[test]
 fn bad_input_fails_at_plan() {
