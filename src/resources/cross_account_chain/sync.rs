@@ -395,6 +395,8 @@ pub(crate) async fn check_identity_policies(
     }
     let mut accounts = Accounts::new(aws, trusts);
     let mut roles: BTreeMap<String, Option<crate::aws::iam::LiveRole>> = BTreeMap::new();
+    // Source role → (its managed policy documents, the ARNs that could not be read).
+    let mut managed: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for (i, hop) in chain.hops.iter().enumerate() {
         let Some(source) = super::source_role_of(chain, hop) else { continue };
         let Ok(arn) = RoleArn::parse(source) else { continue };
@@ -419,20 +421,28 @@ pub(crate) async fn check_identity_policies(
         let mut docs: Vec<String> = live.inline_policies.values().cloned().collect();
         let mut unread = Vec::new();
         if matches!(iam::identity_allows_assume(&docs, &hop.role_arn), Ok(Admission::Denied { .. })) {
-            // Only when the inline policies do not grant it: each managed policy costs two reads.
-            for policy in &live.managed_policy_arns {
-                let read = match accounts.api_for(&arn.account).await {
-                    Ok(Some(api)) => api.managed_policy_document(policy).await.ok(),
-                    _ => None,
-                };
-                match read {
-                    Some(doc) => docs.push(doc),
-                    None => unread.push(policy.clone()),
+            // Only when the inline policies do not grant it: each managed policy costs two reads,
+            // made once per source role however many hops it serves.
+            if !managed.contains_key(source) {
+                let mut read = (Vec::new(), Vec::new());
+                for policy in &live.managed_policy_arns {
+                    let doc = match accounts.api_for(&arn.account).await {
+                        Ok(Some(api)) => api.managed_policy_document(policy).await.ok(),
+                        _ => None,
+                    };
+                    match doc {
+                        Some(doc) => read.0.push(doc),
+                        None => read.1.push(policy.clone()),
+                    }
                 }
+                managed.insert(source.to_owned(), read);
             }
+            let (more, missing) = &managed[source];
+            docs.extend(more.iter().cloned());
+            unread.extend(missing.iter().cloned());
         }
         if let Ok(Admission::Denied { reason }) = iam::identity_allows_assume(&docs, &hop.role_arn) {
-            let managed = if unread.is_empty() {
+            let unread_note = if unread.is_empty() {
                 String::new()
             } else {
                 format!(" Attached managed policies that could not be read ({}) were not evaluated.", unread.join(", "))
@@ -441,7 +451,7 @@ pub(crate) async fn check_identity_policies(
                 path,
                 "Source Role May Not Assume The Target",
                 format!(
-                    "Hop `{}`: {reason}; cross-account AssumeRole needs this identity permission as well as the target's trust. Set `grant_source_permission = true` or attach the policy.{managed}",
+                    "Hop `{}`: {reason}; cross-account AssumeRole needs this identity permission as well as the target's trust. Set `grant_source_permission = true` or attach the policy.{unread_note}",
                     hop.name
                 ),
             );
