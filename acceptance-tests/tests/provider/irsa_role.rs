@@ -376,6 +376,36 @@ fn equivalent_rewrites_are_not_drift() {
     w.cleanup();
 }
 
+/// `import` blocks with `-generate-config-out`: the configuration Terraform writes from an
+/// imported role applies with no change and then plans empty.
+#[test]
+fn import_blocks_generate_configuration_that_round_trips() {
+    let env = Env::new("irsa-gen");
+    let made = env.workdir("irsa-gen-made", &terraforms()[0]);
+    create_oidc_provider(&env, "controller");
+    create_service_account(&env, "jenkins", true, &made.dir);
+    create_service_account(&env, "agents", false, &made.dir);
+    let policy = create_policy(&env, "ci-list");
+    let name = format!("ci-{}", env.namespace);
+    made.write_config(&config(&env, "", &policy));
+    made.apply();
+
+    let w = env.workdir("irsa-gen", &terraforms()[0]);
+    w.write_config(&format!("{}import {{\n  to = jenkins_irsa_role.ci\n  id = \"{name}\"\n}}\n", env.provider_block()));
+    let r = w.run(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(r.stdout.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{}", r.stdout);
+    let generated = std::fs::read_to_string(w.dir.join("generated.tf")).expect("generated.tf");
+    assert!(generated.contains(&policy) && generated.contains("artifacts"), "{generated}");
+    let r = w.apply();
+    assert!(r.stdout.contains("1 imported, 0 added, 0 changed, 0 destroyed"), "{}", r.stdout);
+    w.assert_plans_empty();
+    w.destroy();
+    assert!(!role_names(&env).contains(&name));
+    w.cleanup();
+    made.cleanup();
+}
+
 /// Bad input fails at plan with the attribute named, and nothing is created.
 #[test]
 fn bad_input_fails_at_plan() {
