@@ -4,7 +4,7 @@
 
 use super::support::Env;
 use acceptance_tests::stack;
-use acceptance_tests::terraform::terraforms;
+use acceptance_tests::terraform::{Workdir, terraforms};
 use serde_json::Value as Json;
 
 /// The IAM OIDC provider of an emulated cluster, created as a platform team would.
@@ -85,6 +85,18 @@ fn create_policy(env: &Env, name: &str) -> String {
     let out = env.aws(&["iam", "create-policy", "--policy-name", name, "--policy-document", doc, "--output", "json"]);
     let json: Json = serde_json::from_str(&out).expect("create-policy JSON");
     json["Policy"]["Arn"].as_str().expect("policy arn").to_string()
+}
+
+/// A test's account with the controller's OIDC provider and a managed policy, and a workdir whose
+/// configuration is the role without annotations: (environment, workdir, role name, policy ARN).
+fn unannotated_role(prefix: &str) -> (Env, Workdir, String, String) {
+    let env = Env::new(prefix);
+    let w = env.workdir(prefix, &terraforms()[0]);
+    create_oidc_provider(&env, "controller");
+    let policy = create_policy(&env, "ci-list");
+    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    let name = format!("ci-{}", env.namespace);
+    (env, w, name, policy)
 }
 
 #[test]
@@ -236,11 +248,7 @@ fn creates_oidc_provider_and_service_account() {
 /// apply still succeeds.
 #[test]
 fn retries_propagation_and_throttling() {
-    let env = Env::new("irsa-retry");
-    let w = env.workdir("irsa-retry", &terraforms()[0]);
-    create_oidc_provider(&env, "controller");
-    let policy = create_policy(&env, "ci-list");
-    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    let (env, w, _, _) = unannotated_role("irsa-retry");
     let s = stack::shared();
     s.new_role_not_found_reads(&env.account, 3);
     s.invalid_principal_for(&env.account, 3.0);
@@ -263,12 +271,7 @@ fn retries_propagation_and_throttling() {
 /// destroy retries through `DeleteConflict` and leaves nothing behind.
 #[test]
 fn an_interrupted_apply_converges_on_rerun() {
-    let env = Env::new("irsa-rerun");
-    let w = env.workdir("irsa-rerun", &terraforms()[0]);
-    create_oidc_provider(&env, "controller");
-    let policy = create_policy(&env, "ci-list");
-    let name = format!("ci-{}", env.namespace);
-    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    let (env, w, name, policy) = unannotated_role("irsa-rerun");
     let s = stack::shared();
     s.fail(&env.account, "iam:AttachRolePolicy", 1, 403, "AccessDenied");
     w.expect_error(&["apply", "-auto-approve", "-no-color"], &["AccessDenied", "AttachRolePolicy"]);
@@ -294,12 +297,7 @@ fn an_interrupted_apply_converges_on_rerun() {
 /// deleted) is reported at plan and written again at apply, once: no flapping afterwards.
 #[test]
 fn a_deleted_principal_in_the_trust_is_reported_and_repaired() {
-    let env = Env::new("irsa-aroa");
-    let w = env.workdir("irsa-aroa", &terraforms()[0]);
-    create_oidc_provider(&env, "controller");
-    let policy = create_policy(&env, "ci-list");
-    let name = format!("ci-{}", env.namespace);
-    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    let (env, w, name, _) = unannotated_role("irsa-aroa");
     w.apply();
     let mut trust: Json =
         serde_json::from_str(w.resource("jenkins_irsa_role.ci")["trust_policy"].as_str().expect("trust"))
@@ -325,12 +323,7 @@ fn a_deleted_principal_in_the_trust_is_reported_and_repaired() {
 /// keeps the configuration's spelling; a rewrite that changes the meaning is drift.
 #[test]
 fn equivalent_rewrites_are_not_drift() {
-    let env = Env::new("irsa-equiv");
-    let w = env.workdir("irsa-equiv", &terraforms()[0]);
-    create_oidc_provider(&env, "controller");
-    let policy = create_policy(&env, "ci-list");
-    let name = format!("ci-{}", env.namespace);
-    w.write_config(&config(&env, "annotate_service_accounts = false", &policy));
+    let (env, w, name, _) = unannotated_role("irsa-equiv");
     w.apply();
     let before = w.resource("jenkins_irsa_role.ci");
 
