@@ -6,11 +6,11 @@
 //! not declare are ignored and missing ones become null. Nesting is bounded by serde_json's
 //! recursion limit.
 
+use super::path::At;
 use super::type_json::{TypeJsonError, write_json_string};
 use super::{AttributePath, Number, PathStep, Type, Value};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// Why JSON could not be decoded under a type, or a value could not be encoded as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,14 +43,6 @@ pub enum Error {
     /// Encoding: a value under `dynamic` whose type cannot be inferred.
     #[error("{}cannot tell the type of {found} under a dynamic type; wrap it in Value::Dynamic", At(.path))]
     DynamicWithoutType { path: AttributePath, found: &'static str },
-}
-
-struct At<'a>(&'a AttributePath);
-
-impl fmt::Display for At<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_root() { Ok(()) } else { write!(f, "{}: ", self.0) }
-    }
 }
 
 /// The `path` field of any variant but `Syntax`; one match serves `&Error` and `&mut Error`.

@@ -6,11 +6,11 @@
 //! are the decoded values themselves. The decoder treats its input as untrusted: it never panics,
 //! bounds nesting by [`MAX_DEPTH`], and never pre-allocates more than the input could fill.
 
+use super::path::At;
 use super::type_json::TypeJsonError;
 use super::{AttributePath, Number, PathStep, Refinements, Type, Value};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::fmt;
 
 /// Deepest nesting of arrays, maps and dynamic values the decoder follows. Schemas nest far less;
 /// the limit exists so hostile input cannot exhaust the stack.
@@ -86,15 +86,6 @@ pub enum Error {
     /// Encoding: a string or collection longer than msgpack can frame.
     #[error("{}value is too large for msgpack", At(.path))]
     TooLarge { path: AttributePath },
-}
-
-/// Renders a non-root path as a `path: ` prefix.
-struct At<'a>(&'a AttributePath);
-
-impl fmt::Display for At<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_root() { Ok(()) } else { write!(f, "{}: ", self.0) }
-    }
 }
 
 /// The `path` field of any variant; one match serves `&Error` and `&mut Error`.

@@ -64,3 +64,12 @@ impl fmt::Display for AttributePath {
         Ok(())
     }
 }
+
+/// Renders a non-root path as a `path: ` prefix of a codec error message (nothing at the root).
+pub(crate) struct At<'a>(pub(crate) &'a AttributePath);
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_root() { Ok(()) } else { write!(f, "{}: ", self.0) }
+    }
+}
