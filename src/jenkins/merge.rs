@@ -81,6 +81,15 @@ fn child_wins(_: &Mapping, c: &Mapping) -> Mapping {
     c.clone()
 }
 
+/// The child's value of each listed key, where it has one, replaces the parent's in `out`.
+fn overlay(out: &mut Mapping, child: &Mapping, keys: &[&str]) {
+    for k in keys {
+        if let Some(v) = get(child, k) {
+            out.insert((*k).into(), v.clone());
+        }
+    }
+}
+
 fn set_list(out: &mut Mapping, k: &str, items: Vec<Value>) {
     set_opt(out, k, (!items.is_empty()).then_some(Value::Sequence(items)));
 }
@@ -109,18 +118,10 @@ fn combine_container(parent: &Mapping, child: &Mapping) -> Mapping {
     set_list(&mut out, "volumeMounts", mounts);
     if let Some(csc) = map_of(child, "securityContext") {
         let mut sc = map_of(parent, "securityContext").cloned().unwrap_or_default();
-        for k in ["privileged", "runAsUser", "runAsGroup"] {
-            if let Some(v) = get(csc, k) {
-                sc.insert(k.into(), v.clone());
-            }
-        }
+        overlay(&mut sc, csc, &["privileged", "runAsUser", "runAsGroup"]);
         if let Some(ccap) = map_of(csc, "capabilities") {
             let mut cap = map_of(&sc, "capabilities").cloned().unwrap_or_default();
-            for k in ["add", "drop"] {
-                if let Some(v) = get(ccap, k) {
-                    cap.insert(k.into(), v.clone());
-                }
-            }
+            overlay(&mut cap, ccap, &["add", "drop"]);
             sc.insert("capabilities".into(), Value::Mapping(cap));
         }
         // Only the listed fields come from the child: a child context holding none of them adds
@@ -169,11 +170,7 @@ pub fn combine_pods(parent: &Mapping, child: &Mapping) -> Mapping {
     set_list(&mut spec, "imagePullSecrets", secrets);
     if let Some(csc) = map_of(cs, "securityContext") {
         let mut sc = map_of(ps, "securityContext").cloned().unwrap_or_default();
-        for k in ["runAsUser", "runAsGroup"] {
-            if let Some(v) = get(csc, k) {
-                sc.insert(k.into(), v.clone());
-            }
-        }
+        overlay(&mut sc, csc, &["runAsUser", "runAsGroup"]);
         spec.insert("securityContext".into(), Value::Mapping(sc));
     }
     set_opt(&mut out, "spec", (!spec.is_empty()).then_some(Value::Mapping(spec)));
