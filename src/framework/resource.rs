@@ -30,8 +30,9 @@ pub trait Resource: Send + Sync {
     /// The schema; built on every call, so keep it cheap.
     fn schema(&self) -> Schema;
 
-    /// Checks across attributes that validators cannot express. Values may be unknown.
-    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    /// Checks across attributes that validators cannot express. Values may be unknown. `schema`
+    /// is the one the server built at start (for defaults), so validation never rebuilds it.
+    fn validate(&self, _schema: &Schema, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Adjusts the plan after defaults, unknown-marking and attribute modifiers.
     async fn modify_plan(&self, _ctx: PlanContext<'_>, _change: &mut PlanChange, _diags: &mut Diagnostics) {}

@@ -284,7 +284,7 @@ impl pb::provider_server::Provider for ProviderServer {
             );
         }
         validate_block(&schema.block, &config, &AttributePath::root(), &mut diags);
-        res.validate(&config, &mut diags);
+        res.validate(schema, &config, &mut diags);
         Ok(Response::new(pb::validate_resource_config::Response { diagnostics: to_pb_diags(&diags) }))
     }
 

@@ -91,6 +91,6 @@ pub fn validate(resource: &dyn Resource, config: &Value) -> Diagnostics {
     let schema = resource.schema();
     let mut diags = Diagnostics::new();
     super::validate::validate_block(&schema.block, config, &crate::cty::AttributePath::root(), &mut diags);
-    resource.validate(config, &mut diags);
+    resource.validate(&schema, config, &mut diags);
     diags
 }

@@ -339,8 +339,8 @@ impl Resource for AgentCloud {
         schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        check_when_known(&schema().block, config, &COMPUTED, diags, |object, local| {
+    fn validate(&self, schema: &Schema, config: &Value, diags: &mut Diagnostics) {
+        check_when_known(&schema.block, config, &COMPUTED, diags, |object, local| {
             render_into(object, &mut object.clone(), local, false);
         });
     }

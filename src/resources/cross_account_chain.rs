@@ -722,8 +722,8 @@ impl Resource for CrossAccountChain {
         schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        check_when_known(&schema().block, config, &COMPUTED, diags, |object, local| {
+    fn validate(&self, schema: &Schema, config: &Value, diags: &mut Diagnostics) {
+        check_when_known(&schema.block, config, &COMPUTED, diags, |object, local| {
             check(object, local, false);
         });
     }

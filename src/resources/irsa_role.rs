@@ -637,7 +637,7 @@ impl Resource for IrsaRole {
         schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+    fn validate(&self, _schema: &Schema, config: &Value, diags: &mut Diagnostics) {
         model::validate(config, diags);
     }
 

@@ -212,8 +212,8 @@ impl Resource for PodTemplate {
         schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        check_when_known(&schema().block, config, &COMPUTED[1..], diags, |object, local| {
+    fn validate(&self, schema: &Schema, config: &Value, diags: &mut Diagnostics) {
+        check_when_known(&schema.block, config, &COMPUTED[1..], diags, |object, local| {
             render_into(object, &mut object.clone(), local, false);
         });
     }

@@ -683,7 +683,7 @@ impl Resource for RemoteClusterAccess {
         schema()
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+    fn validate(&self, _schema: &Schema, config: &Value, diags: &mut Diagnostics) {
         validate_config(config, diags);
     }
 
