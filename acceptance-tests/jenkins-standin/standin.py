@@ -54,7 +54,7 @@ class Controller:
         self.variables = variables
         self.lock = threading.Lock()
         self.live: dict = {}
-        self.reloads = 0  # reload requests that passed the token or permission check
+        self.reloads = 0  # reload requests that passed the token or permission check (not the boot apply)
         self.applied = 0
         self.failed = 0
         self.last_error: str | None = None
@@ -85,7 +85,8 @@ class Controller:
     def reload(self, via: str) -> str | None:
         """Re-reads the folder and applies it all or nothing; returns the error message or None."""
         with self.lock:
-            self.reloads += 1
+            if via != "start-up":
+                self.reloads += 1
             if self.delay_ms:
                 time.sleep(self.delay_ms / 1000)
             try:
@@ -293,6 +294,13 @@ def parse_users(args) -> dict[str, dict]:
     return users
 
 
+def exit_with_parent(pid: int) -> None:
+    """Ends this process once `pid` has gone (a test process that died without stopping us)."""
+    while Path(f"/proc/{pid}").exists():
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--casc-folder", required=True)
@@ -304,7 +312,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--user", action="append", help="NAME:TOKEN:PERM[,PERM] (repeatable)")
     parser.add_argument("--variables", help="JSON object of values for ${name} in the configuration")
     parser.add_argument("--log", help="log file (default stderr)")
+    parser.add_argument("--parent-pid", type=int, help="exit when that process is gone")
     args = parser.parse_args(argv)
+    if args.parent_pid:
+        threading.Thread(target=exit_with_parent, args=(args.parent_pid,), daemon=True).start()
 
     handler = logging.FileHandler(args.log) if args.log else logging.StreamHandler()
     logging.basicConfig(level=logging.INFO, handlers=[handler], format="%(asctime)s %(levelname)s %(message)s")

@@ -27,8 +27,12 @@
 //! assert!(live.contains("name: \"my-cloud\"") || live.contains("name: my-cloud"));
 //! ```
 //!
+//! Until the emulator serves the Python client's `watch=True` (branch `emu`), the sidecar's WATCH
+//! mode gets plain lists back and spins; start with `Options { sleep_time: Some(1), ..Default::default() }`
+//! (the chart's `configAutoReload.sleepTime`: re-list every second) meanwhile.
+//!
 //! Environment: `TFPJ_VENV` (default `<repo>/.venv`), `TFPJ_SHARED` (default `<repo>/../shared`, for
-//! the sidecar's source), `TFPJ_WAIT_SECONDS` (bound of [`Jenkins::wait_until`], default 60).
+//! the sidecar's source), `TFPJ_WAIT_SECONDS` (bound of [`Api::wait_until`], default 60).
 
 use crate::stack;
 use serde::Deserialize;
@@ -36,8 +40,9 @@ use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Chart values and stack choices for [`Jenkins::start`]; `Default` is the chart's defaults.
@@ -71,12 +76,14 @@ pub struct State {
     pub applied: u64,
     /// Reloads that failed; nothing of them was applied.
     pub failed: u64,
-    /// The message of the last reload if it failed (after `Failed to reload configuration: `).
+    /// The message of the last reload if it failed (what follows `Failed to reload configuration: `).
     pub last_error: Option<String>,
     /// The files the last successful reload read, relative to the casc folder, in JCasC's order.
     pub files: Vec<String>,
     /// Names of the clouds Jenkins runs now.
     pub clouds: Vec<String>,
+    /// The delay every reload waits first ([`Api::slow`]).
+    pub delay_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -93,16 +100,34 @@ struct JenkinsJson {
     skipped: Vec<Json>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct User {
     user: String,
     token: String,
 }
 
-/// One running Jenkins (stand-in + sidecar) and its chart objects; see the module doc.
+/// The stand-in's HTTP side, shared by [`Jenkins`] and [`Standin`] (both deref to it).
+pub struct Api {
+    url: String,
+    admin: (String, String),
+    reader: (String, String),
+    logs: BTreeMap<String, PathBuf>,
+}
+
+/// One running Jenkins (stand-in + sidecar) and its chart objects; see the module doc. Derefs to
+/// [`Api`] for the HTTP side (`url`, `admin`, `export`, `reload_count`, `reject_next`, `wait_until`, ...).
 pub struct Jenkins {
+    api: Api,
     state: JenkinsJson,
     python: PathBuf,
+}
+
+/// A stand-in on its own, without the stack: a casc folder, optionally a reload token, users
+/// `admin` (everything) and `reader` (SYSTEM_READ). For contract tests; stops when dropped.
+pub struct Standin {
+    api: Api,
+    child: Child,
+    folder: PathBuf,
 }
 
 fn repo_root() -> PathBuf {
@@ -154,27 +179,10 @@ impl Jenkins {
         if !state.skipped.is_empty() {
             eprintln!("jenkins {namespace}/{release}: chart objects the emulator refused: {:?}", state.skipped);
         }
-        Jenkins { state, python }
-    }
-
-    /// The stand-in's base URL (`http://127.0.0.1:PORT`), stable across [`Jenkins::stop`]/[`Jenkins::resume`].
-    pub fn url(&self) -> &str {
-        &self.state.url
-    }
-
-    /// The admin user and its API token (every permission).
-    pub fn admin(&self) -> (String, String) {
-        self.user("admin")
-    }
-
-    /// A user with `SYSTEM_READ` only (export and schema, not check or reload), and its token.
-    pub fn reader(&self) -> (String, String) {
-        self.user("reader")
-    }
-
-    fn user(&self, name: &str) -> (String, String) {
-        let u = &self.state.users[name];
-        (u.user.clone(), u.token.clone())
+        let user = |name: &str| (state.users[name].user.clone(), state.users[name].token.clone());
+        let api =
+            Api { url: state.url.clone(), admin: user("admin"), reader: user("reader"), logs: state.logs.clone() };
+        Jenkins { api, state, python }
     }
 
     /// The release namespace.
@@ -204,21 +212,131 @@ impl Jenkins {
 
     /// Every file of the casc folder, by path relative to it (`terraform/cloud-eks.yaml`), with its content.
     pub fn files(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        let mut stack = vec![self.state.casc_folder.clone()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if let Ok(text) = std::fs::read_to_string(&path) {
-                    let rel = path.strip_prefix(&self.state.casc_folder).expect("inside the folder");
-                    out.insert(rel.to_string_lossy().into_owned(), text);
-                }
-            }
+        files_under(&self.state.casc_folder)
+    }
+
+    /// The chart objects the emulator refused to store (kind/name and kubectl's message).
+    pub fn skipped_objects(&self) -> &[Json] {
+        &self.state.skipped
+    }
+
+    /// Jenkins goes down (its process stops); the sidecar keeps running and its reloads fail to connect.
+    pub fn stop(&self) {
+        self.stack_py("jenkins-stop");
+    }
+
+    /// Jenkins comes back on the same URL and applies the casc folder as at boot.
+    pub fn resume(&self) {
+        self.stack_py("jenkins-start");
+    }
+
+    fn stack_py(&self, command: &str) {
+        let out = Command::new(&self.python)
+            .arg(repo_root().join("acceptance-tests/stack/stack.py"))
+            .args([command, "--dir"])
+            .arg(&self.state.dir)
+            .output()
+            .expect("run stack.py");
+        assert!(out.status.success(), "stack.py {command} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Deref for Jenkins {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Drop for Jenkins {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.python)
+            .arg(repo_root().join("acceptance-tests/stack/stack.py"))
+            .args(["jenkins-down", "--dir"])
+            .arg(&self.state.dir)
+            .output();
+    }
+}
+
+impl Standin {
+    /// Starts `jenkins-standin/standin.py` on `folder` (created if missing); `reload_token` `None`
+    /// leaves the token reload off (it answers 404, as Jenkins without `casc.reload.token`).
+    pub fn start(folder: &Path, reload_token: Option<&str>) -> Standin {
+        std::fs::create_dir_all(folder).expect("casc folder");
+        let dir = folder.parent().expect("a folder with a parent").to_path_buf();
+        let name = folder.file_name().expect("folder name").to_string_lossy().into_owned();
+        let ready = dir.join(format!("{name}.standin.json"));
+        let log = dir.join(format!("{name}.standin.log"));
+        let _ = std::fs::remove_file(&ready);
+        let admin = ("admin".to_string(), format!("admin-{:x}", std::process::id()));
+        let reader = ("reader".to_string(), format!("reader-{:x}", std::process::id()));
+        let mut cmd = Command::new(python());
+        cmd.arg(repo_root().join("acceptance-tests/jenkins-standin/standin.py"))
+            .arg("--casc-folder")
+            .arg(folder)
+            .arg("--ready-file")
+            .arg(&ready)
+            .arg("--log")
+            .arg(&log)
+            .args(["--user", &format!("admin:{}:ADMINISTER", admin.1)])
+            .args(["--user", &format!("reader:{}:SYSTEM_READ", reader.1)])
+            .args(["--parent-pid", &std::process::id().to_string()])
+            .stdin(Stdio::null());
+        if let Some(token) = reload_token {
+            cmd.args(["--reload-token", token]);
         }
-        out
+        let mut child = cmd.spawn().expect("start standin.py");
+        let deadline = Instant::now() + wait_bound();
+        let url = loop {
+            if let Ok(text) = std::fs::read_to_string(&ready)
+                && let Ok(info) = serde_json::from_str::<Json>(&text)
+            {
+                break info["url"].as_str().expect("url").to_string();
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("standin.py exited with {status}: {}", std::fs::read_to_string(&log).unwrap_or_default());
+            }
+            assert!(Instant::now() < deadline, "standin.py did not become ready");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let logs = BTreeMap::from([("standin".to_string(), log)]);
+        Standin { api: Api { url, admin, reader, logs }, child, folder: folder.to_path_buf() }
+    }
+
+    /// The casc folder it reads.
+    pub fn casc_folder(&self) -> &Path {
+        &self.folder
+    }
+}
+
+impl Deref for Standin {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Api {
+    /// The stand-in's base URL (`http://127.0.0.1:PORT`), stable across [`Jenkins::stop`]/[`Jenkins::resume`].
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The admin user and its API token (every permission).
+    pub fn admin(&self) -> (String, String) {
+        self.admin.clone()
+    }
+
+    /// A user with `SYSTEM_READ` only (export and schema, not check or reload), and its token.
+    pub fn reader(&self) -> (String, String) {
+        self.reader.clone()
     }
 
     /// The stand-in's counters (reloads, applied, failed, last error, files read, clouds).
@@ -249,26 +367,6 @@ impl Jenkins {
         assert_eq!(r.status, 200, "POST {path}: {r:?}");
     }
 
-    /// Jenkins goes down (its process stops); the sidecar keeps running and its reloads fail to connect.
-    pub fn stop(&self) {
-        self.stack_py("jenkins-stop");
-    }
-
-    /// Jenkins comes back on the same URL and applies the casc folder as at boot.
-    pub fn resume(&self) {
-        self.stack_py("jenkins-start");
-    }
-
-    fn stack_py(&self, command: &str) {
-        let out = Command::new(&self.python)
-            .arg(repo_root().join("acceptance-tests/stack/stack.py"))
-            .args([command, "--dir"])
-            .arg(&self.state.dir)
-            .output()
-            .expect("run stack.py");
-        assert!(out.status.success(), "stack.py {command} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
     /// The live configuration as YAML, from `POST /configuration-as-code/export` as admin.
     pub fn export(&self) -> String {
         let (user, token) = self.admin();
@@ -291,10 +389,10 @@ impl Jenkins {
 
     /// One HTTP/1.1 request to the stand-in, with basic auth `(user, token)` if given.
     pub fn request(&self, method: &str, path: &str, auth: Option<(&str, &str)>, body: Option<&str>) -> Response {
-        http(&self.state.url, method, path, auth, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        http(&self.url, method, path, auth, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
-    /// Like [`Jenkins::request`], but a connection failure (Jenkins stopped) is an `Err`.
+    /// Like [`Api::request`], but a connection failure (Jenkins stopped) is an `Err`.
     pub fn try_request(
         &self,
         method: &str,
@@ -302,7 +400,7 @@ impl Jenkins {
         auth: Option<(&str, &str)>,
         body: Option<&str>,
     ) -> std::io::Result<Response> {
-        http(&self.state.url, method, path, auth, body)
+        http(&self.url, method, path, auth, body)
     }
 
     /// Polls `pred` until it holds; panics after `TFPJ_WAIT_SECONDS` (60) naming `what`, with the
@@ -311,7 +409,7 @@ impl Jenkins {
         self.wait_for(|| pred().then_some(()), what);
     }
 
-    /// Polls `probe` until it gives a value, and returns it; bounded as [`Jenkins::wait_until`].
+    /// Polls `probe` until it gives a value, and returns it; bounded as [`Api::wait_until`].
     pub fn wait_for<T>(&self, mut probe: impl FnMut() -> Option<T>, what: &str) -> T {
         let deadline = Instant::now() + wait_bound();
         loop {
@@ -328,7 +426,7 @@ impl Jenkins {
     /// The last lines of the stand-in's and the sidecars' logs, for failure messages.
     pub fn log_tails(&self) -> String {
         let mut out = String::new();
-        for (name, path) in &self.state.logs {
+        for (name, path) in &self.logs {
             let text = std::fs::read_to_string(path).unwrap_or_default();
             let lines: Vec<&str> = text.lines().collect();
             let tail = lines[lines.len().saturating_sub(12)..].join("\n");
@@ -338,17 +436,8 @@ impl Jenkins {
     }
 }
 
-impl Drop for Jenkins {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.python)
-            .arg(repo_root().join("acceptance-tests/stack/stack.py"))
-            .args(["jenkins-down", "--dir"])
-            .arg(&self.state.dir)
-            .output();
-    }
-}
-
-fn http(
+/// One HTTP/1.1 request to any stand-in at `url` (for tests that run one without the stack).
+pub fn http(
     url: &str,
     method: &str,
     path: &str,
@@ -379,6 +468,25 @@ fn http(
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     Ok(Response { status, headers, body: body.to_string() })
+}
+
+/// Every file under `root`, by relative path, with its content.
+pub fn files_under(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                let rel = path.strip_prefix(root).expect("inside the folder");
+                out.insert(rel.to_string_lossy().into_owned(), text);
+            }
+        }
+    }
+    out
 }
 
 /// Standard base64 with padding, for one basic-auth header (no crate needed for that).
