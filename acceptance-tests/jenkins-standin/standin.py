@@ -124,8 +124,15 @@ class Controller:
             }
 
     def export(self) -> str:
+        """The live configuration as YAML; local users' passwords are write-only there, as in Jenkins."""
         with self.lock:
-            return yaml.safe_dump(escape(self.live), sort_keys=False, default_flow_style=False)
+            live = json.loads(json.dumps(self.live))
+        realm = live.get("jenkins", {}).get("securityRealm")
+        if isinstance(realm, dict) and isinstance(realm.get("local"), dict):
+            for user in realm["local"].get("users") or []:
+                if isinstance(user, dict):
+                    user.pop("password", None)
+        return yaml.safe_dump(escape(live), sort_keys=False, default_flow_style=False)
 
 
 def apply(live: dict, config: dict) -> dict:
