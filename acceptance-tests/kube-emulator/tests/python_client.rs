@@ -158,3 +158,99 @@ fn watch_from_a_compacted_resource_version_fails_with_410_and_recovers_by_relist
     assert_eq!(recovered[0]["listed"], json!(["before", "between"]));
     assert_eq!((&recovered[0]["type"], &recovered[0]["name"]), (&json!("ADDED"), &json!("after")));
 }
+
+/// The chart's reload sidecar source (read from `shared/third_party`, beside the project).
+fn sidecar_src() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/third_party/k8s-sidecar/src")
+}
+
+fn kubectl(args: &[&str], stdin: Option<&str>) {
+    use std::io::Write;
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(emulator().kubeconfig())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn casc_config_map(ns: &str, name: &str, key: &str, value: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    jenkins-jenkins-config: \"true\"\ndata:\n  {key}: \"{value}\"\n"
+    )
+}
+
+/// Kills the sidecar (a process this test started) when the test ends, passing or not.
+struct Sidecar(std::process::Child);
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_charts_reload_sidecar_lists_and_watches_configmaps_into_files() {
+    let ns = new_namespace("sidecar");
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let home = emulator().dir.join(format!("sidecar-home-{ns}"));
+    let folder = home.join("casc_configs");
+    std::fs::create_dir_all(home.join(".kube")).unwrap();
+    std::fs::copy(emulator().kubeconfig(), home.join(".kube/config")).unwrap();
+    let reload_log = home.join("reloads.log");
+    kubectl(&["apply", "-f", "-"], Some(&casc_config_map(&ns, "jcasc-base", "base.yaml", "jenkins: {}")));
+
+    let run = |method: Option<&str>| {
+        let mut cmd = Command::new(python());
+        cmd.arg("-u")
+            .arg(script("sidecar_launcher.py"))
+            .arg(sidecar_src())
+            .arg(&ns)
+            .arg(&reload_log)
+            .env("HOME", &home)
+            .env("LABEL", "jenkins-jenkins-config")
+            .env("FOLDER", &folder)
+            .env("NAMESPACE", &ns)
+            .env("HEALTH_PORT", "0")
+            .env("REQ_RETRY_CONNECT", "10")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(home.join(format!("sidecar-{}.log", method.unwrap_or("WATCH")))).unwrap());
+        if let Some(m) = method {
+            cmd.env("METHOD", m);
+        }
+        cmd.spawn().expect("the sidecar starts")
+    };
+    let read = |name: &str| std::fs::read_to_string(folder.join(name)).ok();
+
+    // The init container's mode: list once (in pages of 5), write the files, exit.
+    let mut init = run(Some("LIST"));
+    assert!(init.wait().unwrap().success(), "METHOD=LIST exits 0");
+    assert_eq!(read("base.yaml").as_deref(), Some("jenkins: {}"));
+
+    // The sidecar's mode: an initial list, then watches; each change lands in the folder.
+    let _sidecar = Sidecar(run(None));
+    kubectl(&["apply", "-f", "-"], Some(&casc_config_map(&ns, "jcasc-cloud", "cloud.yaml", "clouds: []")));
+    common::eventually(30, || (read("cloud.yaml").as_deref() == Some("clouds: []")).then_some(()));
+    kubectl(&["apply", "-f", "-"], Some(&casc_config_map(&ns, "jcasc-cloud", "cloud.yaml", "clouds: [k8s]")));
+    common::eventually(30, || (read("cloud.yaml").as_deref() == Some("clouds: [k8s]")).then_some(()));
+    kubectl(&["-n", &ns, "label", "configmap", "jcasc-base", "jenkins-jenkins-config-"], None);
+    common::eventually(30, || read("base.yaml").is_none().then_some(()));
+    kubectl(&["-n", &ns, "delete", "configmap", "jcasc-cloud"], None);
+    common::eventually(30, || read("cloud.yaml").is_none().then_some(()));
+    let reloads = std::fs::read_to_string(&reload_log).unwrap_or_default();
+    assert!(
+        reloads.lines().count() >= 4
+            && reloads.lines().all(|l| l == "POST /reload-configuration-as-code/?casc-reload-token=pod"),
+        "one reload per change: {reloads}"
+    );
+}
