@@ -276,13 +276,6 @@ fn kubectl(args: &[&str], stdin: Option<&str>) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(text).into_owned())
 }
 
-/// The sidecar's mode for these tests. The chart's default is WATCH; the emulator on main answers
-/// the Python client's `watch=True` with a plain list (fixed in branch `emu`), so until that is merged
-/// the sidecar re-lists every second (`configAutoReload.sleepTime: 1`, a chart setting) instead.
-fn sidecar_options() -> Options {
-    Options { sleep_time: Some(1), ..Options::default() }
-}
-
 fn namespace(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id() % 100_000, NEXT.fetch_add(1, Ordering::Relaxed))
 }
@@ -301,7 +294,7 @@ fn cloud_configmap(ns: &str, label: &str, name: &str, target_dir: Option<&str>, 
 #[test]
 fn the_chart_fixture_installs_what_helm_would_for_release_ci() {
     let ns = namespace("jk-chart");
-    let jenkins = Jenkins::start(&ns, "ci", sidecar_options());
+    let jenkins = Jenkins::start(&ns, "ci", Options::default());
     assert_eq!(
         (jenkins.fullname(), jenkins.label(), jenkins.pod()),
         ("ci-jenkins", "ci-jenkins-jenkins-config", "ci-jenkins-0")
@@ -338,7 +331,7 @@ fn the_chart_fixture_installs_what_helm_would_for_release_ci() {
 #[test]
 fn the_sidecar_turns_labelled_configmaps_into_files_and_reloads() {
     let ns = namespace("jk-sidecar");
-    let jenkins = Jenkins::start(&ns, "ci", sidecar_options());
+    let jenkins = Jenkins::start(&ns, "ci", Options::default());
     let label = jenkins.label().to_string();
     let before = jenkins.reload_count();
     // Seven ConfigMaps: more than the sidecar's list page of 5; four into the `terraform` subfolder.
@@ -393,7 +386,7 @@ fn the_sidecar_turns_labelled_configmaps_into_files_and_reloads() {
 #[test]
 fn a_bad_configmap_blocks_reloads_until_fixed_and_jenkins_can_go_down_and_come_back() {
     let ns = namespace("jk-down");
-    let jenkins = Jenkins::start(&ns, "ci", sidecar_options());
+    let jenkins = Jenkins::start(&ns, "ci", Options::default());
     let label = jenkins.label().to_string();
     let bad = cloud_configmap(&ns, &label, "bad", None, &cloud("bad", "      notAnAttribute: 1\n"));
     assert!(kubectl(&["-n", &ns, "apply", "-f", "-"], Some(&bad)).0);
