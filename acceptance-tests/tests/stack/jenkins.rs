@@ -410,3 +410,58 @@ fn a_bad_configmap_blocks_reloads_until_fixed_and_jenkins_can_go_down_and_come_b
         (1, ["fixed".to_string(), "kubernetes".to_string()].as_slice())
     );
 }
+
+/// Runs `stack.py jenkins-up` directly (for what `Jenkins::start` would turn into a panic).
+fn jenkins_up(dir: &Path, ns: &str, extra: &[&str]) -> std::process::Output {
+    let venv = std::env::var("TFPJ_VENV").unwrap_or_else(|_| format!("{}/../.venv", env!("CARGO_MANIFEST_DIR")));
+    Command::new(format!("{venv}/bin/python"))
+        .arg(format!("{}/stack/stack.py", env!("CARGO_MANIFEST_DIR")))
+        .args(["jenkins-up", "--release", "ci", "--namespace", ns, "--dir"])
+        .arg(dir)
+        .arg("--stack-dir")
+        .arg(&stack::shared().dir)
+        .args(extra)
+        .output()
+        .expect("run stack.py")
+}
+
+#[test]
+fn the_sidecar_reads_configmaps_as_the_controller_service_account_so_the_charts_role_bounds_it() {
+    // searchNamespace elsewhere: the chart's Role only covers the release namespace, so the init
+    // pass is forbidden to list there and fails, as the pod's init container would.
+    let ns = namespace("jk-rbac");
+    let other = namespace("jk-rbac-other");
+    assert!(kubectl(&["create", "namespace", &other], None).0);
+    let dir = scratch("rbac").with_file_name("jenkins");
+    let out = jenkins_up(&dir, &ns, &["--search-namespace", &other]);
+    assert!(!out.status.success(), "jenkins-up should fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("config-reload-init exited"), "{stderr}");
+    let init_log = std::fs::read_to_string(dir.join("sidecar-init.log")).expect("init log");
+    assert!(
+        init_log.contains("403") && init_log.contains(&format!("system:serviceaccount:{ns}:ci-jenkins")),
+        "{init_log}"
+    );
+}
+
+#[test]
+fn a_jenkins_stops_when_the_process_that_started_it_dies() {
+    let ns = namespace("jk-orphan");
+    let mut parent = Command::new("sleep").arg("600").spawn().expect("sleep");
+    let dir = scratch("orphan").with_file_name("jenkins");
+    let out = jenkins_up(&dir, &ns, &["--parent-pid", &parent.id().to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let state: serde_json::Value = serde_json::from_slice(&out.stdout).expect("jenkins.json");
+    let url = state["url"].as_str().expect("url").to_string();
+    let pids: Vec<u64> =
+        ["standin", "sidecar"].iter().map(|p| state["processes"][p]["pid"].as_u64().expect("pid")).collect();
+    assert_eq!(http(&url, "GET", "/_standin/state", None, None).expect("running").status, 200);
+    parent.kill().expect("kill the parent");
+    parent.wait().expect("reap");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while pids.iter().any(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+        assert!(std::time::Instant::now() < deadline, "the watchdog did not stop {pids:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(http(&url, "GET", "/_standin/state", None, None).is_err(), "the stand-in is gone");
+}
