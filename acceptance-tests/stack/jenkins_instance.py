@@ -68,27 +68,29 @@ def stack_cluster(stack_dir: Path, cluster: str) -> tuple[Path, dict]:
 
 
 def apply_objects(kubectl: Kubectl, objects: list[dict]) -> tuple[list[str], list[dict]]:
-    """Applies the objects in one kubectl run; returns what was applied and what the emulator
-    refused (object, kubectl's message), so a kind it does not serve yet is skipped, not fatal."""
-    out = kubectl.run(["apply", "-f", "-"], stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    """Applies the objects as one List; returns what was applied and what the emulator refused
+    (object, kubectl's message), so a kind it does not serve is skipped, not fatal. kubectl validates
+    a whole batch against the server's OpenAPI first, and one unserved kind fails it all: then the
+    batch goes again without client-side validation (the server still validates every object)."""
+    batch = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
+    out = kubectl.run(["apply", "-f", "-"], stdin=batch)
+    if out.returncode != 0 and not out.stdout.strip():
+        out = kubectl.run(["apply", "--validate=false", "-f", "-"], stdin=batch)
     done = set()
-    for line in out.stdout.splitlines():  # "serviceaccount/ci-jenkins created"
+    for line in out.stdout.splitlines():  # "role.rbac.authorization.k8s.io/ci-jenkins created"
         ref = line.split(" ", 1)[0]
         if "/" in ref:
-            done.add(ref.split("/", 1)[1] + "|" + ref.split("/", 1)[0].split(".", 1)[0].lower())
+            kind, name = ref.split("/", 1)
+            done.add((kind.split(".", 1)[0].lower(), name))
+    errors = [line for line in out.stderr.splitlines() if line.strip()]
     applied, skipped = [], []
     for obj in objects:
-        ref = f"{obj['kind']}/{obj['metadata']['name']}"
-        if f"{obj['metadata']['name']}|{obj['kind'].lower()}" in done:
-            applied.append(ref)
-            continue
-        # kubectl validates a whole batch first: one unserved kind fails it all, so retry alone.
-        one = kubectl.run(["apply", "-f", "-"], stdin=json.dumps(obj))
-        if one.returncode == 0:
-            applied.append(ref)
+        kind, name = obj["kind"], obj["metadata"]["name"]
+        if (kind.lower(), name) in done:
+            applied.append(f"{kind}/{name}")
         else:
-            lines = [line for line in one.stderr.splitlines() if line.strip()] or ["not applied"]
-            skipped.append({"object": ref, "error": lines[-1]})
+            why = [e for e in errors if f'"{kind}"' in e or name in e] or errors or ["not applied"]
+            skipped.append({"object": f"{kind}/{name}", "error": why[0]})
     return applied, skipped
 
 
