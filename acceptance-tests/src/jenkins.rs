@@ -27,10 +27,6 @@
 //! assert!(live.contains("name: \"my-cloud\"") || live.contains("name: my-cloud"));
 //! ```
 //!
-//! Until the emulator serves the Python client's `watch=True` (branch `emu`), the sidecar's WATCH
-//! mode gets plain lists back and spins; start with `Options { sleep_time: Some(1), ..Default::default() }`
-//! (the chart's `configAutoReload.sleepTime`: re-list every second) meanwhile.
-//!
 //! Environment: `TFPJ_VENV` (default `<repo>/.venv`), `TFPJ_SHARED` (default `<repo>/../shared`, for
 //! the sidecar's source), `TFPJ_WAIT_SECONDS` (bound of [`Api::wait_until`], default 60).
 

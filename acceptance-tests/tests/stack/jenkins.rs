@@ -108,6 +108,25 @@ fn sources_merge_in_path_order_sequences_concatenated_dot_dirs_skipped_any_case_
 }
 
 #[test]
+fn clouds_are_replaced_wholesale_when_a_file_mentions_them_and_kept_when_none_does() {
+    let dir = scratch("wholesale");
+    write(&dir, "a.yaml", &cloud("first", ""));
+    write(&dir, "b.yaml", &cloud("second", ""));
+    let s = Standin::start(&dir, Some(TOKEN));
+    assert_eq!(s.state().clouds, ["first", "second"]);
+    std::fs::remove_file(dir.join("a.yaml")).expect("rm");
+    assert_eq!(reload(&s), None);
+    assert_eq!(s.state().clouds, ["second"], "the list is what the files say now");
+    std::fs::write(dir.join("b.yaml"), "jenkins:\n  numExecutors: 2\n").expect("write");
+    assert_eq!(reload(&s), None);
+    assert_eq!(s.state().clouds, ["second"], "no file mentions clouds: the live list stays");
+    assert!(s.export().contains("numExecutors: 2"));
+    std::fs::write(dir.join("b.yaml"), "jenkins:\n  clouds: []\n").expect("write");
+    assert_eq!(reload(&s), None);
+    assert!(s.state().clouds.is_empty(), "an empty list empties it");
+}
+
+#[test]
 fn a_scalar_set_in_two_files_fails_even_when_equal_and_nothing_is_applied() {
     let dir = scratch("conflict");
     write(&dir, "a.yaml", &cloud("first", ""));
