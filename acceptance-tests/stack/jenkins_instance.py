@@ -159,7 +159,56 @@ def start_standin(state: dict) -> dict:
     raise stack.StackError("the stand-in did not become ready")
 
 
+def install_chart(kubectl: Kubectl, args, password: str) -> tuple[dict, list[str], list[dict]]:
+    """The namespace, the chart's objects and the controller pod; returns the StatefulSet and what
+    was applied or skipped."""
+    ns = kubectl.run(["create", "namespace", args.namespace])
+    if ns.returncode != 0 and "AlreadyExists" not in ns.stderr and "already exists" not in ns.stderr:
+        raise stack.StackError(f"cannot create namespace {args.namespace}: {ns.stderr.strip()}")
+    objects = jenkins_chart.render(args.release, args.namespace, search_namespace=args.search_namespace,
+                                   admin_password=password, sleep_time=args.sleep_time)
+    sts = next(o for o in objects if o["kind"] == "StatefulSet")
+    applied, skipped = apply_objects(kubectl, objects)
+    pod = jenkins_chart.controller_pod(sts)
+    out = kubectl.run(["create", "-f", "-"], stdin=json.dumps(pod))
+    if out.returncode == 0:
+        applied.append(f"Pod/{pod['metadata']['name']}")
+    elif "AlreadyExists" not in out.stderr and "already exists" not in out.stderr:
+        skipped.append({"object": f"Pod/{pod['metadata']['name']}", "error": out.stderr.strip()})
+    return sts, applied, skipped
+
+
+def write_private(path: Path, value) -> Path:
+    """A JSON file only this user can read (tokens, the admin password)."""
+    path.write_text(json.dumps(value))
+    path.chmod(0o600)
+    return path
+
+
+def run_init(launcher: list[str], env: dict[str, str], log: str) -> None:
+    """The `config-reload-init` container: list once, write the files, exit."""
+    with open(log, "ab") as out:
+        init = subprocess.run(launcher, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=INIT_TIMEOUT)
+    if init.returncode != 0:
+        raise stack.StackError(f"config-reload-init exited {init.returncode}:\n{stack.log_tail(log)}")
+
+
+def start_sidecar(launcher: list[str], env: dict[str, str], log: str) -> dict:
+    """The `config-reload` container; returns once its health endpoint says the first sync is done."""
+    sidecar = stack.spawn(launcher, Path(log), env=env)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not healthy(env["HEALTH_PORT"]):
+        if sidecar["popen"].poll() is not None:
+            raise stack.StackError(f"config-reload exited {sidecar['popen'].returncode}:\n{stack.log_tail(log)}")
+        if time.monotonic() > deadline:
+            stack.stop(sidecar, grace=1.0)
+            raise stack.StackError(f"config-reload did not report ready:\n{stack.log_tail(log)}")
+        time.sleep(0.05)
+    return {k: v for k, v in sidecar.items() if k != "popen"}
+
+
 def up(args) -> None:
+    """jenkins-up: chart, init pass, Jenkins, sidecar, watchdog; prints and writes DIR/jenkins.json."""
     dir_ = Path(args.dir).resolve()
     dir_.mkdir(parents=True, exist_ok=True)
     old = stack.read_json(dir_ / "jenkins.json")
@@ -169,23 +218,12 @@ def up(args) -> None:
     stack_dir = Path(args.stack_dir or os.environ.get("TFPJ_STACK_DIR") or "").resolve()
     kubeconfig, cluster = stack_cluster(stack_dir, args.cluster)
     kubectl = Kubectl(kubeconfig, args.cluster)
-    ns = kubectl.run(["create", "namespace", args.namespace])
-    if ns.returncode != 0 and "AlreadyExists" not in ns.stderr and "already exists" not in ns.stderr:
-        raise stack.StackError(f"cannot create namespace {args.namespace}: {ns.stderr.strip()}")
-
     password = secrets.token_urlsafe(18)
-    objects = jenkins_chart.render(args.release, args.namespace, search_namespace=args.search_namespace,
-                                   admin_password=password, sleep_time=args.sleep_time)
-    sts = next(o for o in objects if o["kind"] == "StatefulSet")
+    sts, applied, skipped = install_chart(kubectl, args, password)
     full = sts["metadata"]["name"]
     pod = f"{full}-0"
-    applied, skipped = apply_objects(kubectl, objects)
-    pod_out = kubectl.run(["create", "-f", "-"], stdin=json.dumps(jenkins_chart.controller_pod(sts)))
-    if pod_out.returncode == 0:
-        applied.append(f"Pod/{pod}")
-    elif "AlreadyExists" not in pod_out.stderr and "already exists" not in pod_out.stderr:
-        skipped.append({"object": f"Pod/{pod}", "error": pod_out.stderr.strip()})
 
+    # The pod's identity: a TokenRequest token of the chart's ServiceAccount.
     token = kubectl.must(["-n", args.namespace, "create", "token", full, "--duration", f"{TOKEN_SECONDS}s"]).strip()
     home = dir_ / "sidecar-home"
     write_kubeconfig(home, cluster, token, args.namespace)
@@ -193,25 +231,18 @@ def up(args) -> None:
     folder.mkdir(exist_ok=True)
     logs = {name: str(dir_ / f"{name}.log") for name in ("jenkins", "sidecar-init", "sidecar")}
     admin_token, reader_token = args.admin_token or secrets.token_hex(17), args.reader_token or secrets.token_hex(17)
-    variables = dir_ / "casc-variables.json"  # what the chart mounts at /run/secrets/additional
-    variables.write_text(json.dumps({"chart-admin-username": "admin", "chart-admin-password": password}))
-    variables.chmod(0o600)
-    users = dir_ / "users.json"
-    users.write_text(json.dumps({
+    # What the chart mounts at /run/secrets/additional for ${chart-admin-username} and the password.
+    variables = write_private(dir_ / "casc-variables.json",
+                              {"chart-admin-username": "admin", "chart-admin-password": password})
+    users = write_private(dir_ / "users.json", {
         "admin": {"token": admin_token, "permissions": ["ADMINISTER"]},
         "reader": {"token": reader_token, "permissions": ["SYSTEM_READ"]},
-    }))
-    users.chmod(0o600)
+    })
     launcher = [sys.executable, str(LAUNCHER), "--pod-namespace", args.namespace]
 
-    # 1. config-reload-init: list once, write the files, exit (before Jenkins starts).
-    init_env = sidecar_env(jenkins_chart.container_env(sts, "config-reload-init"), pod, folder, home, None)
-    with open(logs["sidecar-init"], "ab") as log:
-        init = subprocess.run(launcher, env=init_env, stdout=log, stderr=subprocess.STDOUT, timeout=INIT_TIMEOUT)
-    if init.returncode != 0:
-        raise stack.StackError(f"config-reload-init exited {init.returncode}:\n{stack.log_tail(logs['sidecar-init'])}")
-
-    # 2. Jenkins: applies the folder at boot; the reload token is the pod name (-Dcasc.reload.token=$(POD_NAME)).
+    # 1. config-reload-init runs to completion before Jenkins starts.
+    run_init(launcher, sidecar_env(jenkins_chart.container_env(sts, "config-reload-init"), pod, folder, home, None),
+             logs["sidecar-init"])
     state = {
         "dir": str(dir_), "namespace": args.namespace, "release": args.release, "fullname": full, "pod": pod,
         "label": f"{full}-jenkins-config", "casc_folder": str(folder), "reload_token": pod,
@@ -223,19 +254,12 @@ def up(args) -> None:
     }
     procs = state["processes"]
     try:
+        # 2. Jenkins applies the folder at boot; its reload token is the pod name (-Dcasc.reload.token=$(POD_NAME)).
         procs["standin"] = start_standin(state)
-        # 3. config-reload: initial list (no reload unless a file changed), then watch.
+        # 3. config-reload: an initial list (a reload only if a file changed), then WATCH (or SLEEP).
         env = sidecar_env(jenkins_chart.container_env(sts, "config-reload"), pod, folder, home, state["url"])
-        sidecar = stack.spawn(launcher, Path(logs["sidecar"]), env=env)
-        procs["sidecar"] = {k: v for k, v in sidecar.items() if k != "popen"}
+        procs["sidecar"] = start_sidecar(launcher, env, logs["sidecar"])
         state["sidecar_health_port"] = env["HEALTH_PORT"]
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not healthy(env["HEALTH_PORT"]):
-            if sidecar["popen"].poll() is not None:
-                raise stack.StackError(f"config-reload exited {sidecar['popen'].returncode}:\n{stack.log_tail(logs['sidecar'])}")
-            if time.monotonic() > deadline:
-                raise stack.StackError(f"config-reload did not report ready:\n{stack.log_tail(logs['sidecar'])}")
-            time.sleep(0.05)
     except BaseException:
         for proc in procs.values():
             stack.stop(proc, grace=1.0)
