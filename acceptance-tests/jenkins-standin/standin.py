@@ -8,7 +8,8 @@ It serves (shared/reference/jenkins-api.md): `POST /reload-configuration-as-code
 `POST /configuration-as-code/check` (ADMINISTER), `POST /configuration-as-code/export` and
 `GET /configuration-as-code/schema` (SYSTEM_READ), with HTTP basic auth by user name and API token.
 A reload reads the casc folder (casc_sources), checks the Kubernetes clouds (configurators) and
-applies all of it or nothing. It applies the folder once at start-up, as Jenkins does at boot.
+applies all of it or nothing. It applies the folder once at start-up, as Jenkins does at boot; if that fails, every endpoint but
+`/_standin/` answers 503 with the error, as a controller stuck on ConfigurationAsCodeBootFailure.
 
 Test controls under `/_standin/` (loopback, no auth): `GET state`, `POST reject` {"count", "message"}
 (the next reloads fail with that message), `POST slow` {"ms"} (every reload waits first).
@@ -61,6 +62,7 @@ class Controller:
         self.last_files: list[str] = []
         self.reject: list = []  # pending forced failures: [count, message]
         self.delay_ms = 0
+        self.boot_error: str | None = None  # the boot apply failed: Jenkins serves nothing else
 
     def check(self, config: dict) -> dict:
         """The configuration as it would be applied: interpolated, clouds checked, ids given."""
@@ -120,6 +122,7 @@ class Controller:
                 "files": self.last_files,
                 "clouds": [c["kubernetes"].get("name") for c in self.live.get("jenkins", {}).get("clouds", [])],
                 "delay_ms": self.delay_ms,
+                "boot_error": self.boot_error,
                 "reject": [list(r) for r in self.reject],
             }
 
@@ -212,10 +215,19 @@ def make_handler(controller: Controller, users: Users, token: str | None):
                 return False
             return True
 
+        def boot_failed(self) -> bool:
+            """Jenkins whose boot apply failed (ConfigurationAsCodeBootFailure) answers only its error page."""
+            if controller.boot_error is None:
+                return False
+            self.send(503, f"Jenkins failed to start: ConfigurationAsCodeBootFailure: {controller.boot_error}")
+            return True
+
         def do_GET(self):
             path = urlsplit(self.path).path
             if path.startswith("/_standin/"):
                 return self.control(path, None)
+            if self.boot_failed():
+                return None
             if path.rstrip("/") == "/configuration-as-code/schema":
                 if self.require("SYSTEM_READ"):
                     self.send_json(200, json_schema(controller.catalog))
@@ -230,6 +242,8 @@ def make_handler(controller: Controller, users: Users, token: str | None):
             body = self.body()
             if path.startswith("/_standin/"):
                 return self.control(path, body)
+            if self.boot_failed():
+                return None
             if path.rstrip("/") == "/reload-configuration-as-code":
                 return self.token_reload(parse_qs(split.query).get("casc-reload-token", [None])[0])
             if path.rstrip("/") == "/configuration-as-code/reload":
@@ -330,7 +344,8 @@ def main(argv: list[str]) -> int:
     folder = Path(args.casc_folder)
     folder.mkdir(parents=True, exist_ok=True)
     controller = Controller(folder, Catalog.load(), variables)
-    controller.reload("start-up")
+    # As at boot: a configuration error stops Jenkins from starting (it keeps answering its error page).
+    controller.boot_error = controller.reload("start-up")
     server = ThreadingHTTPServer((args.host, args.port), make_handler(controller, Users(parse_users(args)), args.reload_token))
     server.daemon_threads = True
     port = server.server_address[1]

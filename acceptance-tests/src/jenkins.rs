@@ -80,6 +80,9 @@ pub struct State {
     pub clouds: Vec<String>,
     /// The delay every reload waits first ([`Api::slow`]).
     pub delay_ms: u64,
+    /// Set when the boot apply failed: Jenkins then answers every request with 503 (a controller
+    /// stuck on `ConfigurationAsCodeBootFailure`) until restarted with a good folder.
+    pub boot_error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -221,7 +224,8 @@ impl Jenkins {
         self.stack_py("jenkins-stop");
     }
 
-    /// Jenkins comes back on the same URL and applies the casc folder as at boot.
+    /// Jenkins comes back on the same URL and applies the casc folder as at boot; with a bad file
+    /// there it does not start ([`State::boot_error`], 503 everywhere), as a real controller.
     pub fn resume(&self) {
         self.stack_py("jenkins-start");
     }

@@ -452,6 +452,19 @@ fn a_bad_configmap_blocks_reloads_until_fixed_and_jenkins_can_go_down_and_come_b
         (state.applied, state.clouds.as_slice()),
         (1, ["fixed".to_string(), "kubernetes".to_string()].as_slice())
     );
+    assert_eq!(state.boot_error, None);
+
+    // A bad file in the folder when Jenkins restarts: it does not come up (ConfigurationAsCodeBootFailure).
+    assert!(kubectl(&["-n", &ns, "apply", "-f", "-"], Some(&bad)).0);
+    jenkins.wait_until(|| jenkins.state().last_error.is_some(), "the bad reload");
+    jenkins.stop();
+    jenkins.resume();
+    let boot = jenkins.state().boot_error.expect("boot failure");
+    assert!(boot.contains("notAnAttribute"), "{boot}");
+    let (user, token) = jenkins.admin();
+    let r = jenkins.request("POST", "/configuration-as-code/export", Some((&user, &token)), None);
+    assert_eq!(r.status, 503, "{r:?}");
+    assert!(r.body.contains("ConfigurationAsCodeBootFailure"), "{}", r.body);
 }
 
 /// Runs `stack.py jenkins-up` directly (for what `Jenkins::start` would turn into a panic).
