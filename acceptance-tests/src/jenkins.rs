@@ -47,6 +47,9 @@ pub struct Options {
     /// `controller.sidecars.configAutoReload.searchNamespace`: the namespace the sidecar lists and
     /// watches (its `NAMESPACE`), default the release namespace. The chart's Role covers only that.
     pub search_namespace: Option<String>,
+    /// `agent.namespace`: where the chart's cloud runs agents and its `<fullname>-schedule-agents`
+    /// Role goes (created if missing), default the release namespace.
+    pub agent_namespace: Option<String>,
     /// `controller.sidecars.configAutoReload.sleepTime`: re-list every so many seconds
     /// (`METHOD=SLEEP`) instead of watching.
     pub sleep_time: Option<u32>,
@@ -160,6 +163,9 @@ impl Jenkins {
         if let Some(ns) = &options.search_namespace {
             cmd.args(["--search-namespace", ns]);
         }
+        if let Some(ns) = &options.agent_namespace {
+            cmd.args(["--agent-namespace", ns]);
+        }
         if let Some(secs) = options.sleep_time {
             cmd.args(["--sleep-time", &secs.to_string()]);
         }
@@ -219,7 +225,10 @@ impl Jenkins {
         &self.state.skipped
     }
 
-    /// Jenkins goes down (its process stops); the sidecar keeps running and its reloads fail to connect.
+    /// Jenkins goes down (its process stops); the sidecar keeps running and its reloads fail to
+    /// connect: it still writes changed files, retries the POST (urllib3: 5 tries, backoff 1.1, about
+    /// half a minute, blocking its watch meanwhile), then gives up on that reload. [`Jenkins::resume`]
+    /// applies the folder anyway, as a restarted controller does.
     pub fn stop(&self) {
         self.stack_py("jenkins-stop");
     }

@@ -162,11 +162,13 @@ def start_standin(state: dict) -> dict:
 def install_chart(kubectl: Kubectl, args, password: str) -> tuple[dict, list[str], list[dict]]:
     """The namespace, the chart's objects and the controller pod; returns the StatefulSet and what
     was applied or skipped."""
-    ns = kubectl.run(["create", "namespace", args.namespace])
-    if ns.returncode != 0 and "AlreadyExists" not in ns.stderr and "already exists" not in ns.stderr:
-        raise stack.StackError(f"cannot create namespace {args.namespace}: {ns.stderr.strip()}")
+    for namespace in dict.fromkeys([args.namespace, args.agent_namespace or args.namespace]):
+        ns = kubectl.run(["create", "namespace", namespace])
+        if ns.returncode != 0 and "AlreadyExists" not in ns.stderr and "already exists" not in ns.stderr:
+            raise stack.StackError(f"cannot create namespace {namespace}: {ns.stderr.strip()}")
     objects = jenkins_chart.render(args.release, args.namespace, search_namespace=args.search_namespace,
-                                   admin_password=password, sleep_time=args.sleep_time)
+                                   agent_namespace=args.agent_namespace, admin_password=password,
+                                   sleep_time=args.sleep_time)
     sts = next(o for o in objects if o["kind"] == "StatefulSet")
     applied, skipped = apply_objects(kubectl, objects)
     pod = jenkins_chart.controller_pod(sts)
@@ -324,6 +326,7 @@ def add_commands(sub) -> dict:
     p.add_argument("--stack-dir", help="the running stack's dir (default $TFPJ_STACK_DIR)")
     p.add_argument("--cluster", default="controller")
     p.add_argument("--search-namespace", help="the chart's configAutoReload.searchNamespace (sidecar NAMESPACE)")
+    p.add_argument("--agent-namespace", help="the chart's agent.namespace (created if missing; default NS)")
     p.add_argument("--sleep-time", type=int, help="the chart's configAutoReload.sleepTime: re-list every N s, no watch")
     p.add_argument("--admin-token")
     p.add_argument("--reader-token")

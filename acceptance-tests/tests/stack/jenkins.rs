@@ -521,3 +521,17 @@ fn a_jenkins_stops_when_the_process_that_started_it_dies() {
     }
     assert!(http(&url, "GET", "/_standin/state", None, None).is_err(), "the stand-in is gone");
 }
+
+#[test]
+fn agent_namespace_moves_the_agents_role_and_the_charts_cloud_there() {
+    let ns = namespace("jk-agents");
+    let agents = namespace("jk-agents-run");
+    let jenkins = Jenkins::start(&ns, "ci", Options { agent_namespace: Some(agents.clone()), ..Options::default() });
+    let (ok, out) = kubectl(&["-n", &agents, "get", "role", "ci-jenkins-schedule-agents"], None);
+    assert!(ok, "{out}");
+    let sa = format!("system:serviceaccount:{ns}:ci-jenkins");
+    assert_eq!(kubectl(&["-n", &agents, "auth", "can-i", "create", "pods", "--as", &sa], None).1.trim(), "yes");
+    assert_eq!(kubectl(&["-n", &ns, "auth", "can-i", "create", "pods", "--as", &sa], None).1.trim(), "no");
+    let live = jenkins.export();
+    assert!(live.contains(&format!("namespace: {agents}")), "{live}");
+}
