@@ -283,8 +283,11 @@ def make_handler(controller: Controller, users: Users, token: str | None):
             error = controller.reload("token")
             if error is None:
                 return self.send(200, "")
-            # Stapler's HttpResponses.errorJSON: a JSON body with status "error" (HTTP 200).
-            return self.send_json(200, {"status": "error", "message": f"Failed to reload configuration: {error}"})
+            # Stapler's HttpResponses.errorJSON (JSONObjectResponse): compact JSON, status "error", and
+            # no status code set, so HTTP 200.
+            body = json.dumps({"status": "error", "message": f"Failed to reload configuration: {error}"},
+                              separators=(",", ":"))
+            return self.send(200, body, "application/json; charset=UTF-8")
 
         def control(self, path: str, body: bytes | None):
             if self.client_address[0] not in ("127.0.0.1", "::1"):
