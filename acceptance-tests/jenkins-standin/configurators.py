@@ -5,11 +5,11 @@ derive_attributes.py). The rules follow configuration-as-code @58646eb: attribut
 insensitively (`BaseConfigurator.configure`, `removeIgnoreCase`); a deprecated attribute fails with
 `'x' is deprecated` and a restricted one with `'x' is restricted: ...` (the default context rejects
 both); keys left over fail with `Invalid configuration elements for type: class C : a,b.` plus the
-available attributes (`handleUnknown`); an error inside an attribute is wrapped as
-`Failed to configure 'attr': ...`, except unknown attributes, which propagate as they are; a
-heterogeneous type (volumes, env vars, retention, workspace volume, clouds) takes a one-key mapping
-or a bare symbol (`HeteroDescribableConfigurator`), and an unknown symbol fails with
-`No <type> implementation found for <symbol>`.
+available attributes, deprecated and restricted ones left out (`handleUnknown`, `getAttributes`);
+an error inside an attribute is wrapped as `Failed to configure 'attr': ...`, except unknown
+attributes, which propagate as they are; a heterogeneous type (volumes, env vars, retention,
+workspace volume, clouds) takes a one-key mapping or a bare symbol (`HeteroDescribableConfigurator`),
+and an unknown symbol fails with `No <type> implementation found for <symbol>`.
 """
 
 import json
@@ -133,7 +133,8 @@ class Checker:
                 raise CascError(f"Failed to configure '{attr}': {err}") from None
         if remaining:
             invalid = ",".join(map(str, remaining))
-            available = ", ".join(attrs)
+            # Configurator.getAttributes(): deprecated and restricted ones are not offered.
+            available = ", ".join(self.catalog.accepted(name))
             raise UnknownAttributes(
                 f"Invalid configuration elements for type: {self._class(name)} : {invalid}.\n"
                 f"Available attributes : {available}"

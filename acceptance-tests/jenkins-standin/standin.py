@@ -8,8 +8,9 @@ It serves (shared/reference/jenkins-api.md): `POST /reload-configuration-as-code
 `POST /configuration-as-code/check` (ADMINISTER), `POST /configuration-as-code/export` and
 `GET /configuration-as-code/schema` (SYSTEM_READ), with HTTP basic auth by user name and API token.
 A reload reads the casc folder (casc_sources), checks the Kubernetes clouds (configurators) and
-applies all of it or nothing. It applies the folder once at start-up, as Jenkins does at boot; if that fails, every endpoint but
-`/_standin/` answers 503 with the error, as a controller stuck on ConfigurationAsCodeBootFailure.
+applies all of it or nothing. It applies the folder once at start-up, as Jenkins does at boot; if
+that fails, every endpoint but `/_standin/` answers 503 with the error, as a controller stuck on
+ConfigurationAsCodeBootFailure.
 
 Test controls under `/_standin/` (loopback, no auth): `GET state`, `POST reject` {"count", "message"}
 (the next reloads fail with that message), `POST slow` {"ms"} (every reload waits first).
@@ -349,7 +350,8 @@ def main(argv: list[str]) -> int:
     controller = Controller(folder, Catalog.load(), variables)
     # As at boot: a configuration error stops Jenkins from starting (it keeps answering its error page).
     controller.boot_error = controller.reload("start-up")
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(controller, Users(parse_users(args)), args.reload_token))
+    handler = make_handler(controller, Users(parse_users(args)), args.reload_token)
+    server = ThreadingHTTPServer((args.host, args.port), handler)
     server.daemon_threads = True
     port = server.server_address[1]
     url = f"http://{args.host}:{port}"

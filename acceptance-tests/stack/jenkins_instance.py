@@ -99,9 +99,13 @@ def write_kubeconfig(home: Path, cluster: dict, token: str, namespace: str) -> N
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "controller", "cluster": {"server": cluster["endpoint"], "certificate-authority": cluster["ca_file"]}}],
+        "clusters": [
+            {"name": "controller", "cluster": {"server": cluster["endpoint"], "certificate-authority": cluster["ca_file"]}}
+        ],
         "users": [{"name": "jenkins-controller", "user": {"token": token}}],
-        "contexts": [{"name": "pod", "context": {"cluster": "controller", "user": "jenkins-controller", "namespace": namespace}}],
+        "contexts": [
+            {"name": "pod", "context": {"cluster": "controller", "user": "jenkins-controller", "namespace": namespace}}
+        ],
         "current-context": "pod",
     }
     kube = home / ".kube"
@@ -248,7 +252,10 @@ def up(args) -> None:
     state = {
         "dir": str(dir_), "namespace": args.namespace, "release": args.release, "fullname": full, "pod": pod,
         "label": f"{full}-jenkins-config", "casc_folder": str(folder), "reload_token": pod,
-        "users": {"admin": {"user": "admin", "token": admin_token}, "reader": {"user": "reader", "token": reader_token}},
+        "users": {
+            "admin": {"user": "admin", "token": admin_token},
+            "reader": {"user": "reader", "token": reader_token},
+        },
         "logs": logs, "applied": applied, "skipped": skipped, "port": None, "url": None,
         "standin_args": ["--casc-folder", str(folder), "--reload-token", pod, "--users", str(users),
                          "--variables", str(variables)],

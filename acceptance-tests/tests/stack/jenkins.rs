@@ -156,6 +156,7 @@ fn an_unknown_cloud_attribute_fails_like_jcasc_and_blocks_every_other_file() {
     for attr in ["containerCapStr", "jenkinsTunnel", "podLabels", "templates", "webSocket"] {
         assert!(message.contains(attr), "available attributes list {attr}: {message}");
     }
+    assert!(!message.contains("capOnlyOnAlivePods"), "deprecated attributes are not offered: {message}");
     let state = s.state();
     assert_eq!(state.clouds, ["good"], "nothing applied: {state:?}");
     assert_eq!((state.reloads, state.applied, state.failed), (1, 1, 1), "the boot apply and one failed reload");
