@@ -12,8 +12,8 @@
 //! and the stand-in merges and checks the folder as JCasC does (unknown Kubernetes-plugin
 //! attributes fail the whole reload; nothing is applied).
 //!
-//! Kinds the emulator does not serve yet (Services, StatefulSets until branch `emu` adds them) are
-//! skipped and listed by [`Jenkins::skipped_objects`]; the pod is always there. [`Api::state`] reports
+//! Kinds an emulator does not serve are skipped and listed by [`Jenkins::skipped_objects`] (none
+//! since the emulator serves Services and StatefulSets). [`Api::state`] reports
 //! reload counts, the last error and the files read; [`Api::reject_next`] and [`Api::slow`] are the
 //! fault knobs; [`Jenkins::stop`]/[`Jenkins::resume`] take Jenkins down and back. [`Standin`] runs the
 //! stand-in alone on a folder, without the stack, for tests of the endpoints only.

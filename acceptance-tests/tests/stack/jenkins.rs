@@ -334,30 +334,46 @@ fn the_chart_fixture_installs_what_helm_would_for_release_ci() {
         let (ok, out) = kubectl(&["-n", &ns, "get", kind, name], None);
         assert!(ok, "{kind}/{name}: {out}");
     }
-    // The controller pod as the StatefulSet makes it: the chart's service account and reload containers.
-    let (ok, out) = kubectl(&["-n", &ns, "get", "pod", "ci-jenkins-0", "-o", "json"], None);
-    assert!(ok, "{out}");
-    let pod: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(pod["spec"]["serviceAccountName"], "ci-jenkins");
-    let env_of = |list: &str, name: &str| -> std::collections::BTreeMap<String, serde_json::Value> {
-        let containers = pod["spec"][list].as_array().expect("containers");
-        let c = containers.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name} in {pod}"));
-        let env = c["env"].as_array().expect("env");
-        env.iter().map(|e| (e["name"].as_str().expect("name").to_string(), e["value"].clone())).collect()
+    // Every object of the chart is served; the StatefulSet and its pod carry the chart's service
+    // account and its two reload containers, env as `jenkins.configReloadContainer` renders it.
+    assert!(jenkins.skipped_objects().is_empty(), "{:?}", jenkins.skipped_objects());
+    let get = |kind: &str, name: &str| -> serde_json::Value {
+        let (ok, out) = kubectl(&["-n", &ns, "get", kind, name, "-o", "json"], None);
+        assert!(ok, "{kind}/{name}: {out}");
+        serde_json::from_str(&out).expect("json")
     };
-    let init = env_of("initContainers", "config-reload-init");
-    let sidecar = env_of("containers", "config-reload");
-    for env in [&init, &sidecar] {
-        assert_eq!(env["LABEL"], "ci-jenkins-jenkins-config");
-        assert_eq!(env["FOLDER"], "/var/jenkins_home/casc_configs");
-        assert_eq!(env["NAMESPACE"], ns.as_str());
-        assert_eq!(env["HEALTH_PORT"], "8060");
-        assert!(env.contains_key("POD_NAME") && !env.contains_key("LABEL_VALUE") && !env.contains_key("RESOURCE"));
+    let sts = get("statefulset", "ci-jenkins");
+    assert_eq!(sts["spec"]["serviceName"], "ci-jenkins");
+    assert_eq!(get("service", "ci-jenkins")["spec"]["ports"][0]["port"], 8080);
+    assert_eq!(get("service", "ci-jenkins-agent")["spec"]["ports"][0]["port"], 50000);
+    let pod = get("pod", "ci-jenkins-0");
+    for spec in [&sts["spec"]["template"]["spec"], &pod["spec"]] {
+        assert_eq!(spec["serviceAccountName"], "ci-jenkins");
+        let env_of = |list: &str, name: &str| -> std::collections::BTreeMap<String, serde_json::Value> {
+            let containers = spec[list].as_array().expect("containers");
+            let c = containers.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name} in {spec}"));
+            let env = c["env"].as_array().expect("env");
+            env.iter().map(|e| (e["name"].as_str().expect("name").to_string(), e["value"].clone())).collect()
+        };
+        let init = env_of("initContainers", "config-reload-init");
+        let sidecar = env_of("containers", "config-reload");
+        for env in [&init, &sidecar] {
+            assert_eq!(env["LABEL"], "ci-jenkins-jenkins-config");
+            assert_eq!(env["FOLDER"], "/var/jenkins_home/casc_configs");
+            assert_eq!(env["NAMESPACE"], ns.as_str());
+            assert_eq!(env["HEALTH_PORT"], "8060");
+            assert!(env.contains_key("POD_NAME") && !env.contains_key("LABEL_VALUE") && !env.contains_key("RESOURCE"));
+        }
+        assert_eq!(init["METHOD"], "LIST");
+        assert!(!sidecar.contains_key("METHOD"), "the sidecar watches");
+        assert_eq!(
+            sidecar["REQ_URL"],
+            "http://localhost:8080/reload-configuration-as-code/?casc-reload-token=$(POD_NAME)"
+        );
+        assert_eq!((&sidecar["REQ_METHOD"], &sidecar["REQ_RETRY_CONNECT"]), (&"POST".into(), &"10".into()));
+        let jenkins_env = env_of("containers", "jenkins");
+        assert_eq!(jenkins_env["JAVA_OPTS"], "-Dcasc.reload.token=$(POD_NAME)");
     }
-    assert_eq!(init["METHOD"], "LIST");
-    assert!(!sidecar.contains_key("METHOD"), "the sidecar watches");
-    assert_eq!(sidecar["REQ_URL"], "http://localhost:8080/reload-configuration-as-code/?casc-reload-token=$(POD_NAME)");
-    assert_eq!((&sidecar["REQ_METHOD"], &sidecar["REQ_RETRY_CONNECT"]), (&"POST".into(), &"10".into()));
     // The chart's Role is what lets the controller's service account read ConfigMaps, and only those.
     let sa = format!("system:serviceaccount:{ns}:ci-jenkins");
     assert_eq!(kubectl(&["-n", &ns, "auth", "can-i", "watch", "configmaps", "--as", &sa], None).1.trim(), "yes");
