@@ -20,6 +20,7 @@ Once listening it writes the ready file (JSON: url, port, pid). Logs never carry
 import argparse
 import base64
 import hmac
+import html
 import json
 import logging
 import os
@@ -253,7 +254,9 @@ def make_handler(controller: Controller, users: Users, token: str | None):
                     if error is None:
                         self.send(302, "", extra={"Location": "/manage/configuration-as-code/"})
                     else:
-                        self.send(200, f"<html><body><h1>Error</h1><p>{error}</p></body></html>", "text/html")
+                        # error.jelly: a page with the (escaped) message, HTTP 200.
+                        page = f"<html><body><h1>Error</h1><p>{html.escape(error)}</p></body></html>"
+                        self.send(200, page, "text/html;charset=utf-8")
                 return None
             if path.rstrip("/") == "/configuration-as-code/check":
                 if self.require("ADMINISTER"):

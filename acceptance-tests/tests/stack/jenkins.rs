@@ -84,7 +84,11 @@ fn basic_auth_is_401_without_or_with_wrong_credentials_and_403_without_the_permi
         200
     );
     assert_eq!(s.request("POST", "/configuration-as-code/reload", Some((&admin, &admin_token)), None).status, 302);
-    assert_eq!(s.reload_count(), 1, "only the permitted reload counts");
+    write(s.casc_folder(), "a.yaml", "jenkins:\n  clouds:\n  - kubernetes: {name: x, nope: 1}\n");
+    let page = s.request("POST", "/configuration-as-code/reload", Some((&admin, &admin_token)), None);
+    assert_eq!(page.status, 200, "the error page");
+    assert!(page.body.contains("KubernetesCloud : nope."), "{}", page.body);
+    assert_eq!(s.reload_count(), 2, "only the permitted reloads count");
 }
 
 #[test]
