@@ -556,3 +556,33 @@ fn agent_namespace_moves_the_agents_role_and_the_charts_cloud_there() {
     let live = jenkins.export();
     assert!(live.contains(&format!("namespace: {agents}")), "{live}");
 }
+
+#[test]
+fn configmaps_there_before_the_pod_starts_are_read_by_the_init_pass_in_pages_and_applied_at_boot() {
+    let ns = namespace("jk-boot");
+    assert!(kubectl(&["create", "namespace", &ns], None).0);
+    // Seven of ours plus the chart's own: two list pages of 5 for the init pass.
+    let all: String = (0..7)
+        .map(|i| {
+            cloud_configmap(
+                &ns,
+                "ci-jenkins-jenkins-config",
+                &format!("pre-{i}"),
+                None,
+                &cloud(&format!("pre-{i}"), ""),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let (ok, out) = kubectl(&["-n", &ns, "apply", "-f", "-"], Some(&all));
+    assert!(ok, "{out}");
+    let jenkins = Jenkins::start(&ns, "ci", Options::default());
+    let files = jenkins.files();
+    assert_eq!(files.len(), 8, "{:?}", files.keys());
+    let state = jenkins.state();
+    assert_eq!(state.reloads, 0, "no reload: the files were there when Jenkins booted");
+    assert_eq!(state.applied, 1);
+    let mut clouds = state.clouds.clone();
+    clouds.sort();
+    assert_eq!(clouds, ["kubernetes", "pre-0", "pre-1", "pre-2", "pre-3", "pre-4", "pre-5", "pre-6"]);
+}
