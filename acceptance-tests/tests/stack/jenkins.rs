@@ -229,6 +229,8 @@ fn check_validates_one_document_alone() {
     write(&dir, "a.yaml", "jenkins:\n  numExecutors: 0\n");
     let s = Standin::start(&dir, Some(TOKEN));
     assert_eq!(s.check(&cloud("ok", "      containerCapStr: \"10\"\n")), (200, serde_json::json!([])));
+    // Attribute names match case-insensitively, as JCasC's removeIgnoreCase does.
+    assert_eq!(s.check(&cloud("any-case", "      JENKINSTUNNEL: j:50000\n")).0, 200);
     // numExecutors is set in the folder too, but check does not merge with the folder.
     assert_eq!(s.check("jenkins:\n  numExecutors: 1\n").0, 200);
     let (status, body) = s.check(&cloud("bad", "      capOnlyOnAlivePods: true\n"));
