@@ -55,7 +55,8 @@ class Controller:
         self.checker = Checker(catalog)
         self.catalog = catalog
         self.variables = variables
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the counters and the live configuration
+        self.reload_lock = threading.Lock()  # one reload at a time, as JCasC's configure()
         self.live: dict = {}
         self.reloads = 0  # reload requests that passed the token or permission check (not the boot apply)
         self.applied = 0
@@ -87,32 +88,44 @@ class Controller:
         return config
 
     def reload(self, via: str) -> str | None:
-        """Re-reads the folder and applies it all or nothing; returns the error message or None."""
+        """Re-reads the folder and applies it all or nothing; returns the error message or None.
+        Reloads run one at a time; the state stays readable while one is slow."""
         with self.lock:
             if via != "start-up":
                 self.reloads += 1
-            if self.delay_ms:
-                time.sleep(self.delay_ms / 1000)
+            delay = self.delay_ms
+        with self.reload_lock:
+            if delay:
+                time.sleep(delay / 1000)
             try:
-                if self.reject:
-                    message = self.reject[0][1]
-                    self.reject[0][0] -= 1
-                    if self.reject[0][0] <= 0:
-                        self.reject.pop(0)
-                    raise CascError(message)
+                self._forced_failure()
                 config, files = read_folder(self.folder)
                 checked = self.check(config)
             except CascError as err:
-                self.failed += 1
-                self.last_error = str(err)
+                with self.lock:
+                    self.failed += 1
+                    self.last_error = str(err)
                 LOG.error("reload via %s failed, nothing applied: %s", via, err)
                 return str(err)
-            self.live = apply(self.live, checked)
-            self.applied += 1
-            self.last_error = None
-            self.last_files = files
+            with self.lock:
+                self.live = apply(self.live, checked)
+                self.applied += 1
+                self.last_error = None
+                self.last_files = files
             LOG.info("reload via %s applied %d file(s): %s", via, len(files), ", ".join(files))
             return None
+
+    def _forced_failure(self) -> None:
+        """Raises the next failure armed with /_standin/reject, if any."""
+        with self.lock:
+            if not self.reject:
+                return
+            count, message = self.reject[0]
+            if count <= 1:
+                self.reject.pop(0)
+            else:
+                self.reject[0][0] = count - 1
+        raise CascError(message)
 
     def state(self) -> dict:
         with self.lock:
