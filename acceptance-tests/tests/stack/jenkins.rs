@@ -176,6 +176,33 @@ fn deprecated_template_attributes_and_duplicate_cloud_names_are_rejected() {
     assert!(message.ends_with("'command' is deprecated"), "{message}");
     assert!(message.contains("Failed to configure 'templates'"), "{message}");
 
+    // The template-level attributes the plugin deprecated (jenkins-side.md §1), each rejected alone;
+    // at container level the same names are fine.
+    for attr in [
+        "command",
+        "args",
+        "remoteFs",
+        "privileged",
+        "alwaysPullImage",
+        "capOnlyOnAlivePods",
+        "resourceRequestCpu",
+        "resourceRequestMemory",
+        "resourceLimitCpu",
+        "resourceLimitMemory",
+    ] {
+        let (status, body) =
+            s.check(&cloud("c", &format!("      templates:\n      - name: t\n        {attr}: \"1\"\n")));
+        assert_eq!(
+            (status, body[0]["message"].as_str()),
+            (400, Some(&*format!("Failed to configure 'templates': '{attr}' is deprecated")))
+        );
+        let container = format!(
+            "      templates:\n      - name: t\n        containers:\n        - name: x\n          {attr}: \"1\"\n"
+        );
+        let expected = if attr == "capOnlyOnAlivePods" || attr == "remoteFs" { 400 } else { 200 };
+        assert_eq!(s.check(&cloud("c", &container)).0, expected, "{attr} on a container");
+    }
+
     write(&dir, "a.yaml", &cloud("c", "      templates:\n      - name: t\n        volumes:\n        - nope: {}\n"));
     let message = reload(&s).expect("unknown volume type");
     assert!(message.contains("implementation found for nope"), "{message}");
@@ -587,4 +614,35 @@ fn configmaps_there_before_the_pod_starts_are_read_by_the_init_pass_in_pages_and
     let mut clouds = state.clouds.clone();
     clouds.sort();
     assert_eq!(clouds, ["kubernetes", "pre-0", "pre-1", "pre-2", "pre-3", "pre-4", "pre-5", "pre-6"]);
+}
+
+/// The shared folder (`TFPJ_SHARED`, else `../shared` from the repository root).
+fn shared_dir() -> PathBuf {
+    std::env::var_os("TFPJ_SHARED")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
+}
+
+#[test]
+fn the_kubernetes_plugins_own_casc_test_files_are_accepted_and_applied() {
+    // What the plugin's CasCTest loads into a real Jenkins must pass here too: the derived attribute
+    // names are checked against ground truth.
+    let conformance = shared_dir().join("reference/conformance/kubernetes-plugin-casc");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&conformance)
+        .unwrap_or_else(|e| panic!("{}: {e}", conformance.display()))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let dir = scratch("conformance");
+        let s = Standin::start(&dir, Some(TOKEN));
+        assert_eq!(s.check(&text), (200, serde_json::json!([])), "{}", file.display());
+        write(&dir, "plugin.yaml", &text);
+        assert_eq!(reload(&s), None, "{}", file.display());
+        assert!(!s.state().clouds.is_empty(), "{}: no cloud applied", file.display());
+    }
 }
