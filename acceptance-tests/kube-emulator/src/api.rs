@@ -264,9 +264,11 @@ fn admit_pod(st: &State, ns: &str, obj: &mut Value) -> ApiResult<()> {
     let namespace = st.store.get(rt("", "namespaces"), "", ns);
     let (limit_ranges, quotas, pods) =
         (listed(st, "limitranges", ns), listed(st, "resourcequotas", ns), listed(st, "pods", ns));
+    let suffix = generate_name("");
     let env = admission::PodEnv {
         namespace_labels: namespace.and_then(|n| n.pointer("/metadata/labels")),
-        service_account_exists: st.store.get(rt("", "serviceaccounts"), ns, &sa).is_some(),
+        service_account: st.store.get(rt("", "serviceaccounts"), ns, &sa),
+        token_volume_suffix: &suffix,
         limit_ranges: &limit_ranges,
         quotas: &quotas,
         pods: &pods,

@@ -267,10 +267,16 @@ async fn token_controller_token_request_and_revocation() {
     assert!(String::from_utf8(data["ca.crt"].0.clone()).unwrap().contains("BEGIN CERTIFICATE"));
     let annotations = filled.metadata.annotations.unwrap();
     assert!(annotations.contains_key("kubernetes.io/service-account.uid"));
-    assert!(
-        secrets.get_opt("orphan-token").await.unwrap().is_none(),
-        "a token Secret without its service account is deleted"
-    );
+    // The orphan is deleted by its own controller task, which may run after the fill above.
+    let mut orphan_gone = false;
+    for _ in 0..200 {
+        if secrets.get_opt("orphan-token").await.unwrap().is_none() {
+            orphan_gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(orphan_gone, "a token Secret without its service account is deleted");
 
     let token = String::from_utf8(data["token"].0.clone()).unwrap();
     let as_robot = client_with("controller", &token);
