@@ -552,3 +552,29 @@ async fn expired_watch_sends_one_error_event_then_a_relist_and_watch_recover() {
     }
     assert_eq!(seen, ["ADDED after", "BOOKMARK"], "the watch ends with a bookmark at its timeout");
 }
+
+#[tokio::test]
+async fn streaming_list_watch_sends_the_objects_then_an_initial_events_end_bookmark() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "stream").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client, &ns);
+    cms.create(&PostParams::default(), &cm("one", json!({}))).await.unwrap();
+    let params = WatchParams::streaming_lists().timeout(1);
+    let mut events = cms.watch(&params, "").await.unwrap().boxed();
+    let mut seen = vec![];
+    while let Some(ev) = events.next().await {
+        seen.push(match ev.unwrap() {
+            WatchEvent::Added(c) => format!("ADDED {}", c.metadata.name.unwrap()),
+            WatchEvent::Bookmark(b) => {
+                let end = b.metadata.annotations.get("k8s.io/initial-events-end").map(String::as_str);
+                format!("BOOKMARK end={}", end.unwrap_or("-"))
+            }
+            other => format!("{other:?}"),
+        });
+    }
+    assert_eq!(
+        seen,
+        ["ADDED kube-root-ca.crt", "ADDED one", "BOOKMARK end=true", "BOOKMARK end=-"],
+        "the initial objects, the bookmark closing them, the bookmark at the timeout"
+    );
+}
