@@ -536,7 +536,15 @@ pub fn patch(ctx: &WriteCtx, name: &str, content_type: &str, body: &[u8]) -> Api
         return apply(ctx, name, body);
     }
     if ctx.query.contains_key("force") {
-        return Err(ApiError::bad_request("force may not be specified for non-apply patch"));
+        // apimachinery `ValidatePatchOptions`: any `force` value, even false, is refused here.
+        let mut e = ApiError::invalid(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            vec![Cause::forbidden("force", "may not be specified for non-apply patch")],
+        );
+        e.message = e.message.replacen("PatchOptions", "PatchOptions.meta.k8s.io", 1);
+        return Err(e);
     }
     let patch_doc = parse_body(body, false)?;
     let mut st = ctx.cluster.lock();

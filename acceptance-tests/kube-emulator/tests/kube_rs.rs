@@ -578,3 +578,21 @@ async fn streaming_list_watch_sends_the_objects_then_an_initial_events_end_bookm
         "the initial objects, the bookmark closing them, the bookmark at the timeout"
     );
 }
+
+#[tokio::test]
+async fn force_on_a_non_apply_patch_is_refused_even_when_false() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "force").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    cms.create(&PostParams::default(), &cm("c", json!({}))).await.unwrap();
+    let req = http::Request::patch(format!("/api/v1/namespaces/{ns}/configmaps/c?force=false"))
+        .header("content-type", "application/merge-patch+json")
+        .body(br#"{"data":{"a":"1"}}"#.to_vec())
+        .unwrap();
+    let (code, status) = api_code(client.request::<Value>(req).await.unwrap_err());
+    assert_eq!(code, 422);
+    assert_eq!(
+        status.message,
+        "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"
+    );
+}
