@@ -264,9 +264,11 @@ fn admit_pod(st: &State, ns: &str, obj: &mut Value) -> ApiResult<()> {
     let namespace = st.store.get(rt("", "namespaces"), "", ns);
     let (limit_ranges, quotas, pods) =
         (listed(st, "limitranges", ns), listed(st, "resourcequotas", ns), listed(st, "pods", ns));
+    let suffix = generate_name("");
     let env = admission::PodEnv {
         namespace_labels: namespace.and_then(|n| n.pointer("/metadata/labels")),
-        service_account_exists: st.store.get(rt("", "serviceaccounts"), ns, &sa).is_some(),
+        service_account: st.store.get(rt("", "serviceaccounts"), ns, &sa),
+        token_volume_suffix: &suffix,
         limit_ranges: &limit_ranges,
         quotas: &quotas,
         pods: &pods,
@@ -534,7 +536,15 @@ pub fn patch(ctx: &WriteCtx, name: &str, content_type: &str, body: &[u8]) -> Api
         return apply(ctx, name, body);
     }
     if ctx.query.contains_key("force") {
-        return Err(ApiError::bad_request("force may not be specified for non-apply patch"));
+        // apimachinery `ValidatePatchOptions`: any `force` value, even false, is refused here.
+        let mut e = ApiError::invalid(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            vec![Cause::forbidden("force", "may not be specified for non-apply patch")],
+        );
+        e.message = e.message.replacen("PatchOptions", "PatchOptions.meta.k8s.io", 1);
+        return Err(e);
     }
     let patch_doc = parse_body(body, false)?;
     let mut st = ctx.cluster.lock();

@@ -115,6 +115,11 @@ impl Quantity {
         Quantity { nanos: self.nanos + other.nanos, format: self.format }
     }
 
+    /// The same amount, printed in `format` (as `NewQuantity(…, DecimalSI)` re-creates a sum).
+    pub fn in_format(self, format: Format) -> Self {
+        Quantity { nanos: self.nanos, format }
+    }
+
     /// Nano units.
     pub fn nanos(&self) -> i128 {
         self.nanos

@@ -53,6 +53,7 @@ fn columns(rt: &ResourceType) -> Vec<(&'static str, &'static str, u8)> {
             ("Age", "string", 0),
         ],
         "StatefulSet" => vec![("Ready", "string", 0), ("Age", "string", 0)],
+        "ResourceQuota" => vec![("Age", "string", 0), ("Request", "string", 0), ("Limit", "string", 0)],
         _ => vec![("Age", "string", 0)],
     });
     c
@@ -103,6 +104,19 @@ fn cells(rt: &ResourceType, obj: &Value, now: i64) -> Vec<Value> {
                 json!(ports),
                 json!(age),
             ]);
+        }
+        "ResourceQuota" => {
+            let (mut requests, mut limits) = (vec![], vec![]);
+            let hard = obj.pointer("/status/hard").and_then(Value::as_object);
+            let mut names: Vec<&String> = hard.into_iter().flatten().map(|(k, _)| k).collect();
+            names.sort();
+            for name in names {
+                let q =
+                    |part: &str| obj.pointer(&format!("/status/{part}/{name}")).and_then(Value::as_str).unwrap_or("0");
+                let text = format!("{name}: {}/{}", q("used"), q("hard"));
+                if name.starts_with("limits.") { limits.push(text) } else { requests.push(text) }
+            }
+            out.extend([json!(age), json!(requests.join(", ")), json!(limits.join(", "))]);
         }
         "StatefulSet" => {
             let ready = obj.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0);

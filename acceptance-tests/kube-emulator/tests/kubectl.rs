@@ -562,6 +562,8 @@ fn resource_quota_counts_stored_pods_not_dry_runs() {
     assert_eq!(used(), r#"{"limits.memory":"0","pods":"0","requests.cpu":"0"}"#);
     ok(kubectl_stdin(&["create", "-f", "-"], &sized));
     assert_eq!(used(), r#"{"limits.memory":"512Mi","pods":"1","requests.cpu":"500m"}"#);
+    let table = ok(kubectl(&["-n", &ns, "get", "quota", "agents", "--no-headers"]));
+    assert!(table.contains("pods: 1/1, requests.cpu: 500m/1") && table.contains("limits.memory: 512Mi/1Gi"), "{table}");
     let second = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &sized.replace("name: a\n", "name: b\n"));
     assert!(
         second.stderr.contains(

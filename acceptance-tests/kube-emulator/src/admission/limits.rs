@@ -5,7 +5,7 @@
 //! LimitRange itself (`SetDefaults_LimitRangeItem`). Pure.
 
 use super::{containers_of, resource_list};
-use crate::quantity::Quantity;
+use crate::quantity::{Format, Quantity};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -163,6 +163,34 @@ pub fn pod_totals(spec: &Value, field: &str) -> List {
     total
 }
 
+/// LimitRanger's own pod totals: a resource is summed (and printed as a plain decimal) only if every
+/// container sets it, then raised to any init container's value.
+fn limit_ranger_totals(spec: &Value, field: &str) -> List {
+    let lists: Vec<List> = spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| resource_list(c.pointer(&format!("/resources/{field}"))))
+        .collect();
+    let mut total = List::new();
+    let keys: std::collections::BTreeSet<&String> = lists.iter().flat_map(|l| l.keys()).collect();
+    for k in keys {
+        if lists.iter().all(|l| l.contains_key(k)) {
+            let sum = lists.iter().map(|l| l[k]).reduce(Quantity::add).expect("at least one list has the key");
+            total.insert(k.clone(), sum.in_format(Format::DecimalSI));
+        }
+    }
+    for c in spec.get("initContainers").and_then(Value::as_array).into_iter().flatten() {
+        for (k, v) in resource_list(c.pointer(&format!("/resources/{field}"))) {
+            if total.get(&k).is_none_or(|t| v > *t) {
+                total.insert(k, v);
+            }
+        }
+    }
+    total
+}
+
 /// Every `min`/`max`/`maxLimitRequestRatio` violation, `Container` items per container (init
 /// containers after the others), then `Pod` items on the pod's totals.
 pub fn violations(limit_ranges: &[Value], spec: &Value) -> Vec<String> {
@@ -178,7 +206,8 @@ pub fn violations(limit_ranges: &[Value], spec: &Value) -> Vec<String> {
                     }
                 }
                 Some("Pod") => {
-                    check_item(item, "Pod", &pod_totals(spec, "requests"), &pod_totals(spec, "limits"), &mut errors);
+                    let (req, lim) = (limit_ranger_totals(spec, "requests"), limit_ranger_totals(spec, "limits"));
+                    check_item(item, "Pod", &req, &lim, &mut errors);
                 }
                 _ => {}
             }
@@ -247,6 +276,18 @@ mod tests {
         assert!(
             violations(std::slice::from_ref(&lr), &no_request)
                 .contains(&"minimum cpu usage per Container is 100m.  No request is specified".to_string())
+        );
+        let two = json!({"containers": [
+            {"name": "a", "resources": {"limits": {"memory": "1Gi", "cpu": "1500m"}, "requests": {"cpu": "1"}}},
+            {"name": "b", "resources": {"limits": {"memory": "1Gi"}, "requests": {"cpu": "1"}}},
+        ]});
+        let lr2 = range(json!([{"type": "Pod", "max": {"memory": "1Gi", "cpu": "2"}}]));
+        assert_eq!(
+            violations(std::slice::from_ref(&lr2), &two),
+            [
+                "maximum cpu usage per Pod is 2.  No limit is specified",
+                "maximum memory usage per Pod is 1Gi, but limit is 2147483648",
+            ]
         );
         let ok = json!({"containers": [{"name": "a", "resources": {"limits": {"memory": "1Gi", "cpu": "200m"}, "requests": {"cpu": "100m"}}}]});
         assert!(violations(&[lr], &ok).is_empty());

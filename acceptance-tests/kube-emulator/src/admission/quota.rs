@@ -1,6 +1,7 @@
 //! ResourceQuota admission for pods (`pods`, `count/pods`, `cpu`, `memory`, `requests.*`,
 //! `limits.*`), with the real messages and order (kubernetes
-//! `plugin/pkg/admission/resourcequota/controller.go` and `pkg/quota/v1/evaluator/core/pods.go`):
+//! `staging/src/k8s.io/apiserver/pkg/admission/plugin/resourcequota/controller.go` and
+//! `pkg/quota/v1/evaluator/core/pods.go`):
 //! first every quota's "must specify" constraint, then every quota's usage. Usage is computed from
 //! the namespace's pods that are not Succeeded or Failed. Scopes are not supported. Pure.
 
