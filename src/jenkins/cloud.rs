@@ -5,8 +5,9 @@
 //! Must not: emit scalars outside the cloud (they collide with the chart's file and fail the whole
 //! load), emit deprecated attributes (`capOnlyOnAlivePods`), or do I/O.
 
+use super::builder::{PodContext, effective_pod};
 use super::escape::{escape_casc, map_strings};
-use super::inherit::{PodContext, TemplateDef, effective_pod, parse_definition, unwrap_template, validate_templates};
+use super::inherit::{TemplateDef, parse_definition, unwrap_template, validate_templates};
 use super::yaml::to_yaml;
 use super::{Finding, Findings, pod_retention_symbol, template_id};
 use crate::cty::AttributePath;

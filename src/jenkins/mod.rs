@@ -9,6 +9,7 @@
 //! Facts come from the plugin's behaviour as described in `shared/reference/jenkins-side.md`
 //! (§1 JCasC shape, §2 inheritance and YAML merge).
 
+mod builder;
 pub mod cloud;
 pub mod cloud_parse;
 mod escape;
@@ -25,10 +26,12 @@ mod rules_tests;
 #[cfg(test)]
 mod tests;
 
-pub use escape::{escape_casc, unescape_casc};
-pub use inherit::{
-    PodContext, RUNTIME, TemplateDef, combine_templates, effective_pod, parse_definition, unwrap_template,
+pub use builder::{
+    DEFAULT_AGENT_REQUESTS, DEFAULT_WORKING_DIR, KUBERNETES_PLUGIN, PluginVersion, PodContext, effective_pod,
+    sanitize_label,
 };
+pub use escape::{escape_casc, unescape_casc};
+pub use inherit::{RUNTIME, TemplateDef, combine_templates, parse_definition, unwrap_template};
 pub use merge::combine_pods;
 pub use names::{MAX_TEMPLATE_NAME, check_container_name, check_label, check_template_name, check_volume_name};
 pub use pod::{canonical_pod, parse_pod};

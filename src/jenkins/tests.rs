@@ -998,8 +998,10 @@ fn cloud_casc_file() {
           labels:
             jenkins/cloud: eks-agents
             jenkins/label: t
-            jenkins/label-digest: "(runtime)"
-            kubernetes.jenkins.io/controller: "(runtime)"
+            jenkins/label-digest: "8efd86fb78a56a5145ed7739dcb00c78581c5375"
+            kubernetes.jenkins.io/controller: http___jenkins_jenkins_svc_cluster_local_8080x
+          annotations:
+            kubernetes.jenkins.io/last-refresh: "(runtime)"
         spec:
           nodeSelector:
             kubernetes.io/os: linux
@@ -1009,7 +1011,6 @@ fn cloud_casc_file() {
               image: maven:3.9
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               env:
                 - name: M2
                   value: "${HOME}/.m2"
@@ -1024,8 +1025,7 @@ fn cloud_casc_file() {
                   mountPath: /home/jenkins/agent
                   readOnly: false
             - name: jnlp
-              image: "jenkins/inbound-agent:(plugin default)"
-              workingDir: /home/jenkins/agent
+              image: jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21
               env:
                 - name: JENKINS_SECRET
                   value: "(runtime)"
@@ -1038,7 +1038,7 @@ fn cloud_casc_file() {
                 - name: JENKINS_TUNNEL
                   value: jenkins-agent.jenkins.svc.cluster.local:50000
                 - name: JENKINS_URL
-                  value: http://jenkins.jenkins.svc.cluster.local:8080
+                  value: http://jenkins.jenkins.svc.cluster.local:8080/
                 - name: REMOTING_OPTS
                   value: "-noReconnectAfter 1d"
               resources:
@@ -1093,8 +1093,10 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
           labels:
             jenkins/cloud: eks-agents
             jenkins/label: vendor-sdk
-            jenkins/label-digest: "(runtime)"
-            kubernetes.jenkins.io/controller: "(runtime)"
+            jenkins/label-digest: "3d01ae510c1675f815490554b38c69ba2e3b34fe"
+            kubernetes.jenkins.io/controller: http___jenkins_jenkins_svc_cluster_local_8080x
+          annotations:
+            kubernetes.jenkins.io/last-refresh: "(runtime)"
         spec:
           serviceAccountName: jenkins-serviceaccount
           nodeSelector:
@@ -1105,7 +1107,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: maven:3.9-eclipse-temurin-17
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1120,7 +1121,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: node:20-alpine
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1135,7 +1135,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: python:3.12-slim
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1150,7 +1149,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: golang:1.22
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1165,7 +1163,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: bitnami/kubectl:1.30
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1186,7 +1183,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: hashicorp/terraform:1.9
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1207,7 +1203,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: amazon/aws-cli:2.17.0
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1228,7 +1223,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: docker:27-cli
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1245,7 +1239,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: gcr.io/kaniko-project/executor:debug
               command: [/busybox/cat]
               tty: true
-              workingDir: /home/jenkins/agent
               resources:
                 requests:
                   cpu: "250m"
@@ -1260,7 +1253,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: kroniak/ssh-client:3.19
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               volumeMounts:
                 - name: workspace-volume
                   mountPath: /home/jenkins/agent
@@ -1269,7 +1261,6 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
               image: registry.example.com/vendor/sdk:4.2
               command: [cat]
               tty: true
-              workingDir: /home/jenkins/agent
               envFrom:
                 - configMapRef:
                     name: vendor-sdk-config
@@ -1282,8 +1273,7 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
                   mountPath: /home/jenkins/agent
                   readOnly: false
             - name: jnlp
-              image: "jenkins/inbound-agent:(plugin default)"
-              workingDir: /home/jenkins/agent
+              image: jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21
               env:
                 - name: JENKINS_SECRET
                   value: "(runtime)"
@@ -1296,7 +1286,7 @@ fn cloud_seed_supplemental_effective_pod_merges_the_base() {
                 - name: JENKINS_TUNNEL
                   value: jenkins-agent.jenkins.svc.cluster.local:50000
                 - name: JENKINS_URL
-                  value: http://jenkins.jenkins.svc.cluster.local:8080
+                  value: http://jenkins.jenkins.svc.cluster.local:8080/
                 - name: REMOTING_OPTS
                   value: "-noReconnectAfter 1d"
               resources:
