@@ -22,6 +22,8 @@ mod template;
 mod yaml;
 
 #[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
 mod rules_tests;
 #[cfg(test)]
 mod tests;
