@@ -176,7 +176,10 @@ fn busybox_expectations(direct: bool) -> Vec<(&'static str, &'static str)> {
             "spec.containers[busybox].volumeMounts",
             "[{name: host-volume, mountPath: /container/data}, {name: workspace-volume, mountPath: /home/jenkins/agent, readOnly: false}]",
         ),
-        ("spec.containers[jnlp].volumeMounts", "[{name: workspace-volume, mountPath: /home/jenkins/agent, readOnly: false}]"),
+        (
+            "spec.containers[jnlp].volumeMounts",
+            "[{name: workspace-volume, mountPath: /home/jenkins/agent, readOnly: false}]",
+        ),
         ("spec.containers[busybox].env", "[{name: CONTAINER_ENV_VAR, value: container-env-var-value}]"),
         ("spec.containers[busybox].resources.requests.{example.com/dongle}", "42"),
         ("spec.containers[busybox].resources.limits.{example.com/dongle}", "42"),
@@ -408,6 +411,75 @@ fn cases() -> Vec<Case> {
         case("PodTemplateBuilderTest#whenRuntimeClassNameIsSetDoNotSetDefaultNodeSelector")
             .tpl("{name: t}", Some("spec: {runtimeClassName: windows}"))
             .expect(&[("spec.runtimeClassName", "windows"), ("spec.nodeSelector", "~")]),
+        // Our `volume` blocks stand for the plugin's template volumes, which `build()` mounts into
+        // every container template and into the agent container it creates.
+        case("PodTemplateBuilderTest#testBuildFromTemplate, volumes as `volume` blocks (mounted into the agent too)")
+            .emitted(PodTemplateSpec {
+                tool_containers: vec![ToolContainer {
+                    name: "busybox".into(),
+                    image: "busybox".into(),
+                    command: vec!["cat".into()],
+                    tty: true,
+                    ..Default::default()
+                }],
+                volumes: vec![
+                    VolumeSpec {
+                        name: "data".into(),
+                        source: VolumeSource::HostPath("/host/data".into()),
+                        mount_path: "/container/data".into(),
+                        read_only: false,
+                        sub_path: None,
+                        containers: None,
+                    },
+                    VolumeSpec {
+                        name: "scratch".into(),
+                        source: VolumeSource::EmptyDir,
+                        mount_path: "/empty/dir".into(),
+                        read_only: false,
+                        sub_path: None,
+                        containers: Some(vec!["*".into()]),
+                    },
+                ],
+                ..tpl_spec("t")
+            })
+            .expect(&[
+                ("spec.containers.#", "2"),
+                ("spec.volumes.#", "3"),
+                ("spec.containers[busybox].volumeMounts.#", "3"),
+                ("spec.containers[jnlp].volumeMounts.#", "3"),
+                ("spec.containers[jnlp].volumeMounts[mountPath=/container/data].name", "data"),
+                ("spec.containers[jnlp].volumeMounts[mountPath=/empty/dir].name", "scratch"),
+                ("spec.containers[jnlp].image", "jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21"),
+            ]),
+        // Our `tool_container` blocks are rendered into the pod YAML, not into the plugin's
+        // container templates (which `combine(PodTemplate)` merges by name whatever the YAML
+        // strategy): under the default `override` the child's YAML replaces the parent's.
+        case("PodTemplateUtilsTest#shouldUnwrapMultipleParents, containers as tool_container blocks under override")
+            .emitted(PodTemplateSpec {
+                tool_containers: vec![ToolContainer { name: "maven".into(), image: "maven:1".into(), tty: true, ..Default::default() }],
+                ..tpl_spec("parent")
+            })
+            .emitted(PodTemplateSpec {
+                inherit_from: vec!["parent".into()],
+                tool_containers: vec![ToolContainer { name: "node".into(), image: "node:2".into(), tty: true, ..Default::default() }],
+                ..tpl_spec("t")
+            })
+            .expect(&[("spec.containers", "~names: [node, jnlp]")]),
+        case("PodTemplateUtilsTest#shouldUnwrapMultipleParents, containers as tool_container blocks under merge")
+            .emitted(PodTemplateSpec {
+                tool_containers: vec![ToolContainer { name: "maven".into(), image: "maven:1".into(), tty: true, ..Default::default() }],
+                ..tpl_spec("parent")
+            })
+            .emitted(PodTemplateSpec {
+                inherit_from: vec!["parent".into()],
+                yaml_merge_strategy: "merge".into(),
+                tool_containers: vec![
+                    ToolContainer { name: "maven".into(), image: "maven:2".into(), tty: true, ..Default::default() },
+                    ToolContainer { name: "node".into(), image: "node:2".into(), tty: true, ..Default::default() },
+                ],
+                ..tpl_spec("t")
+            })
+            .expect(&[("spec.containers", "~names: [maven, node, jnlp]"), ("spec.containers[maven].image", "maven:2")]),
         // ---- PodTemplateUtilsTest -------------------------------------------------------------
         case("PodTemplateUtilsTest#shouldReturnPodTemplateWhenParentIsNull")
             .tpl("{name: t, serviceAccount: sa1}", None)
@@ -759,5 +831,11 @@ fn the_plugins_own_tests_hold_for_effective_pods() {
             report.push(format!("{}\n  {}", c.source, failures.join("\n  ")));
         }
     }
-    assert!(report.is_empty(), "{} of {} behaviours differ from the plugin:\n{}", report.len(), cases.len(), report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} of {} behaviours differ from the plugin:\n{}",
+        report.len(),
+        cases.len(),
+        report.join("\n")
+    );
 }

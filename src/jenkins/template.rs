@@ -6,8 +6,10 @@
 //!   mounted into YAML containers (reference §2), so one YAML is the only faithful single source.
 //! - A tool container named like a `pod_yaml` container is an error, not a merge: two sources for
 //!   one container would hide which one wins.
-//! - A volume listing the agent container (`jnlp`) when the YAML does not define it gets a stub
-//!   `{name: jnlp, volumeMounts: …}`; the plugin fills in the image and the rest.
+//! - A volume listing the agent container (`jnlp`) when the YAML does not define it, or mounted
+//!   into every container, gets a stub `{name: jnlp, volumeMounts: …}`; the plugin fills in the
+//!   image and the rest. So "every container" means what the plugin's own template volumes mean:
+//!   the tool containers and the agent.
 //! - The definition only carries keys that differ from the plugin's defaults (fewer attributes
 //!   to gate on the plugin version), except `nodeUsageMode`, always explicit because its default
 //!   is widely misremembered; `yaml` is left out when the pod is empty, because under `override` an
@@ -444,7 +446,12 @@ fn add_volume(
     built.volume_origin.insert(vol.name.clone(), at.clone());
     list_mut(spec_mut(pod), "volumes").push(Value::Mapping(volume_entry(vol)));
 
-    let existing: Vec<String> = entries(pod, "containers").into_iter().map(|c| name_of(c).to_owned()).collect();
+    // "Every container" includes the agent container the plugin adds, as it mounts its own
+    // template volumes into it (`PodTemplateBuilder.build`, the created agent container).
+    let mut existing: Vec<String> = entries(pod, "containers").into_iter().map(|c| name_of(c).to_owned()).collect();
+    if !existing.contains(&spec.agent_container) {
+        existing.push(spec.agent_container.clone());
+    }
     let targets: Vec<(String, AttributePath)> = match &vol.containers {
         None => existing.iter().map(|n| (n.clone(), at.clone())).collect(),
         Some(list) if list.iter().any(|c| c == "*") => existing.iter().map(|n| (n.clone(), at.clone())).collect(),
