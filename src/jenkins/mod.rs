@@ -24,6 +24,8 @@ mod yaml;
 #[cfg(test)]
 mod conformance_tests;
 #[cfg(test)]
+mod lint_tests;
+#[cfg(test)]
 mod rules_tests;
 #[cfg(test)]
 mod tests;
@@ -34,12 +36,13 @@ pub use builder::{
 };
 pub use escape::{escape_casc, unescape_casc};
 pub use inherit::{RUNTIME, TemplateDef, combine_templates, parse_definition, unwrap_template};
+pub use lint::{DEFAULT_CONTROLLER_SERVICE_ACCOUNT, LintContext};
 pub use merge::combine_pods;
 pub use names::{MAX_TEMPLATE_NAME, check_container_name, check_label, check_template_name, check_volume_name};
 pub use pod::{canonical_pod, parse_pod};
 pub use template::{
     PodTemplateSpec, Rendered, TEMPLATE_ID_NAMESPACE, ToolContainer, VolumeSource, VolumeSpec, render_pod_template,
-    template_id,
+    render_pod_template_with, template_id,
 };
 
 use crate::cty::AttributePath;

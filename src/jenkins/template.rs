@@ -18,6 +18,7 @@
 //! Must not: do I/O, resolve inheritance (that needs the cloud), or produce random ids.
 
 use super::escape::{escape_casc, map_strings};
+use super::lint::LintContext;
 use super::pod::{self, canonical_pod, entries, list_mut, name_of, parse_pod, spec_mut};
 use super::yaml::to_yaml;
 use super::{
@@ -152,11 +153,16 @@ pub fn template_id(name: &str, given: Option<&str>) -> String {
 /// Renders a template: its id, JCasC definition and normalised pod, plus every finding.
 /// The rendering is `None` exactly when there is an error finding.
 pub fn render_pod_template(spec: &PodTemplateSpec) -> (Option<Rendered>, Vec<Finding>) {
+    render_pod_template_with(spec, &LintContext::default())
+}
+
+/// [`render_pod_template`] with lint told who the controller runs as.
+pub fn render_pod_template_with(spec: &PodTemplateSpec, ctx: &LintContext) -> (Option<Rendered>, Vec<Finding>) {
     let mut f = Findings::default();
     check_fields(spec, &mut f);
     let built = build_pod(spec, &mut f);
     if let Some(b) = &built {
-        lint::lint(spec, b, &mut f);
+        lint::lint(spec, b, ctx, &mut f);
     }
     let Some(b) = built.filter(|_| !f.has_error()) else { return (None, f.0) };
     let pod_yaml_normalized = if has_content(&b.pod) { to_yaml(&Value::Mapping(b.pod.clone())) } else { String::new() };
