@@ -45,7 +45,26 @@ fn volume_block() -> Block {
 
 fn schema() -> Schema {
     let block = Block::new(
-        "A Kubernetes-plugin pod template, reviewed and linted at plan. It writes nothing: feed its `definition` to `jenkins_agent_cloud.templates`.",
+        "A Kubernetes-plugin pod template, reviewed and linted at plan. It writes nothing: feed its `definition` to `jenkins_agent_cloud.templates`.
+
+Lint warnings appear at plan, each at the attribute that causes it (the agent container is exempt from the per-container rules):
+
+| Warning | When | At |
+|---|---|---|
+| Container Exits Immediately | a tool container (or a pod_yaml container running `cat`/a shell) has no TTY and no long-running command | `tool_container[i]` / `pod_yaml` |
+| No Resource Requests Or Limits | a container sets neither | `tool_container[i]` / `pod_yaml` |
+| Docker Socket Mounted | a hostPath volume ends in `docker.sock` | `volume[i].host_path` / `pod_yaml` |
+| Containers Run As Different Users | containers resolve to different `runAsUser`s | `pod_yaml` |
+| Exclusive Template Without Labels | `EXCLUSIVE` with no labels: nothing can select it | `labels` |
+| Instance Cap Is Zero | `instance_cap = 0` | `instance_cap` |
+| Parent Pod YAML Is Replaced | inherits, has its own YAML, `override` | `yaml_merge_strategy` |
+| Pod Fields Dropped By Merge | `merge` over a parent, with spec fields the plugin's merge drops | `pod_yaml` |
+| Service Account Set Twice | `service_account` and a different `serviceAccountName` | `service_account` |
+| Volume Mounted Nowhere | a `volume` lists no container | `volume[i]` |
+| Agents Run As The Controller's Service Account | the pod runs as the controller's account (chart default `jenkins`): builds get its Kubernetes rights and IRSA role. `jenkins_agent_cloud` checks the effective pod, inheritance included | `service_account` / `pod_yaml` |
+| Container May Run As Root | a container has no securityContext and the pod sets neither `runAsNonRoot` nor a non-zero `runAsUser` | `tool_container[i]` / `pod_yaml` |
+| Service Account Token Mounted | `automountServiceAccountToken` is not false and no container looks like a Kubernetes client (kubectl, helm, …) | `pod_yaml` |
+| Mutable Image Tag | `latest`, no tag, or a tag without a version (digests are fine) on a container writing into the shared workspace | `tool_container[i].image` / `pod_yaml` |",
     )
     .attr(Attribute::string("id").optional().computed().use_state_for_unknown()
         .describe("Template id the plugin tracks agents by. Defaults to a UUIDv5 of `name`, never random, so a reload does not orphan running agents."))
