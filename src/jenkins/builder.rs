@@ -6,6 +6,7 @@
 //! starts (agent secret, pod name, the controller's advertised TCP port): those show as
 //! `(runtime)`.
 
+use super::fields::apply_fields;
 use super::inherit::{RUNTIME, TemplateDef};
 use super::merge::combine_pods;
 use super::pod::{canonical_pod, parse_pod};
@@ -146,8 +147,12 @@ fn fields_pod(t: &TemplateDef, ctx: &PodContext) -> Mapping {
     labels.insert(s("kubernetes.jenkins.io/controller"), s(&controller));
     // `getAnnotationsMap` always stamps the garbage collector's refresh time.
     let annotations = entry(&[("kubernetes.jenkins.io/last-refresh", s(RUNTIME))]);
-    let metadata = entry(&[("name", s(RUNTIME)), ("labels", Value::Mapping(labels)), ("annotations", annotations)]);
+    let mut metadata = Mapping::new();
+    metadata.insert(s("name"), s(RUNTIME));
+    metadata.insert(s("labels"), Value::Mapping(labels));
+    metadata.insert(s("annotations"), annotations);
     let mut spec = Mapping::new();
+    apply_fields(&t.fields, &mut metadata, &mut spec);
     if t.active_deadline_seconds > 0 {
         spec.insert(s("activeDeadlineSeconds"), Value::from(t.active_deadline_seconds));
     }
@@ -157,7 +162,7 @@ fn fields_pod(t: &TemplateDef, ctx: &PodContext) -> Mapping {
         spec.insert(s("serviceAccountName"), s(sa));
     }
     let mut pod = Mapping::new();
-    pod.insert(s("metadata"), metadata);
+    pod.insert(s("metadata"), Value::Mapping(metadata));
     pod.insert(s("spec"), Value::Mapping(spec));
     pod
 }
@@ -250,11 +255,12 @@ pub fn effective_pod(t: &TemplateDef, ctx: &PodContext) -> Result<String, String
         };
         a.insert(s("image"), s(&format!("{registry}{}", KUBERNETES_PLUGIN.agent_image)));
     }
-    // Env, later wins: connection settings < the container's own `env`.
+    // Env, later wins: connection settings < the template's `envVars` < the container's own `env`.
     let workdir = agent_workdir.as_deref().unwrap_or(DEFAULT_WORKING_DIR);
     let mut env: Vec<Value> =
         agent_env(ctx, workdir).iter().map(|(k, v)| entry(&[("name", s(k)), ("value", s(v))])).collect();
-    for e in a.get("env").and_then(Value::as_sequence).cloned().unwrap_or_default() {
+    let template_env = t.fields.env_vars.iter().map(|(_, e)| e.clone());
+    for e in template_env.chain(a.get("env").and_then(Value::as_sequence).cloned().unwrap_or_default()) {
         let name = e.get("name").cloned();
         env.retain(|m| m.get("name") != name.as_ref());
         env.push(e);

@@ -14,7 +14,7 @@
 //!   `dockerRegistryPrefix` system property, not JCasC); `…ForInitContainer` (also
 //!   `agentInjection`); `testBuildWithCustomWorkspaceVolume`, `testBuildWithDynamicPVCWorkspaceVolume`
 //!   (`workspaceVolume`); `testBuildFromTemplate`, `testInheritsFromWithYaml`,
-//!   `testOverridesContainerSpec` (plugin `containers`, `volumes`, `runAsUser`: our schema renders
+//!   `testOverridesContainerSpec` (plugin `containers` and `volumes`: our schema renders
 //!   containers and volumes into the pod YAML instead, and reports these attributes as "Attributes
 //!   Not Reflected"). `yamlOverrideVolume` is kept without its container template and ConfigMap
 //!   volume.
@@ -22,11 +22,9 @@
 //!   `shouldOverrideTheImageAndInheritTheRest`, `shouldCombineAllEnvVars`,
 //!   `shouldCombineAllSecretEnvVars`, `shouldFilterOutNullOrEmptySecretEnvVars`,
 //!   `shouldCombineAllPorts`, `testSplitCommandLine` (`ContainerTemplate`s);
-//!   `shouldOverrideNodeSelectorIfSpecified`, `shouldCombineAllImagePullSecrets`,
-//!   `shouldCombineAllAnnotations`, `shouldCombineAllPodKeyValueEnvVars`,
-//!   `shouldFilterOutNullOrEmptyPod*EnvVars`, `shouldCombineAllPodSecretEnvVars`,
-//!   `shouldCombineAllMounts`, `shouldCombineAllToolLocations` (template `nodeSelector`,
-//!   `imagePullSecrets`, `annotations`, `envVars`, `volumes`, `nodeProperties`);
+//!   `shouldFilterOutNullOrEmptyPodSecretEnvVars` (a `secretEnvVar` without a key is not valid
+//!   JCasC); `shouldCombineAllMounts`, `shouldCombineAllToolLocations` (template `volumes`,
+//!   `nodeProperties`);
 //!   `shouldIgnoreMissingProperties`, `shouldSubstitute*` (`SUBSTITUTE_ENV`, off by default; we
 //!   escape `${` instead); `testValidateLabel*` (the UI's label check; ours is `check_label`).
 //!   `shouldFilterOutNullOrEmptyEnvVars` is kept as its YAML analogue (`combineEnvVars(Container,
@@ -494,6 +492,87 @@ fn cases() -> Vec<Case> {
             .tpl("{name: c, inheritFrom: p}", None)
             .on(Target::Pod("c"))
             .expect(&[("spec.serviceAccountName", "sa")]),
+        // `nodeSelector` must be `k=v`: the test's `key:value` is kept through the combine but
+        // builds no selector (`getNodeSelectorMap` skips it), so the Linux default applies.
+        case("PodTemplateUtilsTest#shouldOverrideNodeSelectorIfSpecified (child sets one)")
+            .tpl("{name: p, nodeSelector: 'key:value'}", None)
+            .tpl("{name: c, inheritFrom: p, nodeSelector: 'key:value1'}", None)
+            .on(Target::Unwrapped("c"))
+            .expect(&[("nodeSelector", "'key:value1'")]),
+        case("PodTemplateUtilsTest#shouldOverrideNodeSelectorIfSpecified (child sets none)")
+            .tpl("{name: p, nodeSelector: 'key:value'}", None)
+            .tpl("{name: c, inheritFrom: p}", None)
+            .on(Target::Unwrapped("c"))
+            .expect(&[("nodeSelector", "'key:value'")]),
+        case("PodTemplateUtilsTest#shouldOverrideNodeSelectorIfSpecified, built (malformed selectors skipped)")
+            .tpl("{name: p, nodeSelector: 'key:value'}", None)
+            .tpl("{name: c, inheritFrom: p, nodeSelector: 'disk=ssd,key:value1,zone=a'}", None)
+            .on(Target::Pod("c"))
+            .expect(&[("spec.nodeSelector", "{disk: ssd, zone: a}")]),
+        case("PodTemplateUtilsTest#shouldCombineAllImagePullSecrets (template1)")
+            .tpl("{name: p, imagePullSecrets: [{name: secret1}]}", None)
+            .tpl("{name: c, inheritFrom: p, imagePullSecrets: [{name: secret1}, {name: secret2}, {name: secret3}]}", None)
+            .on(Target::Pod("c"))
+            .expect(&[("spec.imagePullSecrets", "[{name: secret1}, {name: secret2}, {name: secret3}]")]),
+        case("PodTemplateUtilsTest#shouldCombineAllImagePullSecrets (template2)")
+            .tpl("{name: p, imagePullSecrets: [{name: secret1}]}", None)
+            .tpl("{name: c, inheritFrom: p, imagePullSecrets: [{name: secret2}, {name: secret3}]}", None)
+            .on(Target::Pod("c"))
+            .expect(&[("spec.imagePullSecrets.#", "3")]),
+        case("PodTemplateUtilsTest#shouldCombineAllImagePullSecrets (template3)")
+            .tpl("{name: p, imagePullSecrets: [{name: secret1}]}", None)
+            .tpl("{name: c, inheritFrom: p}", None)
+            .on(Target::Pod("c"))
+            .expect(&[("spec.imagePullSecrets", "[{name: secret1}]")]),
+        case("PodTemplateUtilsTest#shouldCombineAllAnnotations")
+            .tpl("{name: p, annotations: [{key: key1, value: value1}, {key: key2, value: value2}]}", None)
+            .tpl("{name: c, inheritFrom: p, annotations: [{key: key1, value: value3}]}", None)
+            .on(Target::Pod("c"))
+            .expect(&[
+                ("metadata.annotations.key1", "value3"),
+                ("metadata.annotations.key2", "value2"),
+                ("metadata.annotations.{kubernetes.jenkins.io/last-refresh}", "(runtime)"),
+            ]),
+        case("PodTemplateUtilsTest#shouldCombineAllPodKeyValueEnvVars")
+            .tpl("{name: p, envVars: [{envVar: {key: key-1, value: value-1}}]}", None)
+            .tpl("{name: c, inheritFrom: p, envVars: [{envVar: {key: key-2, value: value-2}}, {envVar: {key: key-3, value: value-3}}]}", None)
+            .on(Target::Pod("c"))
+            .expect(&[
+                ("spec.containers[jnlp].env[key-1].value", "value-1"),
+                ("spec.containers[jnlp].env[key-2].value", "value-2"),
+                ("spec.containers[jnlp].env[key-3].value", "value-3"),
+            ]),
+        case("PodTemplateUtilsTest#shouldFilterOutNullOrEmptyPodKeyValueEnvVars")
+            .tpl("{name: p, envVars: [{envVar: {key: '', value: value-1}}]}", None)
+            .tpl("{name: c, inheritFrom: p, envVars: [{envVar: {value: value-2}}]}", None)
+            .on(Target::Pod("c"))
+            .expect(&[("spec.containers[jnlp].env[]", "~"), ("spec.containers[jnlp].env.#", "6")]),
+        case("PodTemplateUtilsTest#shouldCombineAllPodSecretEnvVars")
+            .tpl("{name: p, envVars: [{secretEnvVar: {key: key-1, secretName: secret-1, secretKey: secret-key-1, optional: false}}]}", None)
+            .tpl(
+                "{name: c, inheritFrom: p, envVars: [{secretEnvVar: {key: key-2, secretName: secret-2, secretKey: secret-key-2, optional: false}}, {secretEnvVar: {key: key-3, secretName: secret-3, secretKey: secret-key-3, optional: false}}]}",
+                None,
+            )
+            .on(Target::Pod("c"))
+            .expect(&[
+                ("spec.containers[jnlp].env[key-1].valueFrom", "{secretKeyRef: {key: secret-key-1, name: secret-1, optional: false}}"),
+                ("spec.containers[jnlp].env[key-3].valueFrom.secretKeyRef.name", "secret-3"),
+            ]),
+        // A template env var sits between the connection settings and the agent's own env.
+        case("PodTemplateBuilderTest#agentEnvVars < defaultEnvVars < the agent container's env")
+            .tpl("{name: t, envVars: [{envVar: {key: JENKINS_URL, value: http://template}}, {envVar: {key: A, value: template}}]}", Some("spec: {containers: [{name: jnlp, env: [{name: A, value: own}]}]}"))
+            .expect(&[("spec.containers[jnlp].env[JENKINS_URL].value", "http://template"), ("spec.containers[jnlp].env[A].value", "own")]),
+        case("PodTemplateBuilderTest#testBuildFromTemplate, pod fields (without container templates and volumes)")
+            .tpl("{name: t, runAsUser: '1000', runAsGroup: '1000', supplementalGroups: '5001,5002', hostNetwork: false}", None)
+            .expect(&[
+                ("spec.securityContext", "{runAsUser: 1000, runAsGroup: 1000, supplementalGroups: [5001, 5002]}"),
+                ("spec.hostNetwork", "false"),
+            ]),
+        // With a YAML under the fields, `combine(Pod, Pod)` keeps only runAsUser/runAsGroup of
+        // the fields' context (kp#2849): the supplemental groups are lost.
+        case("PodTemplateBuilderTest#testBuildFromTemplate, pod fields over a YAML")
+            .tpl("{name: t, runAsUser: '1000', supplementalGroups: '5001,5002', schedulerName: custom}", Some("spec: {schedulerName: yaml, securityContext: {runAsUser: 1, fsGroup: 2}}"))
+            .expect(&[("spec.securityContext", "{runAsUser: 1000, fsGroup: 2}"), ("spec.schedulerName", "custom")]),
         merge_case(
             "PodTemplateUtilsTest#shouldCombineAllLabels",
             "metadata: {labels: {label1: pod1, label2: pod1}}",
@@ -723,6 +802,7 @@ fn template_value(t: &TemplateDef) -> Value {
     put("nodeUsageMode", text(&t.node_usage_mode));
     put("yamlMergeStrategy", text(&t.yaml_merge_strategy));
     put("agentContainer", text(&t.agent_container));
+    put("nodeSelector", text(&t.fields.node_selector));
     put("idleMinutes", Some(t.idle_minutes.into()));
     put("instanceCap", t.instance_cap.map(Value::from));
     put("activeDeadlineSeconds", Some(t.active_deadline_seconds.into()));

@@ -4,6 +4,7 @@
 //! Must not: render JCasC (that is `cloud`) or build pods (that is `builder`).
 
 use super::escape::{map_strings, unescape_casc};
+use super::fields::{FIELD_KEYS, PodFields, combine_fields, parse_fields};
 use super::{Findings, check_label};
 use crate::cty::AttributePath;
 use serde_yaml_ng::Value;
@@ -67,6 +68,8 @@ pub struct TemplateDef {
     pub agent_container: Option<String>,
     /// The yamls in force, parents first (one for a plain template).
     pub yamls: Vec<String>,
+    /// Attributes that shape the pod directly (`nodeSelector`, `envVars`, …).
+    pub fields: PodFields,
     /// Attributes present but not modelled.
     pub unmodelled: Vec<String>,
 }
@@ -110,7 +113,13 @@ pub fn parse_definition(text: &str) -> Result<TemplateDef, String> {
         show_raw_yaml: m.get("showRawYaml").and_then(Value::as_bool).unwrap_or(true),
         agent_container: s("agentContainer"),
         yamls: s("yaml").into_iter().collect(),
-        unmodelled: m.keys().filter_map(Value::as_str).filter(|k| !KNOWN_KEYS.contains(k)).map(str::to_owned).collect(),
+        fields: parse_fields(&m)?,
+        unmodelled: m
+            .keys()
+            .filter_map(Value::as_str)
+            .filter(|k| !KNOWN_KEYS.contains(k) && !FIELD_KEYS.contains(k))
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -241,6 +250,7 @@ pub fn combine_templates(p: &TemplateDef, c: &TemplateDef) -> TemplateDef {
         show_raw_yaml: if c.show_raw_yaml { p.show_raw_yaml } else { false },
         agent_container: or(&c.agent_container, &p.agent_container),
         yamls: p.yamls.iter().chain(&c.yamls).cloned().collect(),
+        fields: combine_fields(&p.fields, &c.fields),
         unmodelled: Vec::new(),
     }
 }

@@ -300,7 +300,7 @@ fn cloud_label_shared_by_templates() {
 #[test]
 fn cloud_attributes_not_reflected() {
     let mut c = cloud(vec![clean()]);
-    c.templates[0].push_str("nodeSelector: disk=ssd\n");
+    c.templates[0].push_str("volumes: []\n");
     assert_eq!(cloud_findings(&c, &LintContext::default()), ["Warning Attributes Not Reflected at templates[0]"]);
 }
 

@@ -13,6 +13,7 @@ mod builder;
 pub mod cloud;
 pub mod cloud_parse;
 mod escape;
+mod fields;
 mod inherit;
 mod lint;
 mod merge;
@@ -35,6 +36,7 @@ pub use builder::{
     sanitize_label,
 };
 pub use escape::{escape_casc, unescape_casc};
+pub use fields::PodFields;
 pub use inherit::{RUNTIME, TemplateDef, combine_templates, parse_definition, unwrap_template};
 pub use lint::{DEFAULT_CONTROLLER_SERVICE_ACCOUNT, LintContext};
 pub use merge::combine_pods;
