@@ -186,8 +186,15 @@ fn needs_api(c: &Mapping) -> bool {
     let repo = image.split(['@', ':']).next().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_owned();
     let mut argv = words(c, "command");
     argv.extend(words(c, "args"));
-    // The image's repository name, a program run, or (for the longer names) one in a script.
-    API_CLIENTS.iter().any(|w| repo.contains(w))
+    // The image's repository name (short names only as a whole word: `docker` is not `oc`), a
+    // program run, or (for the longer names) one in a script.
+    let in_repo = |w: &str| {
+        repo == w
+            || repo.starts_with(&format!("{w}-"))
+            || repo.ends_with(&format!("-{w}"))
+            || w.len() > 3 && repo.contains(w)
+    };
+    API_CLIENTS.iter().any(|w| in_repo(w))
         || argv.iter().any(|a| {
             let base = a.rsplit('/').next().unwrap_or(a);
             API_CLIENTS.iter().any(|w| base == *w || w.len() > 3 && a.contains(&format!("{w} ")))

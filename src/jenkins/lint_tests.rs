@@ -221,6 +221,16 @@ fn service_account_token_mounted() {
         ..maven()
     });
     assert_eq!(findings(&spec, &LintContext::default()), Vec::<String>::new());
+    // So does one running a client, but a name merely containing a short client's is no client.
+    spec.tool_containers[1] = ToolContainer {
+        name: "deploy".into(),
+        image: "alpine:3.20".into(),
+        args: strings(&["helm", "upgrade"]),
+        ..maven()
+    };
+    assert_eq!(findings(&spec, &LintContext::default()), Vec::<String>::new());
+    spec.tool_containers[1] = ToolContainer { name: "docker".into(), image: "docker:27-cli".into(), ..maven() };
+    assert_eq!(findings(&spec, &LintContext::default()), ["Warning Service Account Token Mounted at pod_yaml"]);
 }
 
 #[test]
