@@ -40,7 +40,7 @@ fn volume_block() -> Block {
         .attr(Attribute::bool("empty_dir").optional().describe("`true` for a scratch directory that lives as long as the pod."))
         .attr(Attribute::bool("read_only").default(Value::Bool(false)).describe("Mount read-only."))
         .attr(Attribute::string("sub_path").optional().describe("Mount only this path of the volume. Note that `subPath` mounts never see later ConfigMap updates."))
-        .attr(Attribute::string_list("containers").optional().describe("Containers to mount into; null or `[\"*\"]` means every container of the pod, the agent container included (as the plugin mounts its own template volumes), which gets a stub entry when the pod YAML does not define it."))
+        .attr(Attribute::string_list("containers").optional().describe("Containers to mount into; null or `[\"*\"]` means every container of this template's pod, the agent container included (as the plugin mounts its own template volumes), which gets a stub entry when the pod YAML does not define it. A parent's containers are not this template's: they get the mount only through their own template."))
 }
 
 fn schema() -> Schema {
