@@ -5,8 +5,10 @@
 //! Must not: emit scalars outside the cloud (they collide with the chart's file and fail the whole
 //! load), emit deprecated attributes (`capOnlyOnAlivePods`), or do I/O.
 
+use super::builder::{PodContext, effective_pod};
 use super::escape::{escape_casc, map_strings};
-use super::inherit::{PodContext, TemplateDef, effective_pod, parse_definition, unwrap_template, validate_templates};
+use super::inherit::{TemplateDef, parse_definition, unwrap_template, validate_templates};
+use super::lint::{LintContext, controller_account_warning, service_account_of};
 use super::yaml::to_yaml;
 use super::{Finding, Findings, pod_retention_symbol, template_id};
 use crate::cty::AttributePath;
@@ -337,8 +339,15 @@ fn cloud_object(c: &CloudSpec, templates: Vec<Value>) -> Mapping {
 }
 
 /// Renders a cloud: its JCasC file, ConfigMap name and key, template ids and effective pods.
-/// `None` exactly when there is an error finding.
+/// `None` exactly when there is an error finding. Lint assumes the chart's default controller
+/// service account; [`render_cloud_with`] takes another.
 pub fn render_cloud(c: &CloudSpec) -> (Option<RenderedCloud>, Vec<Finding>) {
+    render_cloud_with(c, &LintContext::default())
+}
+
+/// [`render_cloud`] with lint told who the controller runs as: effective pods (inheritance
+/// included) running as the controller's service account are warned about at their template.
+pub fn render_cloud_with(c: &CloudSpec, lint: &LintContext) -> (Option<RenderedCloud>, Vec<Finding>) {
     let mut f = Findings::default();
     check_settings(c, &mut f);
     let at = |i: usize| AttributePath::attr("templates").then_index(i as i64);
@@ -381,6 +390,10 @@ pub fn render_cloud(c: &CloudSpec) -> (Option<RenderedCloud>, Vec<Finding>) {
         let unwrapped = unwrap_template(t, &all, c.defaults_provider_template.as_deref());
         match effective_pod(&unwrapped, &ctx) {
             Ok(p) => {
+                let pod: Mapping = serde_yaml_ng::from_str(&p).unwrap_or_default();
+                if let Some(sa) = service_account_of(&pod).filter(|sa| *sa == lint.controller_service_account) {
+                    controller_account_warning(at(i), sa, &mut f);
+                }
                 effective_pods.insert(t.name.clone(), p);
             }
             Err(e) => f.error(at(i), "Invalid Template Definition", e),

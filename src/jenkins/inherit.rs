@@ -1,18 +1,13 @@
 //! Templates of one cloud: definitions parsed back into a model, validated across templates, and
-//! each template's **effective pod** computed with the plugin's inheritance, YAML strategies and
-//! build steps (reference §2).
+//! unwrapped with the plugin's inheritance (`PodTemplateUtils.unwrap` and `combine`, reference §2).
 //!
-//! Must not: render JCasC (that is `cloud`), or guess values only known when a pod starts: those
-//! show as `(runtime)`.
+//! Must not: render JCasC (that is `cloud`) or build pods (that is `builder`).
 
 use super::escape::{map_strings, unescape_casc};
-use super::merge::combine_pods;
-use super::pod::{canonical_pod, parse_pod};
-use super::template::DEFAULT_AGENT_CONTAINER;
-use super::yaml::to_yaml;
+use super::fields::{FIELD_KEYS, PodFields, combine_fields, parse_fields};
 use super::{Findings, check_label};
 use crate::cty::AttributePath;
-use serde_yaml_ng::{Mapping, Value};
+use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What a value known only at pod start shows as.
@@ -73,6 +68,8 @@ pub struct TemplateDef {
     pub agent_container: Option<String>,
     /// The yamls in force, parents first (one for a plain template).
     pub yamls: Vec<String>,
+    /// Attributes that shape the pod directly (`nodeSelector`, `envVars`, …).
+    pub fields: PodFields,
     /// Attributes present but not modelled.
     pub unmodelled: Vec<String>,
 }
@@ -116,7 +113,13 @@ pub fn parse_definition(text: &str) -> Result<TemplateDef, String> {
         show_raw_yaml: m.get("showRawYaml").and_then(Value::as_bool).unwrap_or(true),
         agent_container: s("agentContainer"),
         yamls: s("yaml").into_iter().collect(),
-        unmodelled: m.keys().filter_map(Value::as_str).filter(|k| !KNOWN_KEYS.contains(k)).map(str::to_owned).collect(),
+        fields: parse_fields(&m)?,
+        unmodelled: m
+            .keys()
+            .filter_map(Value::as_str)
+            .filter(|k| !KNOWN_KEYS.contains(k) && !FIELD_KEYS.contains(k))
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -247,6 +250,7 @@ pub fn combine_templates(p: &TemplateDef, c: &TemplateDef) -> TemplateDef {
         show_raw_yaml: if c.show_raw_yaml { p.show_raw_yaml } else { false },
         agent_container: or(&c.agent_container, &p.agent_container),
         yamls: p.yamls.iter().chain(&c.yamls).cloned().collect(),
+        fields: combine_fields(&p.fields, &c.fields),
         unmodelled: Vec::new(),
     }
 }
@@ -279,193 +283,4 @@ fn unwrap_depth(t: &TemplateDef, all: &[TemplateDef], dp: Option<&str>, depth: u
         None => t.clone(),
         Some(p) => combine_templates(&p, t),
     }
-}
-
-/// Cloud settings the effective pod depends on.
-#[derive(Debug, Clone, Default)]
-pub struct PodContext {
-    /// Cloud namespace.
-    pub namespace: Option<String>,
-    /// Cloud `podLabels`.
-    pub pod_labels: BTreeMap<String, String>,
-    /// Agent image registry prefix.
-    pub jnlp_registry: Option<String>,
-    /// `jenkinsUrl`; `None` shows `(runtime)`.
-    pub jenkins_url: Option<String>,
-    /// `jenkinsTunnel`.
-    pub jenkins_tunnel: Option<String>,
-    /// WebSocket agents.
-    pub web_socket: bool,
-    /// Direct connection (no `JENKINS_URL`).
-    pub direct_connection: bool,
-    /// Restricted-PSS patching of every container.
-    pub restricted_pss: bool,
-}
-
-fn s(v: &str) -> Value {
-    Value::String(v.to_owned())
-}
-
-fn entry(pairs: &[(&str, Value)]) -> Value {
-    Value::Mapping(pairs.iter().map(|(k, v)| (s(k), v.clone())).collect())
-}
-
-const DEFAULT_WORKDIR: &str = "/home/jenkins/agent";
-
-/// The pod the plugin builds for an unwrapped template (reference §2 build order), as canonical
-/// YAML. Values only known at pod start show as `(runtime)`.
-pub fn effective_pod(t: &TemplateDef, ctx: &PodContext) -> Result<String, String> {
-    // 1. YAML by strategy: override = the last yaml only; merge = the plugin's left fold.
-    let parsed: Vec<Mapping> = t.yamls.iter().map(|y| parse_pod(y)).collect::<Result<_, _>>()?;
-    let mut pod = match t.yaml_merge_strategy.as_deref() {
-        // `combine(List<Pod>)` starts from the first pod itself, so a lone yaml keeps every field.
-        Some("merge") => parsed
-            .split_first()
-            .map(|(first, rest)| rest.iter().fold(first.clone(), |acc, p| combine_pods(&acc, p)))
-            .unwrap_or_default(),
-        _ => parsed.last().cloned().unwrap_or_default(),
-    };
-    pod.insert(s("apiVersion"), s("v1"));
-    pod.insert(s("kind"), s("Pod"));
-    // 2. Template fields beat the YAML.
-    let mut fields = Mapping::new();
-    let mut fspec = Mapping::new();
-    if let Some(sa) = &t.service_account {
-        fspec.insert(s("serviceAccountName"), s(sa));
-    }
-    if t.active_deadline_seconds > 0 {
-        fspec.insert(s("activeDeadlineSeconds"), Value::from(t.active_deadline_seconds));
-    }
-    fields.insert(s("spec"), Value::Mapping(fspec));
-    pod = combine_pods(&pod, &fields);
-    // 3. Metadata: runtime name, namespace yaml → template → cloud, labels.
-    let md = mapping_at(&mut pod, "metadata");
-    md.insert(s("name"), s(RUNTIME));
-    // The launcher takes the first non-blank of yaml, template, cloud.
-    if md.get("namespace").and_then(Value::as_str).is_none_or(|n| n.trim().is_empty())
-        && let Some(ns) = t.namespace.clone().or_else(|| ctx.namespace.clone())
-    {
-        md.insert(s("namespace"), s(&ns));
-    }
-    let labels = mapping_at(md, "labels");
-    let pod_labels = if ctx.pod_labels.is_empty() {
-        BTreeMap::from([("jenkins".to_owned(), "slave".to_owned())])
-    } else {
-        ctx.pod_labels.clone()
-    };
-    for (k, v) in pod_labels {
-        labels.insert(s(&k), s(&v));
-    }
-    if !t.labels.is_empty() {
-        labels.insert(s("jenkins/label"), s(&t.labels.join("_")));
-        labels.insert(s("jenkins/label-digest"), s(RUNTIME));
-    }
-    labels.insert(s("kubernetes.jenkins.io/controller"), s(RUNTIME));
-    // 4. The agent container, found or created, with its defaults and environment.
-    let agent = t.agent_container.clone().unwrap_or_else(|| DEFAULT_AGENT_CONTAINER.to_owned());
-    let spec = mapping_at(&mut pod, "spec");
-    let containers = seq_at(spec, "containers");
-    let idx = match containers.iter().position(|c| c.get("name").and_then(Value::as_str) == Some(&agent)) {
-        Some(i) => i,
-        None => {
-            containers.push(entry(&[("name", s(&agent))]));
-            containers.len() - 1
-        }
-    };
-    let Some(a) = containers[idx].as_mapping_mut() else { return Err("agent container is not a mapping".into()) };
-    if a.get("image").and_then(Value::as_str).is_none_or(str::is_empty) {
-        let registry =
-            ctx.jnlp_registry.as_deref().map(|r| format!("{}/", r.trim_end_matches('/'))).unwrap_or_default();
-        a.insert(s("image"), s(&format!("{registry}jenkins/inbound-agent:(plugin default)")));
-    }
-    if a.get("resources").is_none_or(Value::is_null) {
-        a.insert(s("resources"), entry(&[("requests", entry(&[("cpu", s("100m")), ("memory", s("256Mi"))]))]));
-    }
-    let agent_workdir = a.get("workingDir").and_then(Value::as_str).unwrap_or(DEFAULT_WORKDIR).to_owned();
-    let mut env: Vec<(String, String)> = vec![
-        ("JENKINS_SECRET".into(), RUNTIME.into()),
-        ("JENKINS_NAME".into(), RUNTIME.into()),
-        ("JENKINS_AGENT_NAME".into(), RUNTIME.into()),
-        ("JENKINS_AGENT_WORKDIR".into(), agent_workdir.clone()),
-    ];
-    if let Some(tunnel) = ctx.jenkins_tunnel.as_ref().filter(|_| !ctx.web_socket) {
-        env.push(("JENKINS_TUNNEL".into(), tunnel.clone()));
-    }
-    if !ctx.direct_connection {
-        env.push(("JENKINS_URL".into(), ctx.jenkins_url.clone().unwrap_or_else(|| RUNTIME.into())));
-    }
-    if ctx.web_socket {
-        env.push(("JENKINS_WEB_SOCKET".into(), "true".into()));
-    }
-    env.push(("REMOTING_OPTS".into(), "-noReconnectAfter 1d".into()));
-    let own: Vec<Value> = a.get("env").and_then(Value::as_sequence).cloned().unwrap_or_default();
-    let mut merged: Vec<Value> = env.iter().map(|(k, v)| entry(&[("name", s(k)), ("value", s(v))])).collect();
-    for e in own {
-        let name = e.get("name").cloned();
-        merged.retain(|m| m.get("name") != name.as_ref());
-        merged.push(e);
-    }
-    a.insert(s("env"), Value::Sequence(merged));
-    // 5. Decorators: working dirs and the workspace volume, restart policy, node selector, PSS.
-    let mut workdirs = BTreeSet::new();
-    for c in containers.iter_mut().filter_map(Value::as_mapping_mut) {
-        if c.get("workingDir").and_then(Value::as_str).is_none() {
-            c.insert(s("workingDir"), s(&agent_workdir));
-        }
-        let wd = c.get("workingDir").and_then(Value::as_str).unwrap_or_default().to_owned();
-        workdirs.insert(wd.clone());
-        let mounts = seq_at(c, "volumeMounts");
-        if !mounts.iter().any(|m| m.get("mountPath").and_then(Value::as_str) == Some(&wd)) {
-            mounts.push(entry(&[
-                ("name", s("workspace-volume")),
-                ("mountPath", s(&wd)),
-                ("readOnly", Value::Bool(false)),
-            ]));
-        }
-        if ctx.restricted_pss {
-            restrict(c);
-        }
-    }
-    if ctx.restricted_pss
-        && let Some(Value::Sequence(init)) = spec.get_mut("initContainers")
-    {
-        init.iter_mut().filter_map(Value::as_mapping_mut).for_each(restrict);
-    }
-    let volumes = seq_at(spec, "volumes");
-    if !volumes.iter().any(|v| v.get("name").and_then(Value::as_str) == Some("workspace-volume")) {
-        volumes.push(entry(&[("name", s("workspace-volume")), ("emptyDir", entry(&[("medium", s(""))]))]));
-    }
-    spec.insert(s("restartPolicy"), s("Never"));
-    let has_affinity = spec.get("affinity").and_then(|a| a.get("nodeAffinity")).is_some();
-    if spec.get("nodeSelector").is_none_or(Value::is_null) && !has_affinity && spec.get("runtimeClassName").is_none() {
-        spec.insert(s("nodeSelector"), entry(&[("kubernetes.io/os", s("linux"))]));
-    }
-    Ok(to_yaml(&Value::Mapping(canonical_pod(&pod))))
-}
-
-/// The restricted-PSS injector: each of its four settings only where the container leaves it
-/// unset, in containers and init containers alike.
-fn restrict(c: &mut Mapping) {
-    let sc = mapping_at(c, "securityContext");
-    for (k, v) in [
-        ("allowPrivilegeEscalation", Value::Bool(false)),
-        ("runAsNonRoot", Value::Bool(true)),
-        ("seccompProfile", entry(&[("type", s("RuntimeDefault"))])),
-        ("capabilities", entry(&[("drop", Value::Sequence(vec![s("ALL")]))])),
-    ] {
-        if sc.get(k).is_none_or(Value::is_null) {
-            sc.insert(s(k), v);
-        }
-    }
-}
-
-fn mapping_at<'a>(m: &'a mut Mapping, k: &str) -> &'a mut Mapping {
-    if !matches!(m.get(k), Some(Value::Mapping(_))) {
-        m.insert(s(k), Value::Mapping(Mapping::new()));
-    }
-    m.get_mut(k).and_then(Value::as_mapping_mut).expect("just made a mapping")
-}
-
-fn seq_at<'a>(m: &'a mut Mapping, k: &str) -> &'a mut Vec<Value> {
-    super::pod::list_mut(m, k)
 }

@@ -27,7 +27,25 @@ const MERGE_KEPT_SPEC_FIELDS: &[&str] = &[
     "securityContext",
 ];
 
-pub(crate) fn lint(spec: &PodTemplateSpec, b: &Built, f: &mut Findings) {
+/// What lint needs to know beyond the template: who the controller runs as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintContext {
+    /// The Jenkins controller's service account (the Helm chart's default is `jenkins`). Agents
+    /// running under it inherit its Kubernetes rights and, with IRSA, its AWS role.
+    pub controller_service_account: String,
+}
+
+/// The Helm chart's default controller service account name (`serviceAccount.name` unset:
+/// the release's full name, `jenkins` for a release called `jenkins`).
+pub const DEFAULT_CONTROLLER_SERVICE_ACCOUNT: &str = "jenkins";
+
+impl Default for LintContext {
+    fn default() -> Self {
+        LintContext { controller_service_account: DEFAULT_CONTROLLER_SERVICE_ACCOUNT.into() }
+    }
+}
+
+pub(crate) fn lint(spec: &PodTemplateSpec, b: &Built, ctx: &LintContext, f: &mut Findings) {
     let containers: Vec<&Mapping> = container_list(&b.pod);
     for c in &containers {
         let name = str_of(c, "name");
@@ -36,6 +54,9 @@ pub(crate) fn lint(spec: &PodTemplateSpec, b: &Built, f: &mut Findings) {
         }
         let at = b.container_origin.get(name).cloned().unwrap_or_else(|| AttributePath::attr("pod_yaml"));
         keep_alive(c, b.tool_names.contains(name), &at, f);
+        runs_as_root(&b.pod, c, &at, f);
+        let image_at = if b.tool_names.contains(name) { at.then_attr("image") } else { at.clone() };
+        mutable_tag_warning(c, &image_at, f);
         let res = c.get("resources").and_then(Value::as_mapping);
         let set = |k: &str| res.and_then(|r| r.get(k)).and_then(Value::as_mapping).is_some_and(|m| !m.is_empty());
         if !set("requests") && !set("limits") {
@@ -48,6 +69,8 @@ pub(crate) fn lint(spec: &PodTemplateSpec, b: &Built, f: &mut Findings) {
     }
     docker_socket(b, f);
     mixed_uids(&b.pod, &containers, f);
+    controller_account(spec, &b.pod, ctx, f);
+    token_mounted(spec, &b.pod, &containers, f);
     if spec.node_usage_mode == "EXCLUSIVE" && spec.labels.is_empty() {
         f.warning(
             AttributePath::attr("labels"),
@@ -99,6 +122,125 @@ pub(crate) fn lint(spec: &PodTemplateSpec, b: &Built, f: &mut Findings) {
             format!("service_account is {sa:?} but pod_yaml sets serviceAccountName {yaml_sa:?}; the field wins. Set it in one place."),
         );
     }
+}
+
+/// The service account a pod runs as: `serviceAccountName`, else the deprecated `serviceAccount`.
+pub(crate) fn service_account_of(pod: &Mapping) -> Option<&str> {
+    let s = pod_spec(pod)?;
+    ["serviceAccountName", "serviceAccount"]
+        .iter()
+        .find_map(|k| s.get(*k).and_then(Value::as_str).filter(|n| !n.is_empty()))
+}
+
+/// The warning for a pod running as the controller's service account, shared with the cloud's
+/// check of effective pods.
+pub(crate) fn controller_account_warning(at: AttributePath, sa: &str, f: &mut Findings) {
+    f.warning(
+        at,
+        "Agents Run As The Controller's Service Account",
+        format!("Agent pods run as service account {sa:?}, the Jenkins controller's: every build inherits the controller's Kubernetes rights (it may create pods and read secrets) and, with IRSA, its AWS role. Give agents their own service account (e.g. an `irsa_role` with only what builds need)."),
+    );
+}
+
+fn controller_account(spec: &PodTemplateSpec, pod: &Mapping, ctx: &LintContext, f: &mut Findings) {
+    let (sa, at) = match spec.service_account.as_deref().filter(|s| !s.is_empty()) {
+        Some(sa) => (sa, AttributePath::attr("service_account")),
+        None => match service_account_of(pod) {
+            Some(sa) => (sa, AttributePath::attr("pod_yaml")),
+            None => return,
+        },
+    };
+    if sa == ctx.controller_service_account {
+        controller_account_warning(at, sa, f);
+    }
+}
+
+fn non_root(sc: Option<&Mapping>) -> bool {
+    sc.is_some_and(|sc| {
+        sc.get("runAsNonRoot").and_then(Value::as_bool) == Some(true)
+            || sc.get("runAsUser").and_then(Value::as_i64).is_some_and(|u| u > 0)
+    })
+}
+
+/// A container with no securityContext of its own runs as its image's user (root for most tool
+/// images) with privilege escalation allowed, unless the pod's context makes it non-root.
+fn runs_as_root(pod: &Mapping, c: &Mapping, at: &AttributePath, f: &mut Findings) {
+    let own = c.get("securityContext").and_then(Value::as_mapping).filter(|m| !m.is_empty());
+    let pod_sc = pod_spec(pod).and_then(|s| s.get("securityContext")).and_then(Value::as_mapping);
+    if own.is_some() || non_root(pod_sc) {
+        return;
+    }
+    let name = str_of(c, "name");
+    f.warning(
+        at.clone(),
+        "Container May Run As Root",
+        format!("Container {name:?} has no securityContext and the pod sets neither runAsNonRoot nor a non-zero runAsUser, so it runs as its image's user (root for most tool images) with privilege escalation allowed. Set `spec.securityContext: {{runAsNonRoot: true, runAsUser: 1000}}` in pod_yaml (or a container securityContext with allowPrivilegeEscalation: false), or enable the cloud's restricted_pss_security_context."),
+    );
+}
+
+/// Image or command words that say a container talks to the Kubernetes API.
+const API_CLIENTS: &[&str] = &["kubectl", "helm", "kustomize", "kube", "k8s", "argocd", "flux", "skaffold", "oc"];
+
+fn needs_api(c: &Mapping) -> bool {
+    let image = str_of(c, "image").to_ascii_lowercase();
+    let repo = image.split(['@', ':']).next().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_owned();
+    let mut argv = words(c, "command");
+    argv.extend(words(c, "args"));
+    // The image's repository name (short names only as a whole word: `docker` is not `oc`), a
+    // program run, or (for the longer names) one in a script.
+    let in_repo = |w: &str| {
+        repo == w
+            || repo.starts_with(&format!("{w}-"))
+            || repo.ends_with(&format!("-{w}"))
+            || w.len() > 3 && repo.contains(w)
+    };
+    API_CLIENTS.iter().any(|w| in_repo(w))
+        || argv.iter().any(|a| {
+            let base = a.rsplit('/').next().unwrap_or(a);
+            API_CLIENTS.iter().any(|w| base == *w || w.len() > 3 && a.contains(&format!("{w} ")))
+        })
+}
+
+fn token_mounted(spec: &PodTemplateSpec, pod: &Mapping, containers: &[&Mapping], f: &mut Findings) {
+    // Judged where the template has build containers of its own; a template without any gets
+    // its pod from a parent, whose lint judges it.
+    let automount = pod_spec(pod).and_then(|s| s.get("automountServiceAccountToken")).and_then(Value::as_bool);
+    let tools: Vec<&&Mapping> = containers.iter().filter(|c| str_of(c, "name") != spec.agent_container).collect();
+    if automount == Some(false) || tools.is_empty() || tools.iter().any(|c| needs_api(c)) {
+        return;
+    }
+    f.warning(
+        AttributePath::attr("pod_yaml"),
+        "Service Account Token Mounted",
+        "No container of this pod looks like a Kubernetes client (kubectl, helm, …), yet the service account token is mounted into every container: any build step can use the account's rights. Set `spec.automountServiceAccountToken: false` in pod_yaml (IRSA keeps working: it mounts its own web-identity token).",
+    );
+}
+
+/// `latest`, no tag, or a tag without a digit (`stable`, `alpine`); a digest pins the image.
+pub(crate) fn mutable_tag(image: &str) -> Option<String> {
+    if image.contains('@') || image.trim().is_empty() {
+        return None;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        None => Some("no tag (so `latest`)".into()),
+        Some((_, "latest")) => Some("the tag `latest`".into()),
+        Some((_, tag)) if !tag.bytes().any(|b| b.is_ascii_digit()) => {
+            Some(format!("the tag `{tag}`, which names no version"))
+        }
+        Some(_) => None,
+    }
+}
+
+fn mutable_tag_warning(c: &Mapping, at: &AttributePath, f: &mut Findings) {
+    let image = str_of(c, "image");
+    let Some(why) = mutable_tag(image) else { return };
+    let name = str_of(c, "name");
+    f.warning(
+        at.clone(),
+        "Mutable Image Tag",
+        format!("Container {name:?} uses image {image:?} with {why}: it writes into the shared workspace, so artifacts of two builds can come from different tool versions, and a re-pushed tag changes builds silently. Pin a version tag or a digest (`image@sha256:…`)."),
+    );
 }
 
 fn container_list(pod: &Mapping) -> Vec<&Mapping> {

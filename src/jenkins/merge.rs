@@ -111,8 +111,18 @@ fn combine_container(parent: &Mapping, child: &Mapping) -> Mapping {
     // The plugin always builds a resources object for a merged pair (`withNewResources()`), so it
     // is never null afterwards: an agent container merged this way gets no default requests.
     out.insert("resources".into(), Value::Mapping(res));
-    set_list(&mut out, "env", by_key(list_of(parent, "env"), list_of(child, "env"), "name", &child_wins));
-    let env_from: Vec<Value> = list_of(parent, "envFrom").iter().chain(list_of(child, "envFrom")).cloned().collect();
+    // `combineEnvVars` drops entries without a name; `combinedEnvFromSources` those naming
+    // neither a ConfigMap nor a Secret.
+    let named = |e: &&Value| e.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let env: Vec<Value> = by_key(list_of(parent, "env"), list_of(child, "env"), "name", &child_wins);
+    set_list(&mut out, "env", env.iter().filter(named).cloned().collect());
+    let refers = |e: &&Value| {
+        ["configMapRef", "secretRef"]
+            .iter()
+            .any(|k| e.get(k).and_then(|r| r.get("name")).and_then(Value::as_str).is_some_and(|n| !n.is_empty()))
+    };
+    let env_from: Vec<Value> =
+        list_of(parent, "envFrom").iter().chain(list_of(child, "envFrom")).filter(refers).cloned().collect();
     set_list(&mut out, "envFrom", env_from);
     let mounts = by_key(list_of(parent, "volumeMounts"), list_of(child, "volumeMounts"), "mountPath", &child_wins);
     set_list(&mut out, "volumeMounts", mounts);
@@ -124,9 +134,13 @@ fn combine_container(parent: &Mapping, child: &Mapping) -> Mapping {
             overlay(&mut cap, ccap, &["add", "drop"]);
             sc.insert("capabilities".into(), Value::Mapping(cap));
         }
-        // Only the listed fields come from the child: a child context holding none of them adds
-        // no context of its own.
-        set_opt(&mut out, "securityContext", (!sc.is_empty()).then_some(Value::Mapping(sc)));
+        // `combine(Container, Container)` writes a context only when the result is privileged,
+        // has a user or group, or has capabilities; otherwise the parent's stays as it was. Only
+        // the listed fields come from the child.
+        let written = sc.get("privileged").and_then(Value::as_bool) == Some(true)
+            || ["runAsUser", "runAsGroup", "capabilities"].iter().any(|k| get(&sc, k).is_some());
+        let sc = if written { Some(Value::Mapping(sc)) } else { get(parent, "securityContext").cloned() };
+        set_opt(&mut out, "securityContext", sc);
     }
     out
 }

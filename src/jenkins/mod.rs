@@ -9,9 +9,11 @@
 //! Facts come from the plugin's behaviour as described in `shared/reference/jenkins-side.md`
 //! (§1 JCasC shape, §2 inheritance and YAML merge).
 
+mod builder;
 pub mod cloud;
 pub mod cloud_parse;
 mod escape;
+mod fields;
 mod inherit;
 mod lint;
 mod merge;
@@ -21,20 +23,28 @@ mod template;
 mod yaml;
 
 #[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
+mod lint_tests;
+#[cfg(test)]
 mod rules_tests;
 #[cfg(test)]
 mod tests;
 
-pub use escape::{escape_casc, unescape_casc};
-pub use inherit::{
-    PodContext, RUNTIME, TemplateDef, combine_templates, effective_pod, parse_definition, unwrap_template,
+pub use builder::{
+    DEFAULT_AGENT_REQUESTS, DEFAULT_WORKING_DIR, KUBERNETES_PLUGIN, PluginVersion, PodContext, effective_pod,
+    sanitize_label,
 };
+pub use escape::{escape_casc, unescape_casc};
+pub use fields::PodFields;
+pub use inherit::{RUNTIME, TemplateDef, combine_templates, parse_definition, unwrap_template};
+pub use lint::{DEFAULT_CONTROLLER_SERVICE_ACCOUNT, LintContext};
 pub use merge::combine_pods;
 pub use names::{MAX_TEMPLATE_NAME, check_container_name, check_label, check_template_name, check_volume_name};
 pub use pod::{canonical_pod, parse_pod};
 pub use template::{
     PodTemplateSpec, Rendered, TEMPLATE_ID_NAMESPACE, ToolContainer, VolumeSource, VolumeSpec, render_pod_template,
-    template_id,
+    render_pod_template_with, template_id,
 };
 
 use crate::cty::AttributePath;

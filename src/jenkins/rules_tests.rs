@@ -237,9 +237,11 @@ fn combine_child_only_fields() {
     assert_eq!(c.name, "c");
     assert!(c.labels.is_empty());
     assert_eq!((c.pod_retention.as_deref(), c.node_usage_mode.as_deref()), (None, None));
-    // So the pod carries no `jenkins/label` from the parent.
+    // So the pod carries the unlabelled template's `jenkins/label`, not the parent's
+    // (`PodTemplate.recomputeLabelDerivedFields` with a null label).
     let pod = direct(&["{name: p, label: 'pl'}", "{name: c, inheritFrom: p}"], "c", None);
-    assert!(pod["metadata"]["labels"].get("jenkins/label").is_none());
+    assert_eq!(pod["metadata"]["labels"]["jenkins/label"], y("slave-default"));
+    assert_eq!(pod["metadata"]["labels"]["jenkins/label-digest"], y("'0'"));
 }
 
 #[test]
@@ -298,12 +300,12 @@ fn combine_show_raw_yaml() {
 
 #[test]
 fn combine_plugin_lists_are_out_of_the_model_and_reported() {
-    // envVars/annotations by key, containers by name, volumes by mountPath, nodeSelector and
-    // combine(ContainerTemplate) act on plugin attributes our model does not read: they are
-    // listed as unmodelled and the cloud warns, rather than being silently mis-merged.
+    // Containers by name, volumes by mountPath and combine(ContainerTemplate) act on plugin
+    // attributes our model does not read: they are listed as unmodelled and the cloud warns,
+    // rather than being silently mis-merged. (envVars and nodeSelector are modelled: `fields`.)
     let text = "{name: c, envVars: [{envVar: {key: A, value: '1'}}], containers: [{name: x, image: i}], volumes: [], nodeSelector: 'a=b'}";
     let d = parse_definition(text).unwrap();
-    assert_eq!(d.unmodelled, ["envVars", "containers", "volumes", "nodeSelector"]);
+    assert_eq!(d.unmodelled, ["containers", "volumes"]);
     let (r, f) = render_cloud(&cloud(vec![text.into()]));
     assert!(r.is_some());
     assert!(f.iter().any(|x| x.summary == "Attributes Not Reflected"), "{f:?}");
@@ -382,7 +384,8 @@ fn merge_labels_and_annotations_map_merged_child_wins() {
     );
     assert_eq!(pod["metadata"]["labels"]["a"], y("p"));
     assert_eq!(pod["metadata"]["labels"]["b"], y("c"));
-    assert_eq!(pod["metadata"]["annotations"], y("{x: p, y: c, z: c}"));
+    // The builder's own fields add the garbage collector's refresh stamp.
+    assert_eq!(pod["metadata"]["annotations"], y("{x: p, y: c, z: c, kubernetes.jenkins.io/last-refresh: (runtime)}"));
 }
 
 #[test]
@@ -689,7 +692,7 @@ fn build_agent_container_created_with_defaults() {
     let pod = pod_of(&[with_yaml("t", "spec: {containers: [{name: tool, image: i}]}")], "t");
     assert_eq!(names(&pod, "containers"), ["tool", "jnlp"]);
     let jnlp = container(&pod, "jnlp");
-    assert_eq!(jnlp["image"], y("'jenkins/inbound-agent:(plugin default)'"));
+    assert_eq!(jnlp["image"], y(&format!("'{}'", KUBERNETES_PLUGIN.agent_image)));
     assert_eq!(
         env_of(jnlp),
         pairs(&[
@@ -697,12 +700,15 @@ fn build_agent_container_created_with_defaults() {
             ("JENKINS_NAME", "(runtime)"),
             ("JENKINS_AGENT_NAME", "(runtime)"),
             ("JENKINS_AGENT_WORKDIR", "/home/jenkins/agent"),
-            ("JENKINS_URL", "http://jenkins:8080"),
+            ("JENKINS_URL", "http://jenkins:8080/"),
             ("REMOTING_OPTS", "-noReconnectAfter 1d"),
         ])
     );
     assert_eq!(jnlp["resources"], y("{requests: {cpu: 100m, memory: 256Mi}}"));
-    assert_eq!(jnlp["workingDir"], y("/home/jenkins/agent"));
+    // A created agent has no workingDir, so none is written anywhere (the workspace is still
+    // mounted at the default).
+    assert!(jnlp.get("workingDir").is_none());
+    assert!(container(&pod, "tool").get("workingDir").is_none());
 }
 
 #[test]
@@ -724,13 +730,14 @@ fn build_agent_container_found_keeps_its_own_settings() {
     let all = parse_all(&["{name: t}"]);
     let ctx = PodContext { jnlp_registry: Some("registry.local/".into()), ..Default::default() };
     let pod: Value = y(&effective_pod(&all[0], &ctx).unwrap());
-    assert_eq!(container(&pod, "jnlp")["image"], y("'registry.local/jenkins/inbound-agent:(plugin default)'"));
+    assert_eq!(container(&pod, "jnlp")["image"], y(&format!("'registry.local/{}'", KUBERNETES_PLUGIN.agent_image)));
 }
 
 #[test]
 fn build_agent_env_follows_the_connection() {
     // "Env: JENKINS_SECRET/NAME/AGENT_NAME/AGENT_WORKDIR/TUNNEL/URL/WEB_SOCKET" as the cloud
-    // connects: a tunnel only with TCP, no JENKINS_URL with a direct connection.
+    // connects (`PodTemplateBuilder.agentEnvVars`): the URL with a `/` appended; a direct
+    // connection has no JENKINS_URL but the controller's TCP endpoint and protocol.
     let env = |connection: AgentConnection| {
         let mut c = cloud(vec![def(&tpl("t"))]);
         c.connection = connection;
@@ -743,13 +750,21 @@ fn build_agent_env_follows_the_connection() {
     };
     assert_eq!(
         env(AgentConnection::Tcp { tunnel: Some("agent:50000".into()) }),
-        with(&["JENKINS_TUNNEL=agent:50000", "JENKINS_URL=http://jenkins:8080", "REMOTING_OPTS=-noReconnectAfter 1d"])
+        with(&["JENKINS_TUNNEL=agent:50000", "JENKINS_URL=http://jenkins:8080/", "REMOTING_OPTS=-noReconnectAfter 1d"])
     );
     assert_eq!(
         env(AgentConnection::WebSocket),
-        with(&["JENKINS_URL=http://jenkins:8080", "JENKINS_WEB_SOCKET=true", "REMOTING_OPTS=-noReconnectAfter 1d"])
+        with(&["JENKINS_URL=http://jenkins:8080/", "JENKINS_WEB_SOCKET=true", "REMOTING_OPTS=-noReconnectAfter 1d"])
     );
-    assert_eq!(env(AgentConnection::Direct), with(&["REMOTING_OPTS=-noReconnectAfter 1d"]));
+    assert_eq!(
+        env(AgentConnection::Direct),
+        with(&[
+            "JENKINS_DIRECT_CONNECTION=(runtime)",
+            "JENKINS_PROTOCOLS=JNLP4-connect",
+            "JENKINS_INSTANCE_IDENTITY=(runtime)",
+            "REMOTING_OPTS=-noReconnectAfter 1d"
+        ])
+    );
 }
 
 #[test]

@@ -6,8 +6,10 @@
 //!   mounted into YAML containers (reference §2), so one YAML is the only faithful single source.
 //! - A tool container named like a `pod_yaml` container is an error, not a merge: two sources for
 //!   one container would hide which one wins.
-//! - A volume listing the agent container (`jnlp`) when the YAML does not define it gets a stub
-//!   `{name: jnlp, volumeMounts: …}`; the plugin fills in the image and the rest.
+//! - A volume listing the agent container (`jnlp`) when the YAML does not define it, or mounted
+//!   into every container, gets a stub `{name: jnlp, volumeMounts: …}`; the plugin fills in the
+//!   image and the rest. So "every container" means what the plugin's own template volumes mean:
+//!   the tool containers and the agent.
 //! - The definition only carries keys that differ from the plugin's defaults (fewer attributes
 //!   to gate on the plugin version), except `nodeUsageMode`, always explicit because its default
 //!   is widely misremembered; `yaml` is left out when the pod is empty, because under `override` an
@@ -16,6 +18,7 @@
 //! Must not: do I/O, resolve inheritance (that needs the cloud), or produce random ids.
 
 use super::escape::{escape_casc, map_strings};
+use super::lint::LintContext;
 use super::pod::{self, canonical_pod, entries, list_mut, name_of, parse_pod, spec_mut};
 use super::yaml::to_yaml;
 use super::{
@@ -150,11 +153,16 @@ pub fn template_id(name: &str, given: Option<&str>) -> String {
 /// Renders a template: its id, JCasC definition and normalised pod, plus every finding.
 /// The rendering is `None` exactly when there is an error finding.
 pub fn render_pod_template(spec: &PodTemplateSpec) -> (Option<Rendered>, Vec<Finding>) {
+    render_pod_template_with(spec, &LintContext::default())
+}
+
+/// [`render_pod_template`] with lint told who the controller runs as.
+pub fn render_pod_template_with(spec: &PodTemplateSpec, ctx: &LintContext) -> (Option<Rendered>, Vec<Finding>) {
     let mut f = Findings::default();
     check_fields(spec, &mut f);
     let built = build_pod(spec, &mut f);
     if let Some(b) = &built {
-        lint::lint(spec, b, &mut f);
+        lint::lint(spec, b, ctx, &mut f);
     }
     let Some(b) = built.filter(|_| !f.has_error()) else { return (None, f.0) };
     let pod_yaml_normalized = if has_content(&b.pod) { to_yaml(&Value::Mapping(b.pod.clone())) } else { String::new() };
@@ -444,7 +452,12 @@ fn add_volume(
     built.volume_origin.insert(vol.name.clone(), at.clone());
     list_mut(spec_mut(pod), "volumes").push(Value::Mapping(volume_entry(vol)));
 
-    let existing: Vec<String> = entries(pod, "containers").into_iter().map(|c| name_of(c).to_owned()).collect();
+    // "Every container" includes the agent container the plugin adds, as it mounts its own
+    // template volumes into it (`PodTemplateBuilder.build`, the created agent container).
+    let mut existing: Vec<String> = entries(pod, "containers").into_iter().map(|c| name_of(c).to_owned()).collect();
+    if !existing.contains(&spec.agent_container) {
+        existing.push(spec.agent_container.clone());
+    }
     let targets: Vec<(String, AttributePath)> = match &vol.containers {
         None => existing.iter().map(|n| (n.clone(), at.clone())).collect(),
         Some(list) if list.iter().any(|c| c == "*") => existing.iter().map(|n| (n.clone(), at.clone())).collect(),

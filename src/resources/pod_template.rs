@@ -16,7 +16,7 @@ pub struct PodTemplate;
 const COMPUTED: [&str; 3] = ["id", "definition", "pod_yaml_normalized"];
 
 fn tool_container_block() -> Block {
-    Block::new("A build-tool container rendered into the pod: one container per tool, kept alive so pipeline `container()` steps can exec into it.")
+    Block::new("A build-tool container rendered into the pod: one container per tool, kept alive so pipeline `container()` steps can exec into it. It is written into the pod YAML, not into the plugin's `containers` list, so it inherits as YAML does: with the default `yaml_merge_strategy` (`override`) a child's tool containers replace every parent's; with `merge` they combine by name (the plugin's container templates would combine by name either way).")
         .attr(Attribute::string("name").required().describe("Container name (a DNS label); pipelines select it with `container('<name>')`.")
             .validate(Validator::string("A DNS-1123 label.", "Invalid Container Name", jenkins::check_container_name)))
         .attr(Attribute::string("image").required().describe("Container image."))
@@ -24,7 +24,7 @@ fn tool_container_block() -> Block {
             .describe("Entrypoint. The default `[\"cat\"]` with `tty` keeps the container running until the build execs into it."))
         .attr(Attribute::string_list("args").optional().describe("Arguments to the command."))
         .attr(Attribute::bool("tty").default(Value::Bool(true)).describe("Allocate a TTY; with `cat` this keeps the container alive."))
-        .attr(Attribute::string("working_dir").optional().describe("Working directory; unset inherits the agent's (`/home/jenkins/agent`)."))
+        .attr(Attribute::string("working_dir").optional().describe("Working directory; unset takes the agent container's `workingDir` when it has one, else the image's own. The workspace is mounted here, or at `/home/jenkins/agent` when unset."))
         .attr(Attribute::string_map("env").optional().describe("Environment variables."))
         .attr(Attribute::string_map("requests").optional().describe("Resource requests, e.g. `{ cpu = \"500m\", memory = \"512Mi\" }`."))
         .attr(Attribute::string_map("limits").optional().describe("Resource limits."))
@@ -40,12 +40,31 @@ fn volume_block() -> Block {
         .attr(Attribute::bool("empty_dir").optional().describe("`true` for a scratch directory that lives as long as the pod."))
         .attr(Attribute::bool("read_only").default(Value::Bool(false)).describe("Mount read-only."))
         .attr(Attribute::string("sub_path").optional().describe("Mount only this path of the volume. Note that `subPath` mounts never see later ConfigMap updates."))
-        .attr(Attribute::string_list("containers").optional().describe("Containers to mount into; null or `[\"*\"]` means every container of the pod."))
+        .attr(Attribute::string_list("containers").optional().describe("Containers to mount into; null or `[\"*\"]` means every container of this template's pod, the agent container included (as the plugin mounts its own template volumes), which gets a stub entry when the pod YAML does not define it. A parent's containers are not this template's: they get the mount only through their own template."))
 }
 
 fn schema() -> Schema {
     let block = Block::new(
-        "A Kubernetes-plugin pod template, reviewed and linted at plan. It writes nothing: feed its `definition` to `jenkins_agent_cloud.templates`.",
+        "A Kubernetes-plugin pod template, reviewed and linted at plan. It writes nothing: feed its `definition` to `jenkins_agent_cloud.templates`.
+
+Lint warnings appear at plan, each at the attribute that causes it (the agent container is exempt from the per-container rules):
+
+| Warning | When | At |
+|---|---|---|
+| Container Exits Immediately | a tool container (or a pod_yaml container running `cat`/a shell) has no TTY and no long-running command | `tool_container[i]` / `pod_yaml` |
+| No Resource Requests Or Limits | a container sets neither | `tool_container[i]` / `pod_yaml` |
+| Docker Socket Mounted | a hostPath volume ends in `docker.sock` | `volume[i].host_path` / `pod_yaml` |
+| Containers Run As Different Users | containers resolve to different `runAsUser`s | `pod_yaml` |
+| Exclusive Template Without Labels | `EXCLUSIVE` with no labels: nothing can select it | `labels` |
+| Instance Cap Is Zero | `instance_cap = 0` | `instance_cap` |
+| Parent Pod YAML Is Replaced | inherits, has its own YAML, `override` | `yaml_merge_strategy` |
+| Pod Fields Dropped By Merge | `merge` over a parent, with spec fields the plugin's merge drops | `pod_yaml` |
+| Service Account Set Twice | `service_account` and a different `serviceAccountName` | `service_account` |
+| Volume Mounted Nowhere | a `volume` lists no container | `volume[i]` |
+| Agents Run As The Controller's Service Account | the pod runs as the controller's account (chart default `jenkins`): builds get its Kubernetes rights and IRSA role. `jenkins_agent_cloud` checks the effective pod, inheritance included | `service_account` / `pod_yaml` |
+| Container May Run As Root | a container has no securityContext and the pod sets neither `runAsNonRoot` nor a non-zero `runAsUser` | `tool_container[i]` / `pod_yaml` |
+| Service Account Token Mounted | `automountServiceAccountToken` is not false and no container looks like a Kubernetes client (kubectl, helm, …) | `pod_yaml` |
+| Mutable Image Tag | `latest`, no tag, or a tag without a version (digests are fine) on a container writing into the shared workspace | `tool_container[i].image` / `pod_yaml` |",
     )
     .attr(Attribute::string("id").optional().computed().use_state_for_unknown()
         .describe("Template id the plugin tracks agents by. Defaults to a UUIDv5 of `name`, never random, so a reload does not orphan running agents."))
@@ -56,7 +75,7 @@ fn schema() -> Schema {
         .describe("Jenkins labels a job selects this template by.")
         .validate(Validator::each_string("Each a single label atom without whitespace or label operators.", "Invalid Label", jenkins::check_label)))
     .attr(Attribute::string_list("inherit_from").optional().describe("Parent template names, in order; later parents win. They must be in the same cloud."))
-    .attr(Attribute::string("pod_yaml").optional().describe("Raw Pod YAML the template starts from; `tool_container` and `volume` blocks are rendered into it.")
+    .attr(Attribute::string("pod_yaml").optional().describe("Raw Pod YAML the template starts from; `tool_container` and `volume` blocks are rendered into it. A pod that describes nothing (e.g. `spec:`) is left out of the definition, so a parent's YAML stays in force; the plugin itself would let such an empty YAML replace the parent's under `override`.")
         .validate(Validator::string("A YAML Pod.", "Invalid Pod YAML", jenkins::check_pod_yaml)))
     .attr(Attribute::string("yaml_merge_strategy").optional()
         .describe("How this template's YAML combines with its parents': `override` keeps only the last YAML, `merge` folds them (the plugin's own merge, not a strategic merge). Null behaves as `override`, unless a parent sets `inherit_yaml_merge_strategy`.")

@@ -150,6 +150,87 @@ fn two_clouds_side_by_side() {
     w.cleanup();
 }
 
+/// The part of an effective pod's YAML describing container `name` (up to the next container or
+/// the volumes).
+fn container_section<'a>(pod: &'a str, name: &str) -> &'a str {
+    let start = pod.find(&format!("- name: {name}\n")).unwrap_or_else(|| panic!("no container {name}:\n{pod}"));
+    let rest = &pod[start + 1..];
+    let end =
+        [rest.find("\n    - name: "), rest.find("\n  volumes:")].into_iter().flatten().min().unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// `effective_pods` in state is what the plugin builds: the connection environment per mode, the
+/// plugin's agent image, volumes mounted into the agent too, no invented working directories.
+#[test]
+fn effective_pods_are_what_the_plugin_builds() {
+    let tf = &terraforms()[0];
+    let env = Env::new("cloud-effective");
+    let w = env.workdir("agent-cloud-effective", tf);
+    let templates = r#"
+resource "jenkins_pod_template" "t" {
+  name   = "t"
+  labels = ["t"]
+  tool_container {
+    name     = "maven"
+    image    = "maven:3.9.9"
+    requests = { cpu = "1", memory = "1Gi" }
+  }
+  volume {
+    name       = "cache"
+    empty_dir  = true
+    mount_path = "/cache"
+  }
+}
+"#;
+    let clouds = r#"
+resource "jenkins_agent_cloud" "direct" {
+  name             = "direct"
+  namespace        = "agents"
+  agent_connection = "direct"
+  templates        = [jenkins_pod_template.t.definition]
+}
+
+resource "jenkins_agent_cloud" "ws" {
+  name             = "ws"
+  namespace        = "agents"
+  jenkins_url      = "http://jenkins.example.com"
+  agent_connection = "websocket"
+  templates        = [jenkins_pod_template.t.definition]
+}
+"#;
+    w.write_config(&format!("{}{templates}{clouds}", env.provider_block()));
+    w.apply();
+    w.assert_plans_empty();
+    let direct = w.resource("jenkins_agent_cloud.direct");
+    let pod = direct["effective_pods"]["t"].as_str().expect("effective pod");
+    let jnlp = container_section(pod, "jnlp");
+    for needle in [
+        "JENKINS_DIRECT_CONNECTION",
+        "value: JNLP4-connect",
+        "JENKINS_INSTANCE_IDENTITY",
+        "image: jenkins/inbound-agent:3355.v388858a_47b_33-3-jdk21",
+        "mountPath: /cache",
+    ] {
+        assert!(jnlp.contains(needle), "jnlp lacks {needle}:\n{pod}");
+    }
+    assert!(!jnlp.contains("JENKINS_URL"), "a direct connection has no JENKINS_URL:\n{pod}");
+    assert!(!pod.contains("workingDir"), "no container sets a workingDir:\n{pod}");
+    let maven = container_section(pod, "maven");
+    assert!(maven.contains("mountPath: /cache") && maven.contains("mountPath: /home/jenkins/agent"), "{pod}");
+    let ws = w.resource("jenkins_agent_cloud.ws");
+    let pod = ws["effective_pods"]["t"].as_str().expect("effective pod");
+    let jnlp = container_section(pod, "jnlp");
+    assert!(
+        jnlp.contains("value: \"http://jenkins.example.com/\"") || jnlp.contains("value: http://jenkins.example.com/"),
+        "{pod}"
+    );
+    assert!(jnlp.contains("JENKINS_WEB_SOCKET"), "{pod}");
+    assert!(pod.contains("kubernetes.jenkins.io/controller: http___jenkins_example_comx"), "{pod}");
+    w.destroy();
+    w.cleanup();
+}
+
 #[test]
 fn a_configmap_someone_else_made_is_never_adopted() {
     let tf = &terraforms()[0];

@@ -57,6 +57,49 @@ resource "jenkins_pod_template" "t" {
     }
 }
 
+/// The build-pod security rules warn at plan, each naming the attribute that causes it; a hardened
+/// template plans without a warning.
+#[test]
+fn security_lint_warns_at_the_attribute_and_a_hardened_template_is_quiet() {
+    let risky = r#"
+resource "jenkins_pod_template" "t" {
+  name            = "risky"
+  labels          = ["risky"]
+  service_account = "jenkins"
+  tool_container {
+    name     = "maven"
+    image    = "maven:latest"
+    requests = { cpu = "1", memory = "1Gi" }
+  }
+}
+"#;
+    let tf = &terraforms()[0];
+    let w = Workdir::new("pod-template-security-lint", tf);
+    w.write_config(risky);
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let text = r.text();
+    for needle in [
+        "Agents Run As The Controller's Service Account",
+        "service_account = \"jenkins\"",
+        "Mutable Image Tag",
+        "Container May Run As Root",
+        "Service Account Token Mounted",
+    ] {
+        assert!(text.contains(needle), "plan lacks {needle:?}:\n{text}");
+    }
+    let hardened = risky.replace("\"jenkins\"", "\"builds\"").replace("maven:latest", "maven:3.9.9").replace(
+        "  tool_container {",
+        "  pod_yaml = \"spec: {automountServiceAccountToken: false, securityContext: {runAsNonRoot: true, runAsUser: 1000}}\"\n  tool_container {",
+    );
+    w.write_config(&hardened);
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    // Only Terraform's own dev-overrides warning remains.
+    assert_eq!(r.text().matches("Warning:").count(), 1, "{}", r.text());
+    w.cleanup();
+}
+
 #[test]
 fn changing_a_tool_updates_in_place_and_renaming_replaces() {
     let v1 = r#"
