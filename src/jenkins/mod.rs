@@ -9,6 +9,7 @@
 //! Facts come from the plugin's behaviour as described in `shared/reference/jenkins-side.md`
 //! (§1 JCasC shape, §2 inheritance and YAML merge).
 
+pub mod casc_merge;
 pub mod cloud;
 pub mod cloud_parse;
 mod escape;
