@@ -23,13 +23,15 @@ pub struct JenkinsSettings {
     /// The chart's fullname, used only when no controller StatefulSet says what the sidecar watches:
     /// the chart's sidecar then watches label `<fullname>-jenkins-config`.
     pub fullname: String,
+    /// The Helm release, when configured: picks the controller when a namespace has several.
+    pub release: Option<String>,
     /// Jenkins' HTTP API, when a URL and credentials are configured: plan checks and apply waits.
     pub api: Option<JenkinsApi>,
 }
 
 impl Default for JenkinsSettings {
     fn default() -> Self {
-        JenkinsSettings { namespace: "jenkins".into(), fullname: "jenkins".into(), api: None }
+        JenkinsSettings { namespace: "jenkins".into(), fullname: "jenkins".into(), release: None, api: None }
     }
 }
 
@@ -213,6 +215,7 @@ pub fn parse(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Option<Set
     }
     if let Some(release) = string(&j, "helm_release") {
         jenkins.fullname = chart_fullname(&release);
+        jenkins.release = Some(release);
     }
     if let Some(fullname) = string(&j, "fullname") {
         jenkins.fullname = fullname;
