@@ -149,6 +149,12 @@ impl JenkinsClient {
         Ok(endpoints::parse_check(a.status, &a.body))
     }
 
+    /// Has Jenkins re-read its sources: `None` when they applied, else Jenkins' error.
+    pub async fn reload(&self) -> Result<Result<Option<String>, Refusal>, CallError> {
+        let a = self.post(endpoints::RELOAD, None).await?;
+        Ok(endpoints::parse_reload(a.status, &a.body))
+    }
+
     /// The configuration Jenkins runs, as YAML.
     pub async fn export(&self) -> Result<Result<String, Refusal>, CallError> {
         let a = self.post(endpoints::EXPORT, None).await?;

@@ -291,8 +291,9 @@ impl AgentCloud {
         let cm = desired_configmap(&state, &jenkins.namespace, &watch.label);
         let name = string(&state, "configmap_name").unwrap_or_default();
         let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
+        let before = jenkins_loop::before_write(&configured, &string(&state, "name").unwrap_or_default()).await;
         match apply::apply_owned(&api, &name, OWNER, &cm).await {
-            Ok(_) => Some(jenkins_loop::after_write(&configured, state, op, diags).await),
+            Ok(_) => Some(jenkins_loop::after_write(&configured, state, before, op, diags).await),
             Err(e) => {
                 let action = format!("apply ConfigMap {}/{name}", jenkins.namespace);
                 apply::report(diags, AttributePath::attr("name"), &action, &e);

@@ -24,8 +24,22 @@ use std::time::Duration;
 /// How long an apply waits for Jenkins unless `timeouts` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The pause between two looks at the export.
-const POLL: Duration = Duration::from_secs(2);
+/// How an apply waits: in all, between two looks at the export, and before the provider asks
+/// Jenkins to reload itself to learn why the export does not change.
+#[derive(Clone, Copy, Debug)]
+pub struct Pace {
+    pub timeout: Duration,
+    pub poll: Duration,
+    pub grace: Duration,
+}
+
+impl Pace {
+    /// Polls every 2 s; reloads after 15 s (the sidecar's own reload comes within seconds), or
+    /// half the timeout when that is shorter.
+    pub fn new(timeout: Duration) -> Self {
+        Pace { timeout, poll: Duration::from_secs(2), grace: (timeout / 2).min(Duration::from_secs(15)) }
+    }
+}
 
 /// The line a failed apply appends to `casc_yaml` in state.
 const UNLOADED_MARK: &str =
@@ -295,8 +309,11 @@ pub(super) async fn plan_checks(configured: &Configured, planned: &Value, diags:
 /// What an apply waits for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
-    /// The cloud runs with these template ids.
-    Runs { name: String, ids: Vec<String> },
+    /// The cloud runs with these template ids and, when it ran before the write (`before`), with
+    /// the file's content: the export covers `want` (see `endpoints::covers`) or, where Jenkins
+    /// spells things its own way, at least no longer shows `before`. On create (`before` is
+    /// `None`) the cloud's appearance is the change.
+    Runs { name: String, ids: Vec<String>, want: Option<serde_yaml_ng::Value>, before: Option<serde_yaml_ng::Value> },
     /// The cloud is gone.
     Gone { name: String },
 }
@@ -304,7 +321,14 @@ pub enum Expect {
 impl Expect {
     fn met(&self, clouds: &[LiveCloud]) -> bool {
         match self {
-            Expect::Runs { name, ids } => endpoints::presence(clouds, name, ids) == Presence::Matches,
+            Expect::Runs { name, ids, want, before } => {
+                let Some(live) = clouds.iter().find(|c| &c.name == name) else { return false };
+                let content = match before {
+                    None => true,
+                    Some(b) => want.as_ref().is_some_and(|w| endpoints::covers(&live.body, w)) || *b != live.body,
+                };
+                endpoints::presence(clouds, name, ids) == Presence::Matches && content
+            }
             Expect::Gone { name } => endpoints::presence(clouds, name, &[]) == Presence::Absent,
         }
     }
@@ -329,14 +353,11 @@ fn describe_live(clouds: &[LiveCloud], name: &str) -> String {
     }
 }
 
-/// Waits until the export meets `expect`, for at most `timeout`, checking `document` first.
-pub async fn wait_for(
-    client: &JenkinsClient,
-    expect: &Expect,
-    document: Option<&str>,
-    timeout: Duration,
-    poll: Duration,
-) -> Outcome {
+/// Waits until the export meets `expect`, checking `document` first. When the export has not
+/// changed after `pace.grace`, asks Jenkins once to reload (`/configuration-as-code/reload`, Overall/Manage):
+/// its error page is how real Jenkins tells why a reload fails, and a file the sidecar does not
+/// re-send (unchanged since a failed reload) gets loaded.
+pub async fn wait_for(client: &JenkinsClient, expect: &Expect, document: Option<&str>, pace: Pace) -> Outcome {
     if let Some(doc) = document {
         match client.check(doc).await {
             Ok(Ok(messages)) if !messages.is_empty() => return Outcome::Rejected(quote(&messages)),
@@ -344,7 +365,9 @@ pub async fn wait_for(
             _ => {}
         }
     }
-    let deadline = tokio::time::Instant::now() + timeout;
+    let start = tokio::time::Instant::now();
+    let deadline = start + pace.timeout;
+    let mut reloaded = false;
     let mut last;
     loop {
         match client.export().await {
@@ -362,10 +385,17 @@ pub async fn wait_for(
             Err(e @ CallError::Unreachable { .. }) => return Outcome::Unverified(e.to_string()),
             Err(e @ CallError::TimedOut { .. }) => last = e.to_string(),
         }
-        if tokio::time::Instant::now() + poll > deadline {
+        if !reloaded && tokio::time::Instant::now() >= start + pace.grace {
+            reloaded = true;
+            if let Ok(Ok(Some(error))) = client.reload().await {
+                return Outcome::Rejected(error);
+            }
+            continue;
+        }
+        if tokio::time::Instant::now() + pace.poll > deadline {
             return Outcome::TimedOut(last);
         }
-        tokio::time::sleep(poll).await;
+        tokio::time::sleep(pace.poll).await;
     }
 }
 
@@ -387,7 +417,13 @@ fn sidecar_hint(configured: &Configured) -> String {
 
 /// After the ConfigMap of `state` was written: waits for Jenkins to run it. Returns the state to
 /// save; on failure it carries the marker and `diags` an error with Jenkins' message.
-pub(super) async fn after_write(configured: &Configured, state: Value, op: &str, diags: &mut Diagnostics) -> Value {
+pub(super) async fn after_write(
+    configured: &Configured,
+    state: Value,
+    before: Option<serde_yaml_ng::Value>,
+    op: &str,
+    diags: &mut Diagnostics,
+) -> Value {
     let client = match configured.jenkins_api() {
         None => {
             warn_unverified(configured, diags, true);
@@ -403,12 +439,12 @@ pub(super) async fn after_write(configured: &Configured, state: Value, op: &str,
     let casc = string(&state, "casc_yaml").unwrap_or_default();
     let ids: Vec<String> = string_map(&state, "template_ids").into_values().collect();
     let wait = timeout(&state, op);
-    let expect = Expect::Runs { name: name.clone(), ids };
+    let expect = Expect::Runs { name: name.clone(), ids, want: endpoints::cloud_body(&casc), before };
     let failed = |mut s: Value| {
         set(&mut s, "casc_yaml", Value::String(mark_unloaded(&casc)));
         s
     };
-    match wait_for(&client, &expect, Some(&casc), wait, POLL).await {
+    match wait_for(&client, &expect, Some(&casc), Pace::new(wait)).await {
         Outcome::Confirmed => state,
         Outcome::Rejected(msg) => {
             diags.error_at(
@@ -445,6 +481,13 @@ pub(super) async fn after_write(configured: &Configured, state: Value, op: &str,
     }
 }
 
+/// What Jenkins runs of cloud `name` before a write, for [`Expect::Runs`]; `None` without the API.
+pub(super) async fn before_write(configured: &Configured, name: &str) -> Option<serde_yaml_ng::Value> {
+    let client = configured.jenkins_api()?.ok()?;
+    let yaml = client.export().await.ok()?.ok()?;
+    endpoints::live_clouds(&yaml).ok()?.into_iter().find(|c| c.name == name).map(|c| c.body)
+}
+
 /// After the ConfigMap of `prior` was deleted: waits for the cloud to leave Jenkins. A cloud that
 /// stays is a warning: the ConfigMap is gone either way.
 pub(super) async fn after_delete(configured: &Configured, prior: &Value, diags: &mut Diagnostics) {
@@ -454,7 +497,7 @@ pub(super) async fn after_delete(configured: &Configured, prior: &Value, diags: 
     };
     let name = string(prior, "name").unwrap_or_default();
     let wait = timeout(prior, "delete");
-    match wait_for(&client, &Expect::Gone { name: name.clone() }, None, wait, POLL).await {
+    match wait_for(&client, &Expect::Gone { name: name.clone() }, None, Pace::new(wait)).await {
         Outcome::Confirmed => {}
         Outcome::TimedOut(_) => diags.warning(
             "Jenkins Still Runs The Cloud",
@@ -562,6 +605,12 @@ mod tests {
         );
     }
 
+    fn pace(timeout: Duration, grace: Duration) -> Pace {
+        Pace { timeout, poll: Duration::from_millis(1), grace }
+    }
+
+    const LONG: Duration = Duration::from_secs(600);
+
     const WITH_EKS: &str = "jenkins:\n  clouds:\n  - kubernetes:\n      name: eks\n      templates:\n      - id: t1\n";
 
     #[tokio::test]
@@ -573,22 +622,35 @@ mod tests {
         })
         .await;
         let client = JenkinsClient::new(&api(&server.url)).unwrap();
-        let expect = Expect::Runs { name: "eks".into(), ids: vec!["t1".into()] };
-        let outcome =
-            wait_for(&client, &expect, Some(WITH_EKS), Duration::from_secs(600), Duration::from_millis(1)).await;
+        let expect = Expect::Runs { name: "eks".into(), ids: vec!["t1".into()], want: None, before: None };
+        let outcome = wait_for(&client, &expect, Some(WITH_EKS), pace(LONG, LONG)).await;
         assert_eq!(outcome, Outcome::Confirmed);
         let paths: Vec<String> = server.seen.lock().unwrap().iter().map(|s| s.path.clone()).collect();
         assert_eq!(paths[0], endpoints::CHECK);
         assert_eq!(paths.iter().filter(|p| *p == endpoints::EXPORT).count(), 3);
 
-        let gone =
-            wait_for(&client, &Expect::Gone { name: "gke".into() }, None, Duration::ZERO, Duration::from_millis(1))
-                .await;
+        let gone = wait_for(&client, &Expect::Gone { name: "gke".into() }, None, pace(Duration::ZERO, LONG)).await;
         assert_eq!(gone, Outcome::Confirmed);
-        let stays =
-            wait_for(&client, &Expect::Gone { name: "eks".into() }, None, Duration::ZERO, Duration::from_millis(1))
-                .await;
+        let stays = wait_for(&client, &Expect::Gone { name: "eks".into() }, None, pace(Duration::ZERO, LONG)).await;
         assert_eq!(stays, Outcome::TimedOut("cloud \"eks\" with templates [\"t1\"]".into()));
+    }
+
+    #[test]
+    fn an_update_is_met_when_the_export_shows_the_new_content() {
+        let old = "jenkins:\n  clouds:\n  - kubernetes:\n      name: eks\n      containerCap: 5\n      templates:\n      - id: t1\n";
+        let new = old.replace("containerCap: 5", "containerCap: 6");
+        let clouds = |text: &str| endpoints::live_clouds(text).unwrap();
+        let expect = Expect::Runs {
+            name: "eks".into(),
+            ids: vec!["t1".into()],
+            want: endpoints::cloud_body(&new),
+            before: endpoints::cloud_body(old),
+        };
+        assert!(!expect.met(&clouds(old)), "the old cloud still runs");
+        assert!(expect.met(&clouds(&new)));
+        let respelled = new.replace("containerCap: 6", "containerCapStr: \"6\"");
+        assert!(expect.met(&clouds(&respelled)), "changed from before, though spelled otherwise");
+        assert!(!expect.met(&clouds("jenkins:\n  clouds: []\n")));
     }
 
     #[tokio::test]
@@ -603,8 +665,8 @@ mod tests {
         })
         .await;
         let client = JenkinsClient::new(&api(&server.url)).unwrap();
-        let expect = Expect::Runs { name: "eks".into(), ids: vec![] };
-        let outcome = wait_for(&client, &expect, Some("x"), Duration::from_secs(600), Duration::from_millis(1)).await;
+        let expect = Expect::Runs { name: "eks".into(), ids: vec![], want: None, before: None };
+        let outcome = wait_for(&client, &expect, Some("x"), pace(LONG, LONG)).await;
         assert_eq!(
             outcome,
             Outcome::Rejected("line 4: Invalid configuration elements for type: class PodTemplate : bogus".into())
@@ -619,6 +681,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failing_reload_is_asked_for_its_error_once_the_export_stalls() {
+        let server = TestServer::start(|req, _| match req.path.as_str() {
+            endpoints::CHECK => (200, "[]".into()),
+            endpoints::RELOAD => (200, "<html><body><h1>Error</h1><p>Failed: boom</p></body></html>".into()),
+            _ => (200, "jenkins:\n  clouds: []\n".into()),
+        })
+        .await;
+        let client = JenkinsClient::new(&api(&server.url)).unwrap();
+        let expect = Expect::Runs { name: "eks".into(), ids: vec![], want: None, before: None };
+        let outcome = wait_for(&client, &expect, Some("x"), pace(LONG, Duration::ZERO)).await;
+        assert_eq!(outcome, Outcome::Rejected("Failed: boom".into()));
+
+        // A reload that applies (a redirect) lets the wait go on and see the cloud.
+        let server = TestServer::start(|req, _| match req.path.as_str() {
+            endpoints::RELOAD => (302, String::new()),
+            _ if req.path == endpoints::EXPORT => (200, WITH_EKS.into()),
+            _ => (200, "[]".into()),
+        })
+        .await;
+        let client = JenkinsClient::new(&api(&server.url)).unwrap();
+        let expect = Expect::Runs { name: "eks".into(), ids: vec!["t1".into()], want: None, before: None };
+        assert_eq!(wait_for(&client, &expect, None, pace(LONG, Duration::ZERO)).await, Outcome::Confirmed);
+    }
+
+    #[tokio::test]
     async fn a_forbidden_check_is_a_warning_and_an_unreachable_jenkins_is_unverified() {
         let server = TestServer::start(|_, _| (403, "<html>Forbidden</html>".into())).await;
         let client = JenkinsClient::new(&api(&server.url)).unwrap();
@@ -630,8 +717,8 @@ mod tests {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut down = JenkinsClient::new(&api(&format!("http://127.0.0.1:{port}"))).unwrap();
         down.backoff = Duration::from_millis(1);
-        let expect = Expect::Runs { name: "eks".into(), ids: vec![] };
-        let outcome = wait_for(&down, &expect, Some("x"), Duration::from_secs(600), Duration::from_millis(1)).await;
+        let expect = Expect::Runs { name: "eks".into(), ids: vec![], want: None, before: None };
+        let outcome = wait_for(&down, &expect, Some("x"), pace(LONG, LONG)).await;
         assert!(matches!(&outcome, Outcome::Unverified(why) if why.contains("unreachable")), "{outcome:?}");
     }
 }
