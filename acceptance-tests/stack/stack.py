@@ -2,6 +2,8 @@
 
   stack.py up   --dir DIR --emulator PATH [--clusters controller,remote] [--no-kube] [--parent-pid PID]
   stack.py down --dir DIR
+  stack.py jenkins-up --dir D --namespace NS --release R [--stack-dir DIR] [--parent-pid PID]
+  stack.py jenkins-down|jenkins-stop|jenkins-start --dir D
 
 `up` starts both services detached (they outlive this command; logs in DIR), waits until both
 answer, then writes DIR/env (shell exports for a person, `make demo` and Terraform runs) and
@@ -9,6 +11,10 @@ DIR/stack.json (pids, ports, URLs, for programs). With --parent-pid, a watchdog 
 `down` as soon as that process is gone: the acceptance tests share one stack per test process and
 Rust never runs destructors of statics, so the test process cannot stop it itself.
 `down` stops whatever `up` started there: SIGTERM, then SIGKILL after a grace period.
+
+`jenkins-up` stands one Jenkins up in namespace NS of the `controller` cluster: the Helm chart's
+objects (chart/jenkins_chart.py), the Jenkins stand-in (../jenkins-standin) and the chart's real
+config-reload sidecar (sidecar_launcher.py); it prints and writes D/jenkins.json. See jenkins_instance.py.
 
 It installs nothing: bootstrap.sh (make venv) provides this venv, cargo the emulator.
 """
@@ -31,6 +37,10 @@ REGION = "us-east-1"
 START_TIMEOUT = 30.0
 STOP_GRACE = 5.0
 WATCH_INTERVAL = 0.2
+
+
+# jenkins_instance imports this file as `stack`; run as a script, that must be this very module.
+sys.modules.setdefault("stack", sys.modules[__name__])
 
 
 class StackError(Exception):
@@ -60,11 +70,18 @@ def is_alive(proc: dict | None) -> bool:
     return bool(proc) and start_time(proc["pid"]) == proc["start"]
 
 
-def spawn(argv: list[str], log: Path) -> dict:
-    """Starts a detached service in its own session, its output appended to `log`."""
+def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> dict:
+    """Starts a detached service in its own session, its output appended to `log` (env: all of its
+    environment, default this process's)."""
     with open(log, "ab") as out:
         child = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, close_fds=True
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            env=env,
         )
     return {"pid": child.pid, "start": start_time(child.pid), "log": str(log), "argv": argv, "popen": child}
 
@@ -294,8 +311,8 @@ def watch(args: argparse.Namespace) -> None:
         shutil.rmtree(args.dir, ignore_errors=True)
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    """The `up`, `down` and (internal) `watch` commands."""
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict]:
+    """The `up`, `down` and (internal) `watch` commands, and the `jenkins-*` ones (jenkins_instance)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start moto and the emulator detached, write DIR/env and DIR/stack.json")
@@ -312,14 +329,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p_watch.add_argument("--parent-pid", type=int, required=True)
     p_watch.add_argument("--parent-start", type=int, required=True)
     p_watch.add_argument("--remove-dir", action="store_true")
-    return parser.parse_args(argv)
+    import jenkins_instance  # imports this module: only once the parser is wanted
+
+    commands = {"up": up, "down": down, "watch": watch, **jenkins_instance.add_commands(sub)}
+    return parser.parse_args(argv), commands
 
 
 def main(argv: list[str]) -> int:
     """Runs one command; a StackError becomes one line on stderr and exit status 1."""
-    args = parse_args(argv)
+    args, commands = parse_args(argv)
     try:
-        {"up": up, "down": down, "watch": watch}[args.command](args)
+        commands[args.command](args)
     except StackError as err:
         print(f"stack.py {args.command}: {err}", file=sys.stderr)
         return 1

@@ -5,8 +5,9 @@
 
 use crate::cluster::{Cluster, State, rt, stamp_new};
 use crate::kinds::ResourceType;
+use crate::params::{ListOptions, RvMatch};
 use crate::status::{ApiError, ApiResult, Cause};
-use crate::{controllers, patch, selectors, ssa, validation};
+use crate::{controllers, paging, patch, selectors, ssa, validation};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -297,24 +298,94 @@ impl Selectors {
     pub fn matches(&self, obj: &Value) -> bool {
         selectors::labels_match(&self.labels, obj) && selectors::fields_match(&self.fields, obj)
     }
+
+    /// Whether nothing is selected on (the server then reports `remainingItemCount`).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
 }
 
-/// GET on a collection.
+/// The 410 for a continue token older than the history: it hands back a token that continues at
+/// the latest state (text from k8s.io/apiserver `pkg/storage/etcd3/store.go`).
+fn continue_expired(start: &str) -> ApiError {
+    let mut e = ApiError::new(
+        410,
+        "Expired",
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+    );
+    e.list_continue = Some(paging::encode(-1, start));
+    e
+}
+
+/// Which snapshot a list reads and where it starts, from `resourceVersion`/`resourceVersionMatch`
+/// and `continue`.
+fn list_snapshot(st: &State, opts: &ListOptions) -> ApiResult<(u64, Option<String>)> {
+    let current = st.store.rv();
+    if !opts.continue_token.is_empty() {
+        if !matches!(opts.resource_version.as_str(), "" | "0") {
+            return Err(ApiError::bad_request("specifying resource version is not allowed when using continue"));
+        }
+        let c = paging::decode(&opts.continue_token)
+            .map_err(|e| ApiError::bad_request(format!("invalid continue token: {e}")))?;
+        return match c.rv {
+            -1 => Ok((current, Some(c.start))),
+            rv if rv < -1 => Err(ApiError::bad_request(
+                "invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+            )),
+            rv if (rv as u64) < st.store.compacted() => Err(continue_expired(&c.start)),
+            rv => Ok(((rv as u64).min(current), Some(c.start))),
+        };
+    }
+    match (opts.rv_match, opts.rv_number()?) {
+        (RvMatch::Exact, Some(rv)) if rv > current => {
+            Err(ApiError::new(504, "Timeout", format!("Too large resource version: {rv}, current: {current}")))
+        }
+        (RvMatch::Exact, Some(rv)) if rv < st.store.compacted() => {
+            Err(ApiError::new(410, "Expired", "The resourceVersion for the provided list is too old."))
+        }
+        (RvMatch::Exact, Some(rv)) => Ok((rv, None)),
+        // Unset, "0" and NotOlderThan: the current state is at least as new as asked.
+        _ => Ok((current, None)),
+    }
+}
+
+/// GET on a collection: selectors, then `limit`/`continue` pages of a consistent snapshot.
 pub fn list(cluster: &Cluster, rt: &ResourceType, ns: &str, q: &Query) -> ApiResult<Value> {
+    let opts = ListOptions::parse(q, false)?;
     let sel = Selectors::from_query(q)?;
     let st = cluster.lock();
-    let items: Vec<Value> = st
-        .store
-        .list(rt, rt.namespaced.then_some(ns).filter(|n| !n.is_empty()))
+    let (snapshot_rv, start) = list_snapshot(&st, &opts)?;
+    let in_ns = rt.namespaced.then_some(ns).filter(|n| !n.is_empty());
+    let objects = match st.store.list_at(rt, in_ns, snapshot_rv) {
+        Some(objects) => objects,
+        None => return Err(continue_expired(start.as_deref().unwrap_or_default())),
+    };
+    let keyed: Vec<(String, Value)> = objects
         .into_iter()
         .filter(|o| sel.matches(o))
-        .cloned()
+        .map(|o| {
+            let name = name_of(&o).to_string();
+            let key = match (rt.namespaced && in_ns.is_none(), o.pointer("/metadata/namespace").and_then(Value::as_str))
+            {
+                (true, Some(n)) => format!("{n}/{name}"),
+                _ => name,
+            };
+            (key, o)
+        })
         .collect();
+    let page = paging::page(keyed, start.as_deref(), opts.limit);
+    let mut metadata = json!({"resourceVersion": snapshot_rv.to_string()});
+    if let Some(last) = &page.last_key {
+        metadata["continue"] = json!(paging::encode(snapshot_rv as i64, &format!("{last}\u{0}")));
+        if sel.is_empty() {
+            metadata["remainingItemCount"] = json!(page.remaining);
+        }
+    }
     Ok(json!({
         "kind": format!("{}List", rt.kind),
         "apiVersion": rt.api_version(),
-        "metadata": {"resourceVersion": st.store.rv().to_string()},
-        "items": items,
+        "metadata": metadata,
+        "items": page.items,
     }))
 }
 
@@ -460,7 +531,7 @@ fn apply(ctx: &WriteCtx, name: &str, body: &[u8]) -> ApiResult<(u16, Value)> {
             "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
         ));
     };
-    let force = ctx.query.get("force").is_some_and(|f| f == "true");
+    let force = crate::params::query_bool(ctx.query, "force");
     let mut applied = parse_body(body, true)?;
     if applied.get("apiVersion").is_none() || applied.get("kind").is_none() {
         return Err(ApiError::bad_request("apiVersion and kind must be set in an applied configuration"));

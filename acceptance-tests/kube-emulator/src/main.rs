@@ -14,6 +14,8 @@ mod discovery;
 mod faults;
 mod kinds;
 mod openapi;
+mod paging;
+mod params;
 mod patch;
 mod proto;
 mod rbac;

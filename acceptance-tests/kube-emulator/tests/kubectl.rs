@@ -279,3 +279,97 @@ fn kubeconfig_has_both_clusters() {
     let remote = ok(kubectl(&["--context", "remote", "get", "namespaces", "-o", "name"]));
     assert!(remote.contains("namespace/kube-system"));
 }
+
+#[test]
+fn get_watch_shows_objects_entering_and_leaving_a_label_selector() {
+    use std::io::BufRead;
+    let ns = new_namespace("watch");
+    for cm in ["one", "two", "three"] {
+        ok(kubectl(&["-n", &ns, "create", "configmap", cm]));
+    }
+    ok(kubectl(&["-n", &ns, "label", "configmap", "one", "casc=1"]));
+    let e = emulator();
+    // The watch ends by itself when its request timeout passes; kubectl then exits 0.
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(e.kubeconfig())
+        .args([
+            "-n",
+            &ns,
+            "get",
+            "configmaps",
+            "--watch",
+            "-l",
+            "casc",
+            "--output-watch-events",
+            "--request-timeout=4s",
+        ])
+        .env("KUBECACHEDIR", e.dir.join("kube-cache"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubectl runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().map(|l| l.unwrap().split_whitespace().take(2).collect::<Vec<_>>().join(" "));
+    assert_eq!(next().as_deref(), Some("EVENT NAME"));
+    assert_eq!(next().as_deref(), Some("ADDED one"));
+    ok(kubectl(&["-n", &ns, "label", "configmap", "two", "casc=2"]));
+    ok(kubectl(&["-n", &ns, "label", "configmap", "one", "casc-"]));
+    ok(kubectl(&["-n", &ns, "annotate", "configmap", "two", "note=x"]));
+    ok(kubectl(&["-n", &ns, "delete", "configmap", "two"]));
+    let rest: Vec<String> = std::iter::from_fn(next).collect();
+    assert_eq!(rest, ["ADDED two", "DELETED one", "MODIFIED two", "DELETED two"]);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn get_with_chunk_size_pages_through_continue_tokens() {
+    let ns = new_namespace("chunks");
+    for i in 0..7 {
+        ok(kubectl(&["-n", &ns, "create", "configmap", &format!("cm-{i}")]));
+    }
+    let r = kubectl(&["-n", &ns, "get", "configmaps", "--chunk-size=2", "-o", "name", "-v=6"]);
+    assert!(r.ok, "{}", r.stderr);
+    let names: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        names,
+        [
+            "configmap/cm-0",
+            "configmap/cm-1",
+            "configmap/cm-2",
+            "configmap/cm-3",
+            "configmap/cm-4",
+            "configmap/cm-5",
+            "configmap/cm-6",
+            "configmap/kube-root-ca.crt"
+        ]
+    );
+    let requests =
+        r.stderr.lines().filter(|l| l.contains("\"Response\" verb=\"GET\"") && l.contains("limit=2")).count();
+    assert_eq!(requests, 4, "8 objects in pages of 2: {}", r.stderr);
+    // The table printer follows the tokens too.
+    let table = ok(kubectl(&["-n", &ns, "get", "configmaps", "--chunk-size=3", "--no-headers"]));
+    assert_eq!(table.lines().count(), 8, "{table}");
+}
+
+#[test]
+fn raw_watches_accept_the_watch_path_and_any_true_spelling() {
+    let ns = new_namespace("rawwatch");
+    ok(kubectl(&["-n", &ns, "create", "configmap", "seen"]));
+    let event_names = |out: &str| -> Vec<String> {
+        out.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!("{} {}", v["type"].as_str().unwrap(), v["object"]["metadata"]["name"].as_str().unwrap())
+            })
+            .collect()
+    };
+    let path = format!("/api/v1/watch/namespaces/{ns}/configmaps/seen?timeoutSeconds=1");
+    assert_eq!(event_names(&ok(kubectl(&["get", "--raw", &path]))), ["ADDED seen"]);
+    let path =
+        format!("/api/v1/namespaces/{ns}/configmaps?watch=True&timeoutSeconds=1&fieldSelector=metadata.name%3Dseen");
+    assert_eq!(event_names(&ok(kubectl(&["get", "--raw", &path]))), ["ADDED seen"]);
+    let path = format!("/api/v1/namespaces/{ns}/configmaps?watch=False&fieldSelector=metadata.name%3Dseen");
+    let list: serde_json::Value = serde_json::from_str(&ok(kubectl(&["get", "--raw", &path]))).unwrap();
+    assert_eq!(list["kind"], "ConfigMapList", "watch=False is a list");
+}
