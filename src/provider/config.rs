@@ -86,7 +86,7 @@ fn jenkins_block() -> Block {
         .attr(Attribute::string("fullname").optional().describe("The chart's `fullnameOverride`, when the release sets one; wins over `helm_release`. Only used when no controller StatefulSet is found."))
         .attr(Attribute::string("url").optional().describe("The controller's URL (with any path prefix), e.g. `https://jenkins.example.com`. With `username` and `api_token` the provider asks Jenkins at plan whether it accepts a cloud's file, and waits at apply until Jenkins runs it. Defaults to env `JENKINS_URL`."))
         .attr(Attribute::string("username").optional().describe("The Jenkins user the API token belongs to. Defaults to env `JENKINS_USER`."))
-        .attr(Attribute::string("api_token").optional().sensitive().describe("A Jenkins API token of `username` (not a password: API tokens need no CSRF crumb). `/configuration-as-code/check` needs Overall/Administer; `/configuration-as-code/export` needs Overall/SystemRead. Defaults to env `JENKINS_API_TOKEN`."))
+        .attr(Attribute::string("api_token").optional().sensitive().describe("A Jenkins API token of `username` (not a password: API tokens need no CSRF crumb). `/configuration-as-code/check` needs Overall/Administer, `/configuration-as-code/export` Overall/SystemRead, and `/configuration-as-code/reload` (asked once when an apply's change does not show) Overall/Manage. Defaults to env `JENKINS_API_TOKEN`."))
 }
 
 /// The provider block's schema.

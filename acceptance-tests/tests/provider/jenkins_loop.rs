@@ -1,8 +1,28 @@
 //! Jenkins in the loop, through real Terraform: where the sidecar looks, the plan-time checks of the
-//! merged JCasC view, and what the apply says when Jenkins is not there to confirm.
+//! merged JCasC view, applies that return once the Jenkins stand-in's export shows the change (the
+//! chart's real config-reload sidecar in between), a rejected reload, and what the apply says when
+//! Jenkins is not there to confirm.
 
 use super::support::Env;
-use acceptance_tests::terraform::terraforms;
+use acceptance_tests::jenkins::{Jenkins, Options};
+use acceptance_tests::terraform::{Run, Workdir, terraforms};
+
+/// Terraform's output with whitespace collapsed: it wraps diagnostics at 78 columns.
+fn flat(r: &Run) -> String {
+    r.text().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A command that must fail, its (unwrapped) output holding every needle.
+fn fails_with(w: &Workdir, args: &[&str], needles: &[&str]) -> String {
+    let r = w.run(args);
+    let text = flat(&r);
+    assert_ne!(r.code, 0, "`terraform {}` should fail:\n{}", args.join(" "), r.text());
+    for n in needles {
+        assert!(text.contains(n), "output of `terraform {}` lacks {n:?}:\n{}", args.join(" "), r.text());
+    }
+    assert!(!text.contains("Provider produced inconsistent"), "{text}");
+    text
+}
 
 /// The provider block with extra settings in its `jenkins` block.
 fn provider(env: &Env, jenkins: &str) -> String {
@@ -68,10 +88,10 @@ fn release_ci_gets_the_label_its_sidecar_watches_and_one_warning_per_run() {
             cloud("alpha", 5),
             cloud("beta", 5)
         ));
-        let plan = w.plan_changes().text();
+        let plan = flat(&w.plan_changes());
         assert_eq!(plan.matches("Warning: Jenkins Not Asked").count(), 1, "one warning per plan:\n{plan}");
         assert!(plan.contains("nothing verifies that Jenkins accepts the files and runs the clouds"), "{plan}");
-        let applied = w.apply().text();
+        let applied = flat(&w.apply());
         assert!(applied.contains("did not wait for Jenkins"), "{applied}");
         w.assert_plans_empty();
         for name in ["alpha", "beta"] {
@@ -102,7 +122,8 @@ fn a_cloud_name_or_file_the_sidecars_other_configmaps_hold_fails_at_plan() {
     );
 
     w.write_config(&format!("{}{TEMPLATE}{}", provider(&env, ""), cloud("dup", 5)));
-    w.expect_error(
+    fails_with(
+        &w,
         &["plan", "-no-color"],
         &["Cloud Name Already Defined", "jenkins-jenkins-jcasc-config (key jcasc-default-config.yaml)", "\"dup\""],
     );
@@ -110,14 +131,15 @@ fn a_cloud_name_or_file_the_sidecars_other_configmaps_hold_fails_at_plan() {
     // Another ConfigMap that writes the same file into the same folder would clobber ours.
     chart_configmap(&env, "someone-elses", label, "cloud-clash.yaml", "jenkins: {}\n", Some("terraform"));
     w.write_config(&format!("{}{TEMPLATE}{}", provider(&env, ""), cloud("clash", 5)));
-    w.expect_error(&["plan", "-no-color"], &["ConfigMap Key Clash", "someone-elses", "cloud-clash.yaml"]);
+    fails_with(&w, &["plan", "-no-color"], &["ConfigMap Key Clash", "someone-elses", "cloud-clash.yaml"]);
 
     // An update is checked too: a chart file that defines the cloud's name after it was created.
     w.write_config(&format!("{}{TEMPLATE}{}", provider(&env, ""), cloud("later", 5)));
     w.apply();
     chart_configmap(&env, "jenkins-jenkins-config-extra", label, "extra.yaml", &chart_cloud("later"), None);
     w.write_config(&format!("{}{TEMPLATE}{}", provider(&env, ""), cloud("later", 6)));
-    w.expect_error(
+    fails_with(
+        &w,
         &["plan", "-no-color"],
         &[
             "Cloud Name Already Defined",
@@ -139,13 +161,154 @@ fn an_unreachable_jenkins_leaves_the_apply_saying_what_it_could_not_confirm() {
     let w = env.workdir("loop-down", tf).with_env([("JENKINS_API_TOKEN", secret)]);
     let jenkins = format!("url = \"http://127.0.0.1:{port}\"\n    username = \"terraform\"");
     w.write_config(&format!("{}{TEMPLATE}{}", provider(&env, &jenkins), cloud("offline", 5)));
-    let plan = w.plan_changes().text();
+    let plan = flat(&w.plan_changes());
     assert!(plan.contains("Jenkins Did Not Check The Cloud") && plan.contains("unreachable"), "{plan}");
-    let applied = w.apply().text();
+    let applied = flat(&w.apply());
     assert!(applied.contains("Jenkins Did Not Confirm The Cloud"), "{applied}");
     assert!(applied.contains("not confirmed that Jenkins accepts it and runs the cloud"), "{applied}");
     assert!(!plan.contains(secret) && !applied.contains(secret), "the token never shows");
     assert!(env.get_json("configmap", "tf-jcasc-cloud-offline").is_some(), "the ConfigMap is written regardless");
+    w.destroy();
+    w.cleanup();
+}
+
+/// The provider block that talks to the stand-in as its admin (the token through the environment).
+fn with_standin(env: &Env, jenkins: &Jenkins) -> (String, Vec<(String, String)>) {
+    let (user, token) = jenkins.admin();
+    let block = provider(env, &format!("url = \"{}\"\n    username = \"{user}\"", jenkins.url()));
+    (block, vec![("JENKINS_API_TOKEN".to_string(), token)])
+}
+
+fn timed_cloud(name: &str, cap: u32, timeout: &str) -> String {
+    cloud(name, cap).replace(
+        "  templates     =",
+        &format!("  timeouts {{\n    create = \"{timeout}\"\n    update = \"{timeout}\"\n    delete = \"{timeout}\"\n  }}\n  templates     ="),
+    )
+}
+
+/// The part of an export about one cloud (from its `- kubernetes:` item to the next).
+fn exported_cloud(export: &str, name: &str) -> Option<String> {
+    export
+        .split("- kubernetes:")
+        .skip(1)
+        .find(|part| part.lines().any(|l| l.trim() == format!("name: {name}") || l.trim() == format!("name: '{name}'")))
+        .map(str::to_string)
+}
+
+const SEVEN: [&str; 7] = ["c1", "c2", "c3", "c4", "c5", "c6", "c7"];
+
+#[test]
+fn seven_clouds_are_created_changed_and_destroyed_with_jenkins_confirming_each_apply() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-seven");
+    let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+    let (block, vars) = with_standin(&env, &jenkins);
+    let w = env.workdir("loop-seven", tf).with_env(vars);
+    let config = |cap: u32| {
+        let clouds: String = SEVEN.iter().map(|n| cloud(n, cap)).collect();
+        format!("{block}{TEMPLATE}{clouds}")
+    };
+
+    for (step, cap) in [("create", 5), ("update", 6)] {
+        let before = jenkins.reload_count();
+        w.write_config(&config(cap));
+        let plan = flat(&w.plan_changes());
+        assert!(!plan.contains("Jenkins Not Asked") && !plan.contains("Jenkins Did Not Check"), "{plan}");
+        let applied = flat(&w.apply());
+        assert!(!applied.contains("Warning: Jenkins"), "[{step}] {applied}");
+        // No waiting here: the apply returned only once the export showed every cloud as planned.
+        let export = jenkins.export();
+        let files = jenkins.files();
+        for name in SEVEN {
+            let state = w.resource(&format!("jenkins_agent_cloud.{name}"));
+            let file = files.get(&format!("terraform/cloud-{name}.yaml"));
+            assert_eq!(file.map(String::as_str), state["casc_yaml"].as_str(), "[{step}] the sidecar's file of {name}");
+            let live =
+                exported_cloud(&export, name).unwrap_or_else(|| panic!("[{step}] {name} not exported:\n{export}"));
+            assert!(live.contains(&format!("containerCap: {cap}")), "[{step}] {name} runs another version:\n{live}");
+            let id = state["template_ids"]["base"].as_str().expect("template id");
+            assert!(live.contains(id), "[{step}] {name} lacks template {id}:\n{live}");
+        }
+        assert!(jenkins.reload_count() > before, "[{step}] the sidecar POSTed a reload");
+        w.assert_plans_empty();
+    }
+
+    w.destroy();
+    let export = jenkins.export();
+    for name in SEVEN {
+        assert!(exported_cloud(&export, name).is_none(), "{name} still runs after destroy:\n{export}");
+    }
+    assert!(exported_cloud(&export, "kubernetes").is_some(), "the chart's cloud stays:\n{export}");
+    w.cleanup();
+}
+
+/// Reloads the stand-in was told to fail and has not failed yet.
+fn pending_rejections(jenkins: &Jenkins) -> usize {
+    let r = jenkins.request("GET", "/_standin/state", None, None);
+    let state: serde_json::Value = serde_json::from_str(&r.body).expect("state JSON");
+    state["reject"].as_array().map(|a| a.iter().map(|r| r[0].as_u64().unwrap_or(0) as usize).sum()).unwrap_or(0)
+}
+
+#[test]
+fn a_reload_jenkins_rejects_fails_the_apply_with_its_message_and_a_rerun_after_the_fix_converges() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-reject");
+    let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+    let (block, vars) = with_standin(&env, &jenkins);
+    let w = env.workdir("loop-reject", tf).with_env(vars);
+    w.write_config(&format!("{block}{TEMPLATE}{}", timed_cloud("picky", 5, "1m")));
+    jenkins.reject_next(40, "Invalid configuration elements for type: class KubernetesCloud : picky-test");
+    fails_with(
+        &w,
+        &["apply", "-auto-approve", "-no-color"],
+        &["Jenkins Rejected The Cloud", "Invalid configuration elements for type: class KubernetesCloud : picky-test"],
+    );
+    assert!(exported_cloud(&jenkins.export(), "picky").is_none(), "nothing of a failed reload is applied");
+
+    // The fix: Jenkins stops rejecting. The state says the file was not loaded, so the plan is not empty.
+    while pending_rejections(&jenkins) > 0 {
+        jenkins.token_reload(jenkins.pod());
+    }
+    w.plan_changes();
+    w.apply();
+    assert!(exported_cloud(&jenkins.export(), "picky").is_some(), "the rerun loaded the cloud");
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}
+
+#[test]
+fn with_jenkins_down_the_apply_says_what_it_could_not_confirm_and_the_cloud_loads_when_it_is_back() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-stopped");
+    let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+    let (block, vars) = with_standin(&env, &jenkins);
+    let w = env.workdir("loop-stopped", tf).with_env(vars.clone());
+    w.write_config(&format!("{block}{TEMPLATE}{}", cloud("later", 5)));
+    jenkins.stop();
+    let applied = flat(&w.apply());
+    assert!(applied.contains("Jenkins Did Not Confirm The Cloud") && applied.contains("unreachable"), "{applied}");
+    assert!(!applied.contains(&vars[0].1), "the token never shows");
+    jenkins.resume();
+    jenkins.wait_until(|| exported_cloud(&jenkins.export(), "later").is_some(), "the cloud once Jenkins is back");
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}
+
+#[test]
+fn release_ci_gets_a_configmap_its_sidecar_loads_into_jenkins() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-ci");
+    let jenkins = Jenkins::start(&env.namespace, "ci", Options::default());
+    assert_eq!(jenkins.label(), "ci-jenkins-jenkins-config");
+    let (block, vars) = with_standin(&env, &jenkins);
+    let block = block.replace("    url", "    helm_release = \"ci\"\n    url");
+    let w = env.workdir("loop-ci", tf).with_env(vars);
+    w.write_config(&format!("{block}{TEMPLATE}{}", cloud("ci-agents", 5)));
+    w.apply();
+    assert!(exported_cloud(&jenkins.export(), "ci-agents").is_some(), "{}", jenkins.export());
+    assert!(jenkins.files().contains_key("terraform/cloud-ci-agents.yaml"));
     w.destroy();
     w.cleanup();
 }
