@@ -7,7 +7,7 @@ use crate::cluster::{Cluster, State, rt, stamp_new};
 use crate::kinds::ResourceType;
 use crate::params::{ListOptions, RvMatch};
 use crate::status::{ApiError, ApiResult, Cause};
-use crate::{controllers, paging, patch, selectors, ssa, validation};
+use crate::{admission, controllers, paging, patch, selectors, ssa, validation};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -117,6 +117,12 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
     } else if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("namespace");
     }
+    if !validation::quantities_decode(rt, obj) {
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"v1\" cannot be handled as a {kind}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+            kind = rt.kind
+        )));
+    }
     if rt.kind == "Secret" {
         if let Some(sd) = obj.as_object_mut().and_then(|o| o.remove("stringData"))
             && let Some(sd) = sd.as_object()
@@ -140,28 +146,8 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
     Ok(())
 }
 
-/// Server-side defaults (applied to stored objects, never to an applied configuration, so that no
-/// manager owns them).
 fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
-    match rt.kind {
-        "Secret" if obj.get("type").is_none_or(Value::is_null) => obj["type"] = json!("Opaque"),
-        "Namespace" => {
-            if obj.pointer("/spec/finalizers").is_none() {
-                obj["spec"]["finalizers"] = json!(["kubernetes"]);
-            }
-            let name = name_of(obj).to_string();
-            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
-        }
-        "Pod" => {
-            if obj.pointer("/spec/serviceAccountName").is_none() && obj.get("spec").is_some_and(Value::is_object) {
-                obj["spec"]["serviceAccountName"] = json!("default");
-            }
-            if obj.get("spec").is_some_and(Value::is_object) && obj.pointer("/spec/restartPolicy").is_none() {
-                obj["spec"]["restartPolicy"] = json!("Always");
-            }
-        }
-        _ => {}
-    }
+    crate::defaults::apply(rt, obj);
 }
 
 fn invalid(rt: &ResourceType, name: &str, causes: Vec<Cause>) -> ApiResult<()> {
@@ -203,18 +189,19 @@ fn generate_name(prefix: &str) -> String {
 /// Stores a new object (after normalisation and validation), running creation side effects.
 fn store_new(ctx: &WriteCtx, st: &mut State, obj: Value) -> Value {
     let rt = ctx.rt;
-    if ctx.dry_run() {
-        let mut o = stamp_new(obj);
-        o["metadata"]["resourceVersion"] = json!("");
-        return o;
-    }
     let mut obj = stamp_new(obj);
+    if let Some(status) = crate::defaults::initial_status(rt, &obj) {
+        obj["status"] = status;
+    }
     match rt.kind {
-        "Namespace" => obj["status"] = json!({"phase": "Active"}),
-        "Pod" => {
-            obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
-        }
+        "StatefulSet" => obj["metadata"]["generation"] = json!(1),
+        "ResourceQuota" => obj["status"] = quota_status(st, ctx.ns, &obj),
+        "Service" => allocate_cluster_ip(st, &mut obj),
         _ => {}
+    }
+    if ctx.dry_run() {
+        obj["metadata"]["resourceVersion"] = json!("");
+        return obj;
     }
     let stored = st.store.put(rt, obj);
     match rt.kind {
@@ -222,26 +209,74 @@ fn store_new(ctx: &WriteCtx, st: &mut State, obj: Value) -> Value {
         "Secret" if stored["type"] == "kubernetes.io/service-account-token" => {
             controllers::spawn_token_fill(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string());
         }
-        "Pod" => controllers::spawn_pod_start(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string()),
+        "Pod" => {
+            refresh_quotas(st, ctx.ns);
+            controllers::spawn_pod_start(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string());
+        }
         _ => {}
     }
     stored
 }
 
-fn pod_admission(st: &State, ns: &str, obj: &Value) -> ApiResult<()> {
-    let sa = obj.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default");
-    if st.store.get(rt("", "serviceaccounts"), ns, sa).is_none() {
-        return Err(ApiError::forbidden(
-            "",
-            "pods",
-            name_of(obj),
-            format!(
-                "pods {:?} is forbidden: error looking up service account {ns}/{sa}: serviceaccount {sa:?} not found",
-                name_of(obj)
-            ),
-        ));
+/// A ClusterIP from EKS's default service range, unless the Service is headless or has one.
+fn allocate_cluster_ip(st: &mut State, svc: &mut Value) {
+    if svc.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
+        return;
     }
-    Ok(())
+    let ip = match svc.pointer("/spec/clusterIP").and_then(Value::as_str).filter(|ip| !ip.is_empty()) {
+        Some(ip) => ip.to_string(),
+        None => {
+            st.services_created += 1;
+            let n = st.services_created;
+            format!("10.100.{}.{}", n / 250, n % 250 + 2)
+        }
+    };
+    svc["spec"]["clusterIP"] = json!(ip);
+    svc["spec"]["clusterIPs"] = json!([ip]);
+}
+
+fn listed(st: &State, plural: &str, ns: &str) -> Vec<Value> {
+    st.store.list(rt("", plural), Some(ns)).into_iter().cloned().collect()
+}
+
+/// A quota's `status` from the namespace's pods.
+fn quota_status(st: &State, ns: &str, quota: &Value) -> Value {
+    admission::quota::status(quota, &listed(st, "pods", ns))
+}
+
+/// Keeps every quota's `status.used` of a namespace current after its pods changed.
+pub fn refresh_quotas(st: &mut State, ns: &str) {
+    let quotas = listed(st, "resourcequotas", ns);
+    for mut q in quotas {
+        let status = quota_status(st, ns, &q);
+        if q.get("status") != Some(&status) {
+            q["status"] = status;
+            st.store.put(rt("", "resourcequotas"), q);
+        }
+    }
+}
+
+/// Pod admission around object validation, as on a real server: the mutating plugins, then
+/// validation (422), then the validating plugins (403).
+fn admit_pod(st: &State, ns: &str, obj: &mut Value) -> ApiResult<()> {
+    let name = name_of(obj).to_string();
+    let sa = obj.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default").to_string();
+    let namespace = st.store.get(rt("", "namespaces"), "", ns);
+    let (limit_ranges, quotas, pods) =
+        (listed(st, "limitranges", ns), listed(st, "resourcequotas", ns), listed(st, "pods", ns));
+    let suffix = generate_name("");
+    let env = admission::PodEnv {
+        namespace_labels: namespace.and_then(|n| n.pointer("/metadata/labels")),
+        service_account: st.store.get(rt("", "serviceaccounts"), ns, &sa),
+        token_volume_suffix: &suffix,
+        limit_ranges: &limit_ranges,
+        quotas: &quotas,
+        pods: &pods,
+    };
+    let forbidden = |msg: String| ApiError::forbidden("", "pods", &name, format!("pods {name:?} is forbidden: {msg}"));
+    admission::mutate(&env, ns, obj).map_err(forbidden)?;
+    validate(rt("", "pods"), None, obj)?;
+    admission::validate(&env, obj).map_err(forbidden)
 }
 
 /// POST on a collection.
@@ -257,15 +292,17 @@ pub fn create(ctx: &WriteCtx, body: Value) -> ApiResult<(u16, Value)> {
     {
         obj["metadata"]["name"] = json!(generate_name(prefix));
     }
-    validate(rt, None, &obj)?;
     let mut st = ctx.cluster.lock();
     let name = name_of(&obj).to_string();
+    if rt.kind != "Pod" {
+        validate(rt, None, &obj)?;
+    }
     check_namespace(&st, rt, ctx.ns, &name, true)?;
     if st.store.get(rt, ctx.ns, &name).is_some() {
         return Err(ApiError::already_exists(rt.group, rt.plural, &name));
     }
     if rt.kind == "Pod" {
-        pod_admission(&st, ctx.ns, &obj)?;
+        admit_pod(&st, ctx.ns, &mut obj)?;
     }
     ssa::record_update(None, &mut obj, &ctx.manager(), &rt.api_version(), &crate::clock::now_rfc3339());
     Ok((201, store_new(ctx, &mut st, obj)))
@@ -420,6 +457,23 @@ fn commit_update(
 ) -> ApiResult<(u16, Value)> {
     let rt = ctx.rt;
     keep_system(old, &mut new);
+    match rt.kind {
+        "Service" => {
+            for k in ["clusterIP", "clusterIPs"] {
+                if new.pointer(&format!("/spec/{k}")).is_none()
+                    && let Some(v) = old.pointer(&format!("/spec/{k}"))
+                {
+                    new["spec"][k] = v.clone();
+                }
+            }
+        }
+        "StatefulSet" => {
+            let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+            let changed = old.get("spec") != new.get("spec");
+            new["metadata"]["generation"] = json!(if changed { generation + 1 } else { generation });
+        }
+        _ => {}
+    }
     validate(rt, Some(old), &new)?;
     if let Some(m) = manager {
         ssa::record_update(Some(old), &mut new, m, &rt.api_version(), &crate::clock::now_rfc3339());
@@ -438,7 +492,11 @@ fn commit_update(
     if without_meta(old) == without_meta(&new) {
         return Ok((200, old.clone()));
     }
-    Ok((200, st.store.put(rt, new)))
+    let stored = st.store.put(rt, new);
+    if matches!(rt.kind, "Pod" | "ResourceQuota") {
+        refresh_quotas(st, ctx.ns);
+    }
+    Ok((200, st.store.get(rt, ctx.ns, name_of(&stored)).cloned().unwrap_or(stored)))
 }
 
 /// PUT on one object.
@@ -478,7 +536,15 @@ pub fn patch(ctx: &WriteCtx, name: &str, content_type: &str, body: &[u8]) -> Api
         return apply(ctx, name, body);
     }
     if ctx.query.contains_key("force") {
-        return Err(ApiError::bad_request("force may not be specified for non-apply patch"));
+        // apimachinery `ValidatePatchOptions`: any `force` value, even false, is refused here.
+        let mut e = ApiError::invalid(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            vec![Cause::forbidden("force", "may not be specified for non-apply patch")],
+        );
+        e.message = e.message.replacen("PatchOptions", "PatchOptions.meta.k8s.io", 1);
+        return Err(e);
     }
     let patch_doc = parse_body(body, false)?;
     let mut st = ctx.cluster.lock();
@@ -582,9 +648,10 @@ fn apply(ctx: &WriteCtx, name: &str, body: &[u8]) -> ApiResult<(u16, Value)> {
     apply_defaults(rt, &mut merged);
     match live {
         None => {
-            validate(rt, None, &merged)?;
             if rt.kind == "Pod" {
-                pod_admission(&st, ctx.ns, &merged)?;
+                admit_pod(&st, ctx.ns, &mut merged)?;
+            } else {
+                validate(rt, None, &merged)?;
             }
             Ok((201, store_new(ctx, &mut st, merged)))
         }
@@ -675,6 +742,7 @@ pub fn delete(ctx: &WriteCtx, name: &str, opts: &DeleteOptions) -> ApiResult<(u1
                 controllers::delete_token_secrets(&mut st, ctx.ns, name);
             }
             if rt.kind == "Pod" {
+                refresh_quotas(&mut st, ctx.ns);
                 return Ok((200, removed));
             }
             Ok((200, crate::status::success(rt.group, rt.plural, name, &uid)))

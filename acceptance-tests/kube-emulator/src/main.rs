@@ -5,11 +5,13 @@
 //! `DIR/emulator.json`, `DIR/kubeconfig` and `DIR/<cluster>-ca.pem` once every listener is up, and serves
 //! until SIGTERM or SIGINT. See the crate README for what it emulates and what it does not.
 
+mod admission;
 mod api;
 mod auth;
 mod clock;
 mod cluster;
 mod controllers;
+mod defaults;
 mod discovery;
 mod faults;
 mod kinds;
@@ -18,6 +20,7 @@ mod paging;
 mod params;
 mod patch;
 mod proto;
+mod quantity;
 mod rbac;
 mod selectors;
 mod server;

@@ -267,10 +267,16 @@ async fn token_controller_token_request_and_revocation() {
     assert!(String::from_utf8(data["ca.crt"].0.clone()).unwrap().contains("BEGIN CERTIFICATE"));
     let annotations = filled.metadata.annotations.unwrap();
     assert!(annotations.contains_key("kubernetes.io/service-account.uid"));
-    assert!(
-        secrets.get_opt("orphan-token").await.unwrap().is_none(),
-        "a token Secret without its service account is deleted"
-    );
+    // The orphan is deleted by its own controller task, which may run after the fill above.
+    let mut orphan_gone = false;
+    for _ in 0..200 {
+        if secrets.get_opt("orphan-token").await.unwrap().is_none() {
+            orphan_gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(orphan_gone, "a token Secret without its service account is deleted");
 
     let token = String::from_utf8(data["token"].0.clone()).unwrap();
     let as_robot = client_with("controller", &token);
@@ -545,4 +551,48 @@ async fn expired_watch_sends_one_error_event_then_a_relist_and_watch_recover() {
         });
     }
     assert_eq!(seen, ["ADDED after", "BOOKMARK"], "the watch ends with a bookmark at its timeout");
+}
+
+#[tokio::test]
+async fn streaming_list_watch_sends_the_objects_then_an_initial_events_end_bookmark() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "stream").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client, &ns);
+    cms.create(&PostParams::default(), &cm("one", json!({}))).await.unwrap();
+    let params = WatchParams::streaming_lists().timeout(1);
+    let mut events = cms.watch(&params, "").await.unwrap().boxed();
+    let mut seen = vec![];
+    while let Some(ev) = events.next().await {
+        seen.push(match ev.unwrap() {
+            WatchEvent::Added(c) => format!("ADDED {}", c.metadata.name.unwrap()),
+            WatchEvent::Bookmark(b) => {
+                let end = b.metadata.annotations.get("k8s.io/initial-events-end").map(String::as_str);
+                format!("BOOKMARK end={}", end.unwrap_or("-"))
+            }
+            other => format!("{other:?}"),
+        });
+    }
+    assert_eq!(
+        seen,
+        ["ADDED kube-root-ca.crt", "ADDED one", "BOOKMARK end=true", "BOOKMARK end=-"],
+        "the initial objects, the bookmark closing them, the bookmark at the timeout"
+    );
+}
+
+#[tokio::test]
+async fn force_on_a_non_apply_patch_is_refused_even_when_false() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "force").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    cms.create(&PostParams::default(), &cm("c", json!({}))).await.unwrap();
+    let req = http::Request::patch(format!("/api/v1/namespaces/{ns}/configmaps/c?force=false"))
+        .header("content-type", "application/merge-patch+json")
+        .body(br#"{"data":{"a":"1"}}"#.to_vec())
+        .unwrap();
+    let (code, status) = api_code(client.request::<Value>(req).await.unwrap_err());
+    assert_eq!(code, 422);
+    assert_eq!(
+        status.message,
+        "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"
+    );
 }
