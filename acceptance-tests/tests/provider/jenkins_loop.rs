@@ -296,19 +296,99 @@ fn with_jenkins_down_the_apply_says_what_it_could_not_confirm_and_the_cloud_load
     w.cleanup();
 }
 
+/// The label comes from the controller's StatefulSet: with no `helm_release` (whose default
+/// `jenkins` would guess label `jenkins-jenkins-config`), release `ci`'s sidecar still loads the cloud.
 #[test]
-fn release_ci_gets_a_configmap_its_sidecar_loads_into_jenkins() {
+fn release_ci_gets_a_configmap_its_sidecar_loads_read_from_the_statefulset() {
     let tf = &terraforms()[0];
     let env = Env::new("loop-ci");
     let jenkins = Jenkins::start(&env.namespace, "ci", Options::default());
     assert_eq!(jenkins.label(), "ci-jenkins-jenkins-config");
+    assert!(
+        jenkins.skipped_objects().iter().all(|o| !o.to_string().contains("StatefulSet")),
+        "{:?}",
+        jenkins.skipped_objects()
+    );
     let (block, vars) = with_standin(&env, &jenkins);
-    let block = block.replace("    url", "    helm_release = \"ci\"\n    url");
     let w = env.workdir("loop-ci", tf).with_env(vars);
     w.write_config(&format!("{block}{TEMPLATE}{}", cloud("ci-agents", 5)));
     w.apply();
+    let cm = env.get_json("configmap", "tf-jcasc-cloud-ci-agents").expect("ConfigMap written");
+    assert_eq!(cm["metadata"]["labels"]["ci-jenkins-jenkins-config"], "true", "{cm}");
     assert!(exported_cloud(&jenkins.export(), "ci-agents").is_some(), "{}", jenkins.export());
     assert!(jenkins.files().contains_key("terraform/cloud-ci-agents.yaml"));
+    w.destroy();
+    w.cleanup();
+}
+
+/// The chart's controller StatefulSet (as `jenkins-controller-statefulset.yaml` renders it, trimmed
+/// to what the provider reads) with the sidecar's `NAMESPACE` set to `search_namespace`. The stand-in
+/// harness cannot start a sidecar there (the chart's Role does not reach it), and the plan needs
+/// only the StatefulSet.
+fn controller_statefulset(env: &Env, dir: &std::path::Path, search_namespace: &str) {
+    let env_list = format!(
+        "            - {{name: LABEL, value: jenkins-jenkins-config}}\n            - {{name: FOLDER, value: /var/jenkins_home/casc_configs}}\n            - {{name: NAMESPACE, value: \"{search_namespace}\"}}\n"
+    );
+    let yaml = format!(
+        r#"apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: jenkins
+  labels: {{"app.kubernetes.io/component": jenkins-controller, "app.kubernetes.io/instance": jenkins}}
+spec:
+  serviceName: jenkins
+  replicas: 1
+  selector:
+    matchLabels: {{"app.kubernetes.io/component": jenkins-controller, "app.kubernetes.io/instance": jenkins}}
+  template:
+    metadata:
+      labels: {{"app.kubernetes.io/component": jenkins-controller, "app.kubernetes.io/instance": jenkins}}
+    spec:
+      serviceAccountName: jenkins
+      initContainers:
+        - name: config-reload-init
+          image: docker.io/kiwigrid/k8s-sidecar:2.10.1
+          env:
+            - {{name: METHOD, value: LIST}}
+{env_list}      containers:
+        - name: jenkins
+          image: docker.io/jenkins/jenkins:2.568.2-jdk21
+        - name: config-reload
+          image: docker.io/kiwigrid/k8s-sidecar:2.10.1
+          env:
+{env_list}"#
+    );
+    let file = dir.join("controller-statefulset.yaml");
+    std::fs::write(&file, yaml).expect("write StatefulSet");
+    // Replaced rather than re-applied: the emulator's client-side apply of a changed StatefulSet
+    // loses the containers' images.
+    env.kubectl("controller", &["-n", &env.namespace, "delete", "statefulset", "jenkins", "--ignore-not-found"]);
+    env.kubectl("controller", &["-n", &env.namespace, "create", "-f", &file.display().to_string()]);
+}
+
+#[test]
+fn a_sidecar_watching_another_namespace_is_a_plan_error_naming_what_was_found() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-elsewhere");
+    let w = env.workdir("loop-elsewhere", tf);
+    controller_statefulset(&env, &w.dir, "elsewhere");
+    w.write_config(&format!("{}{TEMPLATE}{}", provider(&env, ""), cloud("lost", 5)));
+    fails_with(
+        &w,
+        &["plan", "-no-color"],
+        &[
+            "The Sidecar Would Not Load This Cloud",
+            &format!("StatefulSet {}/jenkins, container config-reload has NAMESPACE=\"elsewhere\"", env.namespace),
+            "searchNamespace",
+        ],
+    );
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-lost").is_none(), "nothing written");
+
+    // A list that holds our namespace is watched.
+    controller_statefulset(&env, &w.dir, &format!("elsewhere,{}", env.namespace));
+    w.apply();
+    let cm = env.get_json("configmap", "tf-jcasc-cloud-lost").expect("ConfigMap written");
+    assert_eq!(cm["metadata"]["labels"]["jenkins-jenkins-config"], "true", "{cm}");
     w.destroy();
     w.cleanup();
 }

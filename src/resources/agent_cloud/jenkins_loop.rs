@@ -253,8 +253,9 @@ pub(super) fn warn_unverified(configured: &Configured, diags: &mut Diagnostics, 
     if configured.jenkins().api.is_some() || !configured.first_warning(if at_apply { "apply" } else { "plan" }) {
         return;
     }
+    // Distinct summaries: Terraform folds warnings of one summary into the first.
     let (summary, when) = if at_apply {
-        ("Jenkins Not Asked", "This apply wrote the clouds' ConfigMaps but did not wait for Jenkins")
+        ("Apply Not Confirmed By Jenkins", "This apply wrote the clouds' ConfigMaps but did not wait for Jenkins")
     } else {
         ("Jenkins Not Asked", "This plan checked the clouds' files against the sidecar's other files only")
     };
@@ -282,7 +283,7 @@ pub(super) async fn plan_checks(configured: &Configured, planned: &Value, diags:
             );
             return;
         }
-        if let Some(note) = &w.unread {
+        if let Some(note) = w.unread.as_ref().filter(|_| configured.first_warning("controller-unread")) {
             diags.warning("Controller Not Read", note.clone());
         }
         let namespace = &configured.jenkins().namespace;
