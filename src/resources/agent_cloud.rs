@@ -3,7 +3,9 @@
 //!
 //! The ConfigMap holds only `jenkins.clouds[0].kubernetes`, so JCasC's merge with the chart's own
 //! file can never conflict. It is written by server-side apply with our field manager, carries our
-//! ownership labels, and a ConfigMap of that name without them is never touched.
+//! ownership labels, and a ConfigMap of that name without them is never touched. `jenkins_loop`
+//! reads where the sidecar looks, checks the merged JCasC view (and, with its API, Jenkins) at plan,
+//! and makes applies return once Jenkins runs the change.
 
 use super::values::{boolean, check_when_known, int, set, string, string_map, strings};
 use crate::cty::{AttributePath, Value};
@@ -90,7 +92,7 @@ fn schema() -> Schema {
     .attr(Attribute::bool("restricted_pss_security_context").default(Value::Bool(false)).describe("Patch every container to the restricted Pod Security Standard."))
     .attr(Attribute::string("defaults_provider_template").optional().describe("A template of this cloud every other template inherits from first."))
     .attr(Attribute::string_list("templates").optional().describe("Pod templates: `jenkins_pod_template.<x>.definition` values."))
-    .attr(Attribute::string("casc_yaml").computed().describe("The JCasC file this cloud becomes, as the sidecar writes it."))
+    .attr(Attribute::string("casc_yaml").computed().describe("The JCasC file this cloud becomes, as the sidecar writes it. After an apply Jenkins did not load, it ends with a marker line, so the next plan writes the file again."))
     .attr(Attribute::string("configmap_name").computed().describe("The ConfigMap holding `casc_yaml`."))
     .attr(Attribute::string("data_key").computed().describe("The ConfigMap key (the file name in the sidecar's folder)."))
     .attr(Attribute::string_map("template_ids").computed().describe("Template name → id."))

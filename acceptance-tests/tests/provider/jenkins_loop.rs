@@ -273,6 +273,24 @@ fn a_reload_jenkins_rejects_fails_the_apply_with_its_message_and_a_rerun_after_t
     w.apply();
     assert!(exported_cloud(&jenkins.export(), "picky").is_some(), "the rerun loaded the cloud");
     w.assert_plans_empty();
+
+    // A rejected update: the state keeps the marker (an update is not tainted), so the rerun writes again.
+    w.write_config(&format!("{block}{TEMPLATE}{}", timed_cloud("picky", 6, "1m")));
+    jenkins.reject_next(40, "Invalid configuration elements for type: class KubernetesCloud : picky-update");
+    fails_with(&w, &["apply", "-auto-approve", "-no-color"], &["Jenkins Rejected The Cloud", "picky-update"]);
+    let live = exported_cloud(&jenkins.export(), "picky").expect("the old version still runs");
+    assert!(live.contains("containerCap: 5"), "{live}");
+    let marked = w.resource("jenkins_agent_cloud.picky")["casc_yaml"].as_str().unwrap_or_default().to_string();
+    assert!(marked.contains("Jenkins did not load this file"), "{marked}");
+    while pending_rejections(&jenkins) > 0 {
+        jenkins.token_reload(jenkins.pod());
+    }
+    let plan = flat(&w.plan_changes());
+    assert!(plan.contains("Jenkins did not load this file"), "the plan shows the marker going away:\n{plan}");
+    w.apply();
+    let live = exported_cloud(&jenkins.export(), "picky").expect("picky runs");
+    assert!(live.contains("containerCap: 6"), "{live}");
+    w.assert_plans_empty();
     w.destroy();
     w.cleanup();
 }
