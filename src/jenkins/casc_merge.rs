@@ -164,6 +164,15 @@ fn clouds(root: &Node) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// Whether a file sets `jenkins.clouds` at all (an empty list too): JCasC replaces the cloud list
+/// only when some file does, so without one a deleted cloud stays in Jenkins.
+pub fn defines_clouds(text: &str) -> bool {
+    serde_yaml_ng::from_str::<Value>(text)
+        .ok()
+        .and_then(|doc| doc.get("jenkins").map(|j| j.get("clouds").is_some()))
+        .unwrap_or(false)
+}
+
 /// Every conflict among `sources` (indices refer to `sources`).
 pub fn check(sources: &[Source]) -> Vec<Conflict> {
     let mut out = Vec::new();
@@ -254,6 +263,14 @@ mod tests {
             "{found:?}"
         );
         assert!(found.iter().all(|c| !c.involves(99)));
+    }
+
+    #[test]
+    fn a_file_defines_clouds_even_with_an_empty_list() {
+        assert!(defines_clouds(CHART));
+        assert!(defines_clouds("jenkins:\n  clouds: []\n"));
+        assert!(!defines_clouds("jenkins:\n  numExecutors: 0\n"));
+        assert!(!defines_clouds("not: [yaml"));
     }
 
     #[test]

@@ -414,9 +414,9 @@ impl Resource for AgentCloud {
         };
         let namespace = &configured.jenkins().namespace;
         let name = string(prior, "configmap_name").unwrap_or_default();
-        let api = apply::api::<ConfigMap>(client, namespace);
+        let api = apply::api::<ConfigMap>(client.clone(), namespace);
         match apply::delete_owned(&api, &name, OWNER).await {
-            Ok(()) => jenkins_loop::after_delete(&configured, prior, diags).await,
+            Ok(()) => jenkins_loop::after_delete(&configured, client, prior, diags).await,
             Err(apply::ApplyError::Api(e)) => {
                 errors::report(diags, None, &format!("delete ConfigMap {namespace}/{name}"), &e)
             }

@@ -410,3 +410,31 @@ fn a_sidecar_watching_another_namespace_is_a_plan_error_naming_what_was_found() 
     w.destroy();
     w.cleanup();
 }
+
+/// JCasC replaces `jenkins.clouds` only when some file sets it: with the chart's default file gone,
+/// destroying the last cloud cannot remove it from Jenkins, and the destroy says so at once.
+#[test]
+fn destroying_a_cloud_when_no_other_file_sets_clouds_warns_that_jenkins_keeps_it() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-kept");
+    let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+    let (block, vars) = with_standin(&env, &jenkins);
+    let w = env.workdir("loop-kept", tf).with_env(vars);
+    w.write_config(&format!("{block}{TEMPLATE}{}", cloud("kept", 5)));
+    w.apply();
+    env.kubectl("controller", &["-n", &env.namespace, "delete", "configmap", "jenkins-jenkins-jcasc-config"]);
+    jenkins.wait_until(
+        || !jenkins.files().contains_key("jcasc-default-config.yaml"),
+        "the sidecar removing the chart's file",
+    );
+    let r = w.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let text = flat(&r);
+    assert!(
+        text.contains("Jenkins Keeps The Cloud")
+            && text.contains("no other file the sidecar loads sets `jenkins.clouds`"),
+        "{text}"
+    );
+    assert!(exported_cloud(&jenkins.export(), "kept").is_some(), "the stand-in keeps it too, as JCasC does");
+    w.cleanup();
+}

@@ -16,6 +16,7 @@ use crate::framework::{Attribute, Block, Diagnostics, Validator};
 use crate::jenkins::casc_merge::{self, Conflict, Source};
 use crate::jenkins_http::endpoints::{self, LiveCloud, Presence, Refusal};
 use crate::jenkins_http::{CallError, CheckMessage, JenkinsClient};
+use crate::kube::controller::WatchedNamespaces;
 use crate::provider::Configured;
 use crate::resources::values::{set, string, string_map};
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -111,6 +112,8 @@ pub(super) struct Watch {
     pub label: String,
     /// The selector the sidecar lists with.
     pub selector: String,
+    /// Where it lists.
+    pub namespaces: WatchedNamespaces,
     /// Why the sidecar would not load our ConfigMap.
     pub refusal: Option<String>,
     /// Why the StatefulSet could not be read (the fallback was used).
@@ -122,22 +125,27 @@ pub(super) struct Watch {
 pub(super) async fn watch(configured: &Configured, client: kube::Client) -> Watch {
     let jenkins = configured.jenkins();
     let fallback = format!("{}-jenkins-config", jenkins.fullname);
+    let ours = WatchedNamespaces::Some(vec![jenkins.namespace.clone()]);
     match configured.jenkins_controller(client).await {
         Ok(Some(c)) => {
             let refusal = c.refusal(&jenkins.namespace);
-            let (label, selector) = match &c.sidecar {
+            let (label, selector, namespaces) = match &c.sidecar {
                 Some(w) => (
                     w.label.clone(),
                     w.label_value.as_ref().map(|v| format!("{}={v}", w.label)).unwrap_or_else(|| w.label.clone()),
+                    w.namespaces.clone(),
                 ),
-                None => (fallback.clone(), fallback),
+                None => (fallback.clone(), fallback, ours),
             };
-            Watch { label, selector, refusal, unread: None }
+            Watch { label, selector, namespaces, refusal, unread: None }
         }
-        Ok(None) => Watch { label: fallback.clone(), selector: fallback, refusal: None, unread: None },
+        Ok(None) => {
+            Watch { label: fallback.clone(), selector: fallback, namespaces: ours, refusal: None, unread: None }
+        }
         Err(e) => Watch {
             label: fallback.clone(),
             selector: fallback.clone(),
+            namespaces: ours,
             refusal: None,
             unread: Some(format!(
                 "the controller's StatefulSets in namespace {:?} could not be listed ({}), so the provider assumes the chart's default label {fallback:?} for release-derived fullname {:?}.",
@@ -149,11 +157,32 @@ pub(super) async fn watch(configured: &Configured, client: kube::Client) -> Watc
     }
 }
 
-/// The files the sidecar would write: every other labelled ConfigMap, then the planned one (last).
-pub fn sources(configmaps: &[ConfigMap], own_name: &str, planned: Source) -> Vec<Source> {
+/// The labelled ConfigMaps the sidecar lists, in each namespace it watches (all of them with
+/// `ALL`); a namespace that cannot be listed is left out.
+pub(super) async fn sidecar_configmaps(client: kube::Client, w: &Watch) -> Vec<ConfigMap> {
+    let params = kube::api::ListParams::default().labels(&w.selector);
+    match &w.namespaces {
+        WatchedNamespaces::All => {
+            let api: kube::Api<ConfigMap> = kube::Api::all(client);
+            api.list(&params).await.map(|l| l.items).unwrap_or_default()
+        }
+        WatchedNamespaces::Some(list) => {
+            let mut out = Vec::new();
+            for ns in list {
+                let api = crate::kube::apply::api::<ConfigMap>(client.clone(), ns);
+                out.extend(api.list(&params).await.map(|l| l.items).unwrap_or_default());
+            }
+            out
+        }
+    }
+}
+
+/// The files the sidecar would write: every labelled ConfigMap but this cloud's own
+/// (`own`: namespace and name), then the planned file (last).
+pub fn sources(configmaps: &[ConfigMap], own: (&str, &str), planned: Source) -> Vec<Source> {
     let mut out: Vec<Source> = configmaps
         .iter()
-        .filter(|cm| cm.metadata.name.as_deref() != Some(own_name))
+        .filter(|cm| (cm.metadata.namespace.as_deref(), cm.metadata.name.as_deref()) != (Some(own.0), Some(own.1)))
         .flat_map(|cm| {
             let origin = format!(
                 "ConfigMap {}/{}",
@@ -287,18 +316,16 @@ pub(super) async fn plan_checks(configured: &Configured, planned: &Value, diags:
             diags.warning("Controller Not Read", note.clone());
         }
         let namespace = &configured.jenkins().namespace;
-        let api = crate::kube::apply::api::<ConfigMap>(client, namespace);
-        if let Ok(list) = api.list(&kube::api::ListParams::default().labels(&w.selector)).await {
-            let own = string(planned, "configmap_name").unwrap_or_default();
-            let planned_source = Source {
-                origin: format!("this cloud's ConfigMap {namespace}/{own}"),
-                dir: crate::jenkins::cloud::SIDECAR_SUBDIR.to_string(),
-                key: string(planned, "data_key").unwrap_or_default(),
-                text: casc.clone(),
-            };
-            let all = sources(&list.items, &own, planned_source);
-            report_conflicts(&all, &casc_merge::check(&all), diags);
-        }
+        let listed = sidecar_configmaps(client, &w).await;
+        let own = string(planned, "configmap_name").unwrap_or_default();
+        let planned_source = Source {
+            origin: format!("this cloud's ConfigMap {namespace}/{own}"),
+            dir: crate::jenkins::cloud::SIDECAR_SUBDIR.to_string(),
+            key: string(planned, "data_key").unwrap_or_default(),
+            text: casc.clone(),
+        };
+        let all = sources(&listed, (namespace, &own), planned_source);
+        report_conflicts(&all, &casc_merge::check(&all), diags);
     }
     match configured.jenkins_api() {
         Some(Ok(client)) => plan_check(&client, &casc, &name, diags).await,
@@ -490,13 +517,36 @@ pub(super) async fn before_write(configured: &Configured, name: &str) -> Option<
 }
 
 /// After the ConfigMap of `prior` was deleted: waits for the cloud to leave Jenkins. A cloud that
-/// stays is a warning: the ConfigMap is gone either way.
-pub(super) async fn after_delete(configured: &Configured, prior: &Value, diags: &mut Diagnostics) {
+/// stays is a warning: the ConfigMap is gone either way. When no other file of the sidecar's sets
+/// `jenkins.clouds`, JCasC leaves the cloud list as it is, so there is nothing to wait for.
+pub(super) async fn after_delete(
+    configured: &Configured,
+    cluster: kube::Client,
+    prior: &Value,
+    diags: &mut Diagnostics,
+) {
     let Some(Ok(client)) = configured.jenkins_api() else {
         warn_unverified(configured, diags, true);
         return;
     };
     let name = string(prior, "name").unwrap_or_default();
+    let w = watch(configured, cluster.clone()).await;
+    let others = sidecar_configmaps(cluster, &w).await;
+    let own = string(prior, "configmap_name").unwrap_or_default();
+    let defines = others
+        .iter()
+        .filter(|cm| cm.metadata.name.as_deref() != Some(own.as_str()))
+        .flat_map(|cm| cm.data.iter().flatten())
+        .any(|(_, text)| casc_merge::defines_clouds(text));
+    if !defines {
+        diags.warning(
+            "Jenkins Keeps The Cloud",
+            format!(
+                "The ConfigMap of cloud {name:?} was deleted, but no other file the sidecar loads sets `jenkins.clouds`, so JCasC leaves Jenkins' clouds as they are and {name:?} stays until Jenkins restarts or a file sets `jenkins.clouds` (the Helm chart's default config does)."
+            ),
+        );
+        return;
+    }
     let wait = timeout(prior, "delete");
     match wait_for(&client, &Expect::Gone { name: name.clone() }, None, Pace::new(wait)).await {
         Outcome::Confirmed => {}
@@ -581,7 +631,7 @@ mod tests {
         };
         let all = sources(
             &[chart.clone(), old.clone()],
-            "tf-jcasc-cloud-eks",
+            ("jenkins", "tf-jcasc-cloud-eks"),
             planned("jenkins:\n  clouds:\n  - kubernetes:\n      name: eks\n"),
         );
         assert_eq!(all.len(), 2);
@@ -590,7 +640,7 @@ mod tests {
         assert!(d.is_empty(), "{d:?}");
 
         let clash = planned("jenkins:\n  numExecutors: 2\n  clouds:\n  - kubernetes:\n      name: kubernetes\n");
-        let all = sources(&[chart, old], "tf-jcasc-cloud-eks", clash);
+        let all = sources(&[chart, old], ("jenkins", "tf-jcasc-cloud-eks"), clash);
         let mut d = Diagnostics::new();
         report_conflicts(&all, &casc_merge::check(&all), &mut d);
         let summaries: Vec<&str> = d.iter().map(|x| x.summary.as_str()).collect();
