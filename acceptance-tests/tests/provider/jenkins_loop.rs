@@ -438,3 +438,24 @@ fn destroying_a_cloud_when_no_other_file_sets_clouds_warns_that_jenkins_keeps_it
     assert!(exported_cloud(&jenkins.export(), "kept").is_some(), "the stand-in keeps it too, as JCasC does");
     w.cleanup();
 }
+
+/// A user with Overall/SystemRead only: the plan says the check was skipped and why, and the apply
+/// still waits for the export (which that permission allows).
+#[test]
+fn a_read_only_user_skips_the_check_with_a_warning_and_still_waits_for_the_export() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-reader");
+    let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+    let (user, token) = jenkins.reader();
+    let block = provider(&env, &format!("url = \"{}\"\n    username = \"{user}\"", jenkins.url()));
+    let w = env.workdir("loop-reader", tf).with_env([("JENKINS_API_TOKEN", token.as_str())]);
+    w.write_config(&format!("{block}{TEMPLATE}{}", cloud("readable", 5)));
+    let plan = flat(&w.plan_changes());
+    assert!(plan.contains("Jenkins Did Not Check The Cloud") && plan.contains("lacks Overall/Administer"), "{plan}");
+    let applied = flat(&w.apply());
+    assert!(!applied.contains("Did Not Confirm") && !applied.contains("Not Confirmed"), "{applied}");
+    assert!(exported_cloud(&jenkins.export(), "readable").is_some(), "the apply returned once the export showed it");
+    assert!(!plan.contains(&token) && !applied.contains(&token), "the token never shows");
+    w.destroy();
+    w.cleanup();
+}
