@@ -10,6 +10,7 @@ pub mod cty;
 pub mod framework;
 pub mod iam;
 pub mod jenkins;
+pub mod jenkins_http;
 pub mod kube;
 pub mod plugin;
 pub mod provider;

@@ -10,6 +10,7 @@
 //! (§1 JCasC shape, §2 inheritance and YAML merge).
 
 mod builder;
+pub mod casc_merge;
 pub mod cloud;
 pub mod cloud_parse;
 mod escape;

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod ca;
 pub mod connect;
+pub mod controller;
 pub mod errors;
 pub mod ownership;
 pub mod rbac;

@@ -4,9 +4,12 @@
 //! provider "jenkins" {
 //!   region = "eu-west-1"
 //!   kubernetes { eks_cluster_name = "ci" }   # or host/cluster_ca_certificate/token, or config_path
-//!   jenkins { namespace = "jenkins", helm_release = "jenkins" }
+//!   jenkins { namespace = "jenkins", helm_release = "ci", url = "https://jenkins.example.com", username = "tf" }
 //! }
 //! ```
+//!
+//! The Jenkins API token comes from `api_token` or `JENKINS_API_TOKEN` (likewise `JENKINS_URL`,
+//! `JENKINS_USER`); the environment is read by the caller and passed in, so parsing stays pure.
 
 use crate::cty::{AttributePath, Value};
 use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Schema};
@@ -17,14 +20,43 @@ use crate::kube::ClusterSpec;
 pub struct JenkinsSettings {
     /// The controller's namespace, where clouds' ConfigMaps and credentials go.
     pub namespace: String,
-    /// The chart's fullname: the config-reload sidecar watches label `<fullname>-jenkins-config`.
+    /// The chart's fullname, used only when no controller StatefulSet says what the sidecar watches:
+    /// the chart's sidecar then watches label `<fullname>-jenkins-config`.
     pub fullname: String,
+    /// The Helm release, when configured: picks the controller when a namespace has several.
+    pub release: Option<String>,
+    /// Jenkins' HTTP API, when a URL and credentials are configured: plan checks and apply waits.
+    pub api: Option<JenkinsApi>,
 }
 
 impl Default for JenkinsSettings {
     fn default() -> Self {
-        JenkinsSettings { namespace: "jenkins".into(), fullname: "jenkins".into() }
+        JenkinsSettings { namespace: "jenkins".into(), fullname: "jenkins".into(), release: None, api: None }
     }
+}
+
+/// How to reach Jenkins' HTTP API. The token never prints (see `Debug`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct JenkinsApi {
+    /// The controller's URL, e.g. `https://jenkins.example.com` (any path prefix included).
+    pub url: String,
+    pub username: String,
+    pub api_token: String,
+}
+
+impl std::fmt::Debug for JenkinsApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JenkinsApi({} as {})", self.url, self.username)
+    }
+}
+
+/// The chart's `jenkins.fullname` without `fullnameOverride`: the release name when it contains
+/// `jenkins`, else `<release>-jenkins`, cut to 63 characters without a trailing `-`
+/// (jenkinsci/helm-charts `charts/jenkins/templates/_helpers.tpl`, chart 5.9.53).
+pub fn chart_fullname(release: &str) -> String {
+    let full = if release.contains("jenkins") { release.to_string() } else { format!("{release}-jenkins") };
+    let cut: String = full.chars().take(63).collect();
+    cut.trim_end_matches('-').to_string()
 }
 
 /// The provider configuration, once every value is known.
@@ -50,7 +82,11 @@ fn kubernetes_block() -> Block {
 fn jenkins_block() -> Block {
     Block::new("Where the Jenkins controller runs and how its Helm release is named.")
         .attr(Attribute::string("namespace").optional().describe("The controller's namespace. Defaults to `jenkins`."))
-        .attr(Attribute::string("helm_release").optional().describe("The Helm chart's fullname (usually the release name): the config-reload sidecar watches ConfigMaps labelled `<fullname>-jenkins-config`. Defaults to `jenkins`."))
+        .attr(Attribute::string("helm_release").optional().describe("The Helm release name. Used only when the namespace has no controller StatefulSet to read the sidecar's settings from: the chart's fullname is then derived as the chart does (the release name if it contains `jenkins`, else `<release>-jenkins`) and the sidecar is assumed to watch label `<fullname>-jenkins-config`. Defaults to `jenkins`."))
+        .attr(Attribute::string("fullname").optional().describe("The chart's `fullnameOverride`, when the release sets one; wins over `helm_release`. Only used when no controller StatefulSet is found."))
+        .attr(Attribute::string("url").optional().describe("The controller's URL (with any path prefix), e.g. `https://jenkins.example.com`. With `username` and `api_token` the provider asks Jenkins at plan whether it accepts a cloud's file, and waits at apply until Jenkins runs it. Defaults to env `JENKINS_URL`."))
+        .attr(Attribute::string("username").optional().describe("The Jenkins user the API token belongs to. Defaults to env `JENKINS_USER`."))
+        .attr(Attribute::string("api_token").optional().sensitive().describe("A Jenkins API token of `username` (not a password: API tokens need no CSRF crumb). `/configuration-as-code/check` needs Overall/Administer, `/configuration-as-code/export` Overall/SystemRead, and `/configuration-as-code/reload` (asked once when an apply's change does not show) Overall/Manage. Defaults to env `JENKINS_API_TOKEN`."))
 }
 
 /// The provider block's schema.
@@ -117,8 +153,44 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
     }
 }
 
+/// Half a Jenkins API setting is an error: a configured `url` without a user and token (from the
+/// block or the environment) would silently skip every check the user asked for.
+pub fn check_jenkins_api(config: &Value, env: &dyn Fn(&str) -> Option<String>, diags: &mut Diagnostics) {
+    let Some(j) = config.get_attr("jenkins").filter(|j| !j.is_null() && j.is_wholly_known()) else { return };
+    let path = AttributePath::attr("jenkins");
+    let Some(url) = string(j, "url").or_else(|| env("JENKINS_URL")).filter(|u| !u.is_empty()) else {
+        for attr in ["username", "api_token"] {
+            if string(j, attr).is_some() {
+                diags.error_at(
+                    path.then_attr(attr),
+                    "Jenkins URL Missing",
+                    format!("`jenkins.{attr}` is set but no `jenkins.url` (or env JENKINS_URL); set the controller's URL or remove `{attr}`."),
+                );
+            }
+        }
+        return;
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        diags.error_at(
+            path.then_attr("url"),
+            "Invalid Jenkins URL",
+            format!("`jenkins.url` {url:?} must start with `http://` or `https://`."),
+        );
+    }
+    for (attr, var) in [("username", "JENKINS_USER"), ("api_token", "JENKINS_API_TOKEN")] {
+        if string(j, attr).or_else(|| env(var)).is_none_or(|v| v.is_empty()) {
+            diags.error_at(
+                path.then_attr(attr),
+                "Jenkins Credentials Missing",
+                format!("`jenkins.url` is set but `jenkins.{attr}` is not (nor env {var}); set it, or remove `url` to manage clouds without asking Jenkins."),
+            );
+        }
+    }
+}
+
 /// The settings, or `None` while a value is still unknown (a plan before its inputs exist).
-pub fn parse(config: &Value) -> Option<Settings> {
+/// `env` looks up `JENKINS_URL`, `JENKINS_USER` and `JENKINS_API_TOKEN`.
+pub fn parse(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Option<Settings> {
     if !config.is_wholly_known() {
         return None;
     }
@@ -137,13 +209,22 @@ pub fn parse(config: &Value) -> Option<Settings> {
         }
     });
     let mut jenkins = JenkinsSettings::default();
-    if let Some(j) = config.get_attr("jenkins").filter(|j| !j.is_null()) {
-        if let Some(ns) = string(j, "namespace") {
-            jenkins.namespace = ns;
-        }
-        if let Some(release) = string(j, "helm_release") {
-            jenkins.fullname = release;
-        }
+    let j = config.get_attr("jenkins").filter(|j| !j.is_null()).cloned().unwrap_or(Value::Null);
+    if let Some(ns) = string(&j, "namespace") {
+        jenkins.namespace = ns;
+    }
+    if let Some(release) = string(&j, "helm_release") {
+        jenkins.fullname = chart_fullname(&release);
+        jenkins.release = Some(release);
+    }
+    if let Some(fullname) = string(&j, "fullname") {
+        jenkins.fullname = fullname;
+    }
+    let setting = |attr: &str, var: &str| string(&j, attr).or_else(|| env(var)).filter(|s| !s.is_empty());
+    if let (Some(url), Some(username), Some(api_token)) =
+        (setting("url", "JENKINS_URL"), setting("username", "JENKINS_USER"), setting("api_token", "JENKINS_API_TOKEN"))
+    {
+        jenkins.api = Some(JenkinsApi { url, username, api_token });
     }
     Some(Settings { region: string(config, "region"), controller, jenkins })
 }
@@ -180,9 +261,76 @@ mod tests {
         obj(&[("region", Value::Null), ("kubernetes", k), ("jenkins", Value::Null)])
     }
 
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn jenkins(pairs: &[(&str, Value)]) -> Value {
+        let mut all: BTreeMap<String, Value> =
+            ["namespace", "helm_release", "fullname", "url", "username", "api_token"]
+                .iter()
+                .map(|n| (n.to_string(), Value::Null))
+                .collect();
+        for (k, v) in pairs {
+            all.insert(k.to_string(), v.clone());
+        }
+        obj(&[("region", Value::Null), ("kubernetes", Value::Null), ("jenkins", Value::Object(all))])
+    }
+
+    #[test]
+    fn fullname_is_derived_as_the_chart_does() {
+        assert_eq!(chart_fullname("jenkins"), "jenkins");
+        assert_eq!(chart_fullname("ci"), "ci-jenkins");
+        assert_eq!(chart_fullname("my-jenkins-prod"), "my-jenkins-prod");
+        let long = format!("{}-", "a".repeat(62));
+        assert_eq!(chart_fullname(&long), "a".repeat(62), "cut to 63 and the trailing dash trimmed");
+        let s = parse(&jenkins(&[("helm_release", Value::string("ci"))]), &no_env).unwrap();
+        assert_eq!(s.jenkins.fullname, "ci-jenkins");
+        let s =
+            parse(&jenkins(&[("helm_release", Value::string("ci")), ("fullname", Value::string("build"))]), &no_env)
+                .unwrap();
+        assert_eq!(s.jenkins.fullname, "build", "fullnameOverride wins");
+    }
+
+    #[test]
+    fn api_settings_come_from_the_block_or_the_environment() {
+        let env = |k: &str| match k {
+            "JENKINS_URL" => Some("http://env:8080".to_string()),
+            "JENKINS_USER" => Some("env-user".to_string()),
+            "JENKINS_API_TOKEN" => Some("s3cr3t-token".to_string()),
+            _ => None,
+        };
+        let s = parse(&jenkins(&[("username", Value::string("tf"))]), &env).unwrap();
+        let api = s.jenkins.api.expect("api configured");
+        assert_eq!((api.url.as_str(), api.username.as_str()), ("http://env:8080", "tf"));
+        assert_eq!(api.api_token, "s3cr3t-token");
+        assert!(!format!("{api:?}").contains("s3cr3t"), "the token never prints");
+        assert_eq!(parse(&jenkins(&[("url", Value::string("http://j"))]), &no_env).unwrap().jenkins.api, None);
+    }
+
+    #[test]
+    fn half_an_api_setting_is_an_error_naming_what_is_missing() {
+        let mut d = Diagnostics::new();
+        check_jenkins_api(
+            &jenkins(&[("url", Value::string("http://j")), ("username", Value::string("tf"))]),
+            &no_env,
+            &mut d,
+        );
+        assert!(
+            d.iter().any(|x| x.detail.contains("`jenkins.api_token`") && x.detail.contains("JENKINS_API_TOKEN")),
+            "{d:?}"
+        );
+        let mut d = Diagnostics::new();
+        check_jenkins_api(&jenkins(&[("url", Value::string("jenkins:8080"))]), &|_| Some("x".into()), &mut d);
+        assert!(d.iter().any(|x| x.summary == "Invalid Jenkins URL"), "{d:?}");
+        let mut d = Diagnostics::new();
+        check_jenkins_api(&jenkins(&[]), &no_env, &mut d);
+        assert!(d.is_empty(), "{d:?}");
+    }
+
     #[test]
     fn eks_cluster_by_name() {
-        let s = parse(&config(kube(&[("eks_cluster_name", Value::string("ci"))]))).unwrap();
+        let s = parse(&config(kube(&[("eks_cluster_name", Value::string("ci"))])), &no_env).unwrap();
         assert_eq!(s.controller, Some(ClusterSpec::Eks { cluster_name: "ci".into() }));
         assert_eq!(s.jenkins, JenkinsSettings::default());
     }
@@ -200,7 +348,7 @@ mod tests {
 
     #[test]
     fn unknown_configuration_parses_later() {
-        assert_eq!(parse(&config(kube(&[("eks_cluster_name", Value::unknown())]))), None);
+        assert_eq!(parse(&config(kube(&[("eks_cluster_name", Value::unknown())])), &no_env), None);
         let mut d = Diagnostics::new();
         validate(&config(kube(&[("eks_cluster_name", Value::unknown())])), &mut d);
         assert!(!d.has_error(), "{d:?}");

@@ -5,20 +5,65 @@
 use super::config::{JenkinsSettings, Settings};
 use crate::aws::AwsContext;
 use crate::framework::Diagnostics;
+use crate::jenkins_http::JenkinsClient;
 use crate::kube::Connector;
-use std::sync::{Arc, OnceLock};
+use crate::kube::controller::{self, Controller};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The configured provider, as resources see it.
 pub struct Configured {
     pub settings: Settings,
     pub aws: Arc<AwsContext>,
     pub controller: Option<Arc<Connector>>,
+    /// The controller StatefulSet, read once per process (`None` inside: the namespace has none).
+    discovered: tokio::sync::OnceCell<Option<Arc<Controller>>>,
+    jenkins_client: OnceLock<Option<Result<Arc<JenkinsClient>, String>>>,
+    /// Warnings already given in this process, so a plan of many resources says each once.
+    warned: Mutex<BTreeSet<&'static str>>,
 }
 
 impl Configured {
-    /// The Jenkins settings (namespace, chart fullname).
+    fn new(settings: Settings, aws: Arc<AwsContext>, controller: Option<Arc<Connector>>) -> Self {
+        Configured {
+            settings,
+            aws,
+            controller,
+            discovered: tokio::sync::OnceCell::new(),
+            jenkins_client: OnceLock::new(),
+            warned: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// The Jenkins settings (namespace, chart fullname, API).
     pub fn jenkins(&self) -> &JenkinsSettings {
         &self.settings.jenkins
+    }
+
+    /// The chart's controller in the Jenkins namespace (by `helm_release` when there are several),
+    /// read on first use and kept for the process; errors are not kept, so a later call retries.
+    pub async fn jenkins_controller(&self, client: kube::Client) -> Result<Option<Arc<Controller>>, kube::Error> {
+        let settings = self.jenkins();
+        self.discovered
+            .get_or_try_init(|| async {
+                let all = controller::discover_all(client, &settings.namespace).await?;
+                Ok(controller::choose(all, settings.release.as_deref()).map(Arc::new))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The Jenkins API client, when `jenkins.url` and credentials are configured; an error when the
+    /// URL is unusable.
+    pub fn jenkins_api(&self) -> Option<Result<Arc<JenkinsClient>, String>> {
+        self.jenkins_client
+            .get_or_init(|| self.jenkins().api.as_ref().map(|api| JenkinsClient::new(api).map(Arc::new)))
+            .clone()
+    }
+
+    /// True the first time `topic` is asked in this process.
+    pub fn first_warning(&self, topic: &'static str) -> bool {
+        self.warned.lock().map(|mut w| w.insert(topic)).unwrap_or(true)
     }
 }
 
@@ -34,7 +79,7 @@ impl ProviderContext {
         let configured = settings.map(|settings| {
             let aws = Arc::new(AwsContext::new(settings.region.clone()));
             let controller = settings.controller.clone().map(|spec| Arc::new(Connector::new(spec, aws.clone())));
-            Arc::new(Configured { settings, aws, controller })
+            Arc::new(Configured::new(settings, aws, controller))
         });
         let _ = self.configured.set(configured);
     }

@@ -33,8 +33,10 @@ impl Provider for JenkinsProvider {
 
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
         config::validate(config, diags);
+        let env = |name: &str| std::env::var(name).ok();
+        config::check_jenkins_api(config, &env, diags);
         if !diags.has_error() {
-            self.context.set(config::parse(config));
+            self.context.set(config::parse(config, &env));
         }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! The ConfigMap holds only `jenkins.clouds[0].kubernetes`, so JCasC's merge with the chart's own
 //! file can never conflict. It is written by server-side apply with our field manager, carries our
-//! ownership labels, and a ConfigMap of that name without them is never touched.
+//! ownership labels, and a ConfigMap of that name without them is never touched. `jenkins_loop`
+//! reads where the sidecar looks, checks the merged JCasC view (and, with its API, Jenkins) at plan,
+//! and makes applies return once Jenkins runs the change.
 
 use super::values::{boolean, check_when_known, int, set, string, string_map, strings};
 use crate::cty::{AttributePath, Value};
@@ -17,6 +19,8 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+mod jenkins_loop;
 
 /// The ownership label value of objects this resource writes.
 const OWNER: &str = "agent-cloud";
@@ -88,12 +92,13 @@ fn schema() -> Schema {
     .attr(Attribute::bool("restricted_pss_security_context").default(Value::Bool(false)).describe("Patch every container to the restricted Pod Security Standard."))
     .attr(Attribute::string("defaults_provider_template").optional().describe("A template of this cloud every other template inherits from first."))
     .attr(Attribute::string_list("templates").optional().describe("Pod templates: `jenkins_pod_template.<x>.definition` values."))
-    .attr(Attribute::string("casc_yaml").computed().describe("The JCasC file this cloud becomes, as the sidecar writes it."))
+    .attr(Attribute::string("casc_yaml").computed().describe("The JCasC file this cloud becomes, as the sidecar writes it. After an apply Jenkins did not load, it ends with a marker line, so the next plan writes the file again."))
     .attr(Attribute::string("configmap_name").computed().describe("The ConfigMap holding `casc_yaml`."))
     .attr(Attribute::string("data_key").computed().describe("The ConfigMap key (the file name in the sidecar's folder)."))
     .attr(Attribute::string_map("template_ids").computed().describe("Template name → id."))
     .attr(Attribute::string_map("effective_pods").computed().describe("Template name → the pod the plugin will create for it, after inheritance and YAML merge; runtime values show as `(runtime)`."))
-    .block(NestedBlock::single("garbage_collection", gc_block()));
+    .block(NestedBlock::single("garbage_collection", gc_block()))
+    .block(NestedBlock::single("timeouts", jenkins_loop::timeouts_block()));
     Schema::new(block)
 }
 
@@ -178,10 +183,10 @@ fn string_map_value(m: BTreeMap<String, String>) -> Value {
     Value::Map(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }
 
-/// The ConfigMap this cloud becomes, with the sidecar's label and ours.
-fn desired_configmap(state: &Value, namespace: &str, fullname: &str) -> ConfigMap {
+/// The ConfigMap this cloud becomes, with the sidecar's label (key `label`) and ours.
+fn desired_configmap(state: &Value, namespace: &str, label: &str) -> ConfigMap {
     let mut labels = crate::kube::ownership::labels(OWNER);
-    labels.insert(format!("{fullname}-jenkins-config"), "true".into());
+    labels.insert(label.to_string(), crate::kube::controller::OUR_LABEL_VALUE.into());
     let name = string(state, "configmap_name").unwrap_or_default();
     let key = string(state, "data_key").unwrap_or_default();
     let content = string(state, "casc_yaml").unwrap_or_default();
@@ -270,38 +275,7 @@ fn spec_value(c: &CloudSpec) -> Value {
 }
 
 impl AgentCloud {
-    /// Refuses a cloud name the chart's own JCasC files already define: two clouds of one name
-    /// break the whole JCasC load. Skipped while the provider is not configured yet.
-    async fn check_chart_clouds(&self, planned: &Value, diags: &mut Diagnostics) {
-        let Some(configured) = self.context.get() else { return };
-        let Some(connector) = configured.controller.clone() else { return };
-        let Ok(client) = connector.client().await else { return };
-        let jenkins = configured.jenkins();
-        let name = string(planned, "name").unwrap_or_default();
-        let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
-        let params = kube::api::ListParams::default().labels(&format!("{}-jenkins-config", jenkins.fullname));
-        let Ok(list) = api.list(&params).await else { return };
-        for cm in list.items {
-            if crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) {
-                continue;
-            }
-            for (key, text) in cm.data.iter().flatten() {
-                if jenkins::cloud_parse::cloud_names_in(text).contains(&name) {
-                    diags.error_at(
-                        AttributePath::attr("name"),
-                        "Cloud Name Already Defined",
-                        format!(
-                            "ConfigMap {}/{} (key {key}) already defines a cloud named {name:?}; JCasC refuses two clouds of one name and the reload would fail. Choose another name.",
-                            jenkins.namespace,
-                            cm.metadata.name.clone().unwrap_or_default()
-                        ),
-                    );
-                }
-            }
-        }
-    }
-
-    async fn write(&self, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn write(&self, planned: &Value, op: &str, diags: &mut Diagnostics) -> Option<Value> {
         let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
         let mut state = planned.clone();
         if !render_into(planned, &mut state, diags, false) {
@@ -315,11 +289,13 @@ impl AgentCloud {
                 return None;
             }
         };
-        let cm = desired_configmap(&state, &jenkins.namespace, &jenkins.fullname);
+        let watch = jenkins_loop::watch(&configured, client.clone()).await;
+        let cm = desired_configmap(&state, &jenkins.namespace, &watch.label);
         let name = string(&state, "configmap_name").unwrap_or_default();
         let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
+        let before = jenkins_loop::before_write(&configured, &string(&state, "name").unwrap_or_default()).await;
         match apply::apply_owned(&api, &name, OWNER, &cm).await {
-            Ok(_) => Some(state),
+            Ok(_) => Some(jenkins_loop::after_write(&configured, state, before, op, diags).await),
             Err(e) => {
                 let action = format!("apply ConfigMap {}/{name}", jenkins.namespace);
                 apply::report(diags, AttributePath::attr("name"), &action, &e);
@@ -350,10 +326,15 @@ impl Resource for AgentCloud {
             return;
         }
         let input = change.planned.clone();
-        if !render_into(&input, &mut change.planned, diags, true) || !ctx.prior.is_null() {
+        if !render_into(&input, &mut change.planned, diags, true) {
             return;
         }
-        self.check_chart_clouds(&input, diags).await;
+        // Checked whenever the file changes (create, update, or a failed apply's marker).
+        if string(&change.planned, "casc_yaml") != string(ctx.prior, "casc_yaml")
+            && let Some(configured) = self.context.get()
+        {
+            jenkins_loop::plan_checks(&configured, &change.planned, diags).await;
+        }
     }
 
     async fn plan_destroy(&self, prior: &Value, diags: &mut Diagnostics) {
@@ -381,7 +362,7 @@ impl Resource for AgentCloud {
     }
 
     async fn create(&self, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.write(planned, diags).await
+        self.write(planned, "create", diags).await
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
@@ -407,7 +388,8 @@ impl Resource for AgentCloud {
                 }
                 // Drift in the file shows as a diff of casc_yaml, which the plan re-renders.
                 let mut next = state.clone();
-                set(&mut next, "casc_yaml", Value::String(live));
+                let casc = jenkins_loop::refreshed_casc(string(state, "casc_yaml").as_deref(), &live);
+                set(&mut next, "casc_yaml", Value::String(casc));
                 Some(Some(next))
             }
             Err(e) => {
@@ -418,7 +400,7 @@ impl Resource for AgentCloud {
     }
 
     async fn update(&self, _prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.write(planned, diags).await
+        self.write(planned, "update", diags).await
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {
@@ -432,9 +414,9 @@ impl Resource for AgentCloud {
         };
         let namespace = &configured.jenkins().namespace;
         let name = string(prior, "configmap_name").unwrap_or_default();
-        let api = apply::api::<ConfigMap>(client, namespace);
+        let api = apply::api::<ConfigMap>(client.clone(), namespace);
         match apply::delete_owned(&api, &name, OWNER).await {
-            Ok(()) => {}
+            Ok(()) => jenkins_loop::after_delete(&configured, client, prior, diags).await,
             Err(apply::ApplyError::Api(e)) => {
                 errors::report(diags, None, &format!("delete ConfigMap {namespace}/{name}"), &e)
             }

@@ -5,6 +5,7 @@
 mod agent_cloud;
 mod cross_account_chain;
 mod irsa_role;
+mod jenkins_loop;
 mod pod_template;
 mod remote_cluster_access;
 mod support;
