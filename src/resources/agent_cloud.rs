@@ -5,6 +5,8 @@
 //! file can never conflict. It is written by server-side apply with our field manager, carries our
 //! ownership labels, and a ConfigMap of that name without them is never touched.
 
+mod preflight;
+
 use super::values::{boolean, check_when_known, int, set, string, string_map, strings};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
@@ -347,13 +349,17 @@ impl Resource for AgentCloud {
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
         if !inputs_known(&change.planned) {
+            preflight::warn_unknown(&change.planned, diags);
             return;
         }
         let input = change.planned.clone();
-        if !render_into(&input, &mut change.planned, diags, true) || !ctx.prior.is_null() {
+        if !render_into(&input, &mut change.planned, diags, true) {
             return;
         }
-        self.check_chart_clouds(&input, diags).await;
+        if ctx.prior.is_null() {
+            self.check_chart_clouds(&input, diags).await;
+        }
+        preflight::check(&self.context, ctx.prior, &change.planned, diags).await;
     }
 
     async fn plan_destroy(&self, prior: &Value, diags: &mut Diagnostics) {
