@@ -6,5 +6,6 @@ mod agent_cloud;
 mod cross_account_chain;
 mod irsa_role;
 mod pod_template;
+mod preflight;
 mod remote_cluster_access;
 mod support;

@@ -60,7 +60,7 @@ fn deferred(diags: &mut Diagnostics, what: impl std::fmt::Display) {
     diags.warning(
         NOT_CHECKED,
         format!(
-            "{what}, so the agent pods were not dry-run and their references not checked at plan. The checks run when the apply plans this cloud again with known values, before its ConfigMap is written."
+            "{what}. The agent pods were therefore not dry-run and their references not checked now; the checks run when the apply plans this cloud again with known values, before its ConfigMap is written."
         ),
     );
 }
@@ -73,7 +73,7 @@ pub fn warn_unknown(planned: &Value, diags: &mut Diagnostics) {
         .map(|n| format!("`{n}`"))
         .collect();
     if !unknown.is_empty() {
-        deferred(diags, format!("{} will be known only during apply", unknown.join(", ")));
+        deferred(diags, format!("{} will be known only during apply", unknown.join(" and ")));
     }
 }
 
