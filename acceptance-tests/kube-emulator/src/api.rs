@@ -5,8 +5,9 @@
 
 use crate::cluster::{Cluster, State, rt, stamp_new};
 use crate::kinds::ResourceType;
+use crate::params::{ListOptions, RvMatch};
 use crate::status::{ApiError, ApiResult, Cause};
-use crate::{controllers, patch, selectors, ssa, validation};
+use crate::{admission, controllers, paging, patch, selectors, ssa, validation};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -116,6 +117,12 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
     } else if let Some(m) = obj["metadata"].as_object_mut() {
         m.remove("namespace");
     }
+    if !validation::quantities_decode(rt, obj) {
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"v1\" cannot be handled as a {kind}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+            kind = rt.kind
+        )));
+    }
     if rt.kind == "Secret" {
         if let Some(sd) = obj.as_object_mut().and_then(|o| o.remove("stringData"))
             && let Some(sd) = sd.as_object()
@@ -139,28 +146,8 @@ fn normalize(rt: &ResourceType, ns: &str, obj: &mut Value) -> ApiResult<()> {
     Ok(())
 }
 
-/// Server-side defaults (applied to stored objects, never to an applied configuration, so that no
-/// manager owns them).
 fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
-    match rt.kind {
-        "Secret" if obj.get("type").is_none_or(Value::is_null) => obj["type"] = json!("Opaque"),
-        "Namespace" => {
-            if obj.pointer("/spec/finalizers").is_none() {
-                obj["spec"]["finalizers"] = json!(["kubernetes"]);
-            }
-            let name = name_of(obj).to_string();
-            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
-        }
-        "Pod" => {
-            if obj.pointer("/spec/serviceAccountName").is_none() && obj.get("spec").is_some_and(Value::is_object) {
-                obj["spec"]["serviceAccountName"] = json!("default");
-            }
-            if obj.get("spec").is_some_and(Value::is_object) && obj.pointer("/spec/restartPolicy").is_none() {
-                obj["spec"]["restartPolicy"] = json!("Always");
-            }
-        }
-        _ => {}
-    }
+    crate::defaults::apply(rt, obj);
 }
 
 fn invalid(rt: &ResourceType, name: &str, causes: Vec<Cause>) -> ApiResult<()> {
@@ -202,18 +189,19 @@ fn generate_name(prefix: &str) -> String {
 /// Stores a new object (after normalisation and validation), running creation side effects.
 fn store_new(ctx: &WriteCtx, st: &mut State, obj: Value) -> Value {
     let rt = ctx.rt;
-    if ctx.dry_run() {
-        let mut o = stamp_new(obj);
-        o["metadata"]["resourceVersion"] = json!("");
-        return o;
-    }
     let mut obj = stamp_new(obj);
+    if let Some(status) = crate::defaults::initial_status(rt, &obj) {
+        obj["status"] = status;
+    }
     match rt.kind {
-        "Namespace" => obj["status"] = json!({"phase": "Active"}),
-        "Pod" => {
-            obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
-        }
+        "StatefulSet" => obj["metadata"]["generation"] = json!(1),
+        "ResourceQuota" => obj["status"] = quota_status(st, ctx.ns, &obj),
+        "Service" => allocate_cluster_ip(st, &mut obj),
         _ => {}
+    }
+    if ctx.dry_run() {
+        obj["metadata"]["resourceVersion"] = json!("");
+        return obj;
     }
     let stored = st.store.put(rt, obj);
     match rt.kind {
@@ -221,26 +209,74 @@ fn store_new(ctx: &WriteCtx, st: &mut State, obj: Value) -> Value {
         "Secret" if stored["type"] == "kubernetes.io/service-account-token" => {
             controllers::spawn_token_fill(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string());
         }
-        "Pod" => controllers::spawn_pod_start(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string()),
+        "Pod" => {
+            refresh_quotas(st, ctx.ns);
+            controllers::spawn_pod_start(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string());
+        }
         _ => {}
     }
     stored
 }
 
-fn pod_admission(st: &State, ns: &str, obj: &Value) -> ApiResult<()> {
-    let sa = obj.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default");
-    if st.store.get(rt("", "serviceaccounts"), ns, sa).is_none() {
-        return Err(ApiError::forbidden(
-            "",
-            "pods",
-            name_of(obj),
-            format!(
-                "pods {:?} is forbidden: error looking up service account {ns}/{sa}: serviceaccount {sa:?} not found",
-                name_of(obj)
-            ),
-        ));
+/// A ClusterIP from EKS's default service range, unless the Service is headless or has one.
+fn allocate_cluster_ip(st: &mut State, svc: &mut Value) {
+    if svc.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
+        return;
     }
-    Ok(())
+    let ip = match svc.pointer("/spec/clusterIP").and_then(Value::as_str).filter(|ip| !ip.is_empty()) {
+        Some(ip) => ip.to_string(),
+        None => {
+            st.services_created += 1;
+            let n = st.services_created;
+            format!("10.100.{}.{}", n / 250, n % 250 + 2)
+        }
+    };
+    svc["spec"]["clusterIP"] = json!(ip);
+    svc["spec"]["clusterIPs"] = json!([ip]);
+}
+
+fn listed(st: &State, plural: &str, ns: &str) -> Vec<Value> {
+    st.store.list(rt("", plural), Some(ns)).into_iter().cloned().collect()
+}
+
+/// A quota's `status` from the namespace's pods.
+fn quota_status(st: &State, ns: &str, quota: &Value) -> Value {
+    admission::quota::status(quota, &listed(st, "pods", ns))
+}
+
+/// Keeps every quota's `status.used` of a namespace current after its pods changed.
+pub fn refresh_quotas(st: &mut State, ns: &str) {
+    let quotas = listed(st, "resourcequotas", ns);
+    for mut q in quotas {
+        let status = quota_status(st, ns, &q);
+        if q.get("status") != Some(&status) {
+            q["status"] = status;
+            st.store.put(rt("", "resourcequotas"), q);
+        }
+    }
+}
+
+/// Pod admission around object validation, as on a real server: the mutating plugins, then
+/// validation (422), then the validating plugins (403).
+fn admit_pod(st: &State, ns: &str, obj: &mut Value) -> ApiResult<()> {
+    let name = name_of(obj).to_string();
+    let sa = obj.pointer("/spec/serviceAccountName").and_then(Value::as_str).unwrap_or("default").to_string();
+    let namespace = st.store.get(rt("", "namespaces"), "", ns);
+    let (limit_ranges, quotas, pods) =
+        (listed(st, "limitranges", ns), listed(st, "resourcequotas", ns), listed(st, "pods", ns));
+    let suffix = generate_name("");
+    let env = admission::PodEnv {
+        namespace_labels: namespace.and_then(|n| n.pointer("/metadata/labels")),
+        service_account: st.store.get(rt("", "serviceaccounts"), ns, &sa),
+        token_volume_suffix: &suffix,
+        limit_ranges: &limit_ranges,
+        quotas: &quotas,
+        pods: &pods,
+    };
+    let forbidden = |msg: String| ApiError::forbidden("", "pods", &name, format!("pods {name:?} is forbidden: {msg}"));
+    admission::mutate(&env, ns, obj).map_err(forbidden)?;
+    validate(rt("", "pods"), None, obj)?;
+    admission::validate(&env, obj).map_err(forbidden)
 }
 
 /// POST on a collection.
@@ -256,15 +292,17 @@ pub fn create(ctx: &WriteCtx, body: Value) -> ApiResult<(u16, Value)> {
     {
         obj["metadata"]["name"] = json!(generate_name(prefix));
     }
-    validate(rt, None, &obj)?;
     let mut st = ctx.cluster.lock();
     let name = name_of(&obj).to_string();
+    if rt.kind != "Pod" {
+        validate(rt, None, &obj)?;
+    }
     check_namespace(&st, rt, ctx.ns, &name, true)?;
     if st.store.get(rt, ctx.ns, &name).is_some() {
         return Err(ApiError::already_exists(rt.group, rt.plural, &name));
     }
     if rt.kind == "Pod" {
-        pod_admission(&st, ctx.ns, &obj)?;
+        admit_pod(&st, ctx.ns, &mut obj)?;
     }
     ssa::record_update(None, &mut obj, &ctx.manager(), &rt.api_version(), &crate::clock::now_rfc3339());
     Ok((201, store_new(ctx, &mut st, obj)))
@@ -297,24 +335,94 @@ impl Selectors {
     pub fn matches(&self, obj: &Value) -> bool {
         selectors::labels_match(&self.labels, obj) && selectors::fields_match(&self.fields, obj)
     }
+
+    /// Whether nothing is selected on (the server then reports `remainingItemCount`).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
 }
 
-/// GET on a collection.
+/// The 410 for a continue token older than the history: it hands back a token that continues at
+/// the latest state (text from k8s.io/apiserver `pkg/storage/etcd3/store.go`).
+fn continue_expired(start: &str) -> ApiError {
+    let mut e = ApiError::new(
+        410,
+        "Expired",
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+    );
+    e.list_continue = Some(paging::encode(-1, start));
+    e
+}
+
+/// Which snapshot a list reads and where it starts, from `resourceVersion`/`resourceVersionMatch`
+/// and `continue`.
+fn list_snapshot(st: &State, opts: &ListOptions) -> ApiResult<(u64, Option<String>)> {
+    let current = st.store.rv();
+    if !opts.continue_token.is_empty() {
+        if !matches!(opts.resource_version.as_str(), "" | "0") {
+            return Err(ApiError::bad_request("specifying resource version is not allowed when using continue"));
+        }
+        let c = paging::decode(&opts.continue_token)
+            .map_err(|e| ApiError::bad_request(format!("invalid continue token: {e}")))?;
+        return match c.rv {
+            -1 => Ok((current, Some(c.start))),
+            rv if rv < -1 => Err(ApiError::bad_request(
+                "invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+            )),
+            rv if (rv as u64) < st.store.compacted() => Err(continue_expired(&c.start)),
+            rv => Ok(((rv as u64).min(current), Some(c.start))),
+        };
+    }
+    match (opts.rv_match, opts.rv_number()?) {
+        (RvMatch::Exact, Some(rv)) if rv > current => {
+            Err(ApiError::new(504, "Timeout", format!("Too large resource version: {rv}, current: {current}")))
+        }
+        (RvMatch::Exact, Some(rv)) if rv < st.store.compacted() => {
+            Err(ApiError::new(410, "Expired", "The resourceVersion for the provided list is too old."))
+        }
+        (RvMatch::Exact, Some(rv)) => Ok((rv, None)),
+        // Unset, "0" and NotOlderThan: the current state is at least as new as asked.
+        _ => Ok((current, None)),
+    }
+}
+
+/// GET on a collection: selectors, then `limit`/`continue` pages of a consistent snapshot.
 pub fn list(cluster: &Cluster, rt: &ResourceType, ns: &str, q: &Query) -> ApiResult<Value> {
+    let opts = ListOptions::parse(q, false)?;
     let sel = Selectors::from_query(q)?;
     let st = cluster.lock();
-    let items: Vec<Value> = st
-        .store
-        .list(rt, rt.namespaced.then_some(ns).filter(|n| !n.is_empty()))
+    let (snapshot_rv, start) = list_snapshot(&st, &opts)?;
+    let in_ns = rt.namespaced.then_some(ns).filter(|n| !n.is_empty());
+    let objects = match st.store.list_at(rt, in_ns, snapshot_rv) {
+        Some(objects) => objects,
+        None => return Err(continue_expired(start.as_deref().unwrap_or_default())),
+    };
+    let keyed: Vec<(String, Value)> = objects
         .into_iter()
         .filter(|o| sel.matches(o))
-        .cloned()
+        .map(|o| {
+            let name = name_of(&o).to_string();
+            let key = match (rt.namespaced && in_ns.is_none(), o.pointer("/metadata/namespace").and_then(Value::as_str))
+            {
+                (true, Some(n)) => format!("{n}/{name}"),
+                _ => name,
+            };
+            (key, o)
+        })
         .collect();
+    let page = paging::page(keyed, start.as_deref(), opts.limit);
+    let mut metadata = json!({"resourceVersion": snapshot_rv.to_string()});
+    if let Some(last) = &page.last_key {
+        metadata["continue"] = json!(paging::encode(snapshot_rv as i64, &format!("{last}\u{0}")));
+        if sel.is_empty() {
+            metadata["remainingItemCount"] = json!(page.remaining);
+        }
+    }
     Ok(json!({
         "kind": format!("{}List", rt.kind),
         "apiVersion": rt.api_version(),
-        "metadata": {"resourceVersion": st.store.rv().to_string()},
-        "items": items,
+        "metadata": metadata,
+        "items": page.items,
     }))
 }
 
@@ -349,6 +457,23 @@ fn commit_update(
 ) -> ApiResult<(u16, Value)> {
     let rt = ctx.rt;
     keep_system(old, &mut new);
+    match rt.kind {
+        "Service" => {
+            for k in ["clusterIP", "clusterIPs"] {
+                if new.pointer(&format!("/spec/{k}")).is_none()
+                    && let Some(v) = old.pointer(&format!("/spec/{k}"))
+                {
+                    new["spec"][k] = v.clone();
+                }
+            }
+        }
+        "StatefulSet" => {
+            let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+            let changed = old.get("spec") != new.get("spec");
+            new["metadata"]["generation"] = json!(if changed { generation + 1 } else { generation });
+        }
+        _ => {}
+    }
     validate(rt, Some(old), &new)?;
     if let Some(m) = manager {
         ssa::record_update(Some(old), &mut new, m, &rt.api_version(), &crate::clock::now_rfc3339());
@@ -367,7 +492,11 @@ fn commit_update(
     if without_meta(old) == without_meta(&new) {
         return Ok((200, old.clone()));
     }
-    Ok((200, st.store.put(rt, new)))
+    let stored = st.store.put(rt, new);
+    if matches!(rt.kind, "Pod" | "ResourceQuota") {
+        refresh_quotas(st, ctx.ns);
+    }
+    Ok((200, st.store.get(rt, ctx.ns, name_of(&stored)).cloned().unwrap_or(stored)))
 }
 
 /// PUT on one object.
@@ -407,7 +536,15 @@ pub fn patch(ctx: &WriteCtx, name: &str, content_type: &str, body: &[u8]) -> Api
         return apply(ctx, name, body);
     }
     if ctx.query.contains_key("force") {
-        return Err(ApiError::bad_request("force may not be specified for non-apply patch"));
+        // apimachinery `ValidatePatchOptions`: any `force` value, even false, is refused here.
+        let mut e = ApiError::invalid(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            vec![Cause::forbidden("force", "may not be specified for non-apply patch")],
+        );
+        e.message = e.message.replacen("PatchOptions", "PatchOptions.meta.k8s.io", 1);
+        return Err(e);
     }
     let patch_doc = parse_body(body, false)?;
     let mut st = ctx.cluster.lock();
@@ -460,7 +597,7 @@ fn apply(ctx: &WriteCtx, name: &str, body: &[u8]) -> ApiResult<(u16, Value)> {
             "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
         ));
     };
-    let force = ctx.query.get("force").is_some_and(|f| f == "true");
+    let force = crate::params::query_bool(ctx.query, "force");
     let mut applied = parse_body(body, true)?;
     if applied.get("apiVersion").is_none() || applied.get("kind").is_none() {
         return Err(ApiError::bad_request("apiVersion and kind must be set in an applied configuration"));
@@ -511,9 +648,10 @@ fn apply(ctx: &WriteCtx, name: &str, body: &[u8]) -> ApiResult<(u16, Value)> {
     apply_defaults(rt, &mut merged);
     match live {
         None => {
-            validate(rt, None, &merged)?;
             if rt.kind == "Pod" {
-                pod_admission(&st, ctx.ns, &merged)?;
+                admit_pod(&st, ctx.ns, &mut merged)?;
+            } else {
+                validate(rt, None, &merged)?;
             }
             Ok((201, store_new(ctx, &mut st, merged)))
         }
@@ -604,6 +742,7 @@ pub fn delete(ctx: &WriteCtx, name: &str, opts: &DeleteOptions) -> ApiResult<(u1
                 controllers::delete_token_secrets(&mut st, ctx.ns, name);
             }
             if rt.kind == "Pod" {
+                refresh_quotas(&mut st, ctx.ns);
                 return Ok((200, removed));
             }
             Ok((200, crate::status::success(rt.group, rt.plural, name, &uid)))

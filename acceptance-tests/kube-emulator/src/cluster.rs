@@ -21,6 +21,8 @@ pub struct State {
     pub faults: Vec<Fault>,
     /// Counter for pod IPs.
     pub pods_started: u32,
+    /// Counter for Service cluster IPs.
+    pub services_created: u32,
 }
 
 /// A cluster.

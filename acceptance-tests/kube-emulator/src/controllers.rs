@@ -136,8 +136,9 @@ pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
             .collect();
         let cond = |t: &str| json!({"type": t, "status": "True", "lastTransitionTime": now});
         pod["spec"]["nodeName"] = json!("kube-emulator-node");
+        let qos = crate::defaults::qos_class(&pod["spec"]);
         pod["status"] = json!({
-            "phase": "Running", "qosClass": "BestEffort", "hostIP": "10.0.0.1",
+            "phase": "Running", "qosClass": qos, "hostIP": "10.0.0.1",
             "podIP": ip, "podIPs": [{"ip": ip}], "hostIPs": [{"ip": "10.0.0.1"}], "startTime": now,
             "conditions": [cond("PodScheduled"), cond("Initialized"), cond("ContainersReady"), cond("Ready")],
             "containerStatuses": statuses,
@@ -150,7 +151,9 @@ pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
 pub fn spawn_pod_removal(cluster: Arc<Cluster>, ns: String, name: String) {
     tokio::spawn(async move {
         tokio::time::sleep(POD_REMOVE_DELAY).await;
-        cluster.lock().store.remove(rt("", "pods"), &ns, &name);
+        let mut st = cluster.lock();
+        st.store.remove(rt("", "pods"), &ns, &name);
+        crate::api::refresh_quotas(&mut st, &ns);
     });
 }
 

@@ -97,7 +97,15 @@ mod tests {
         let rbac = resource_list("rbac.authorization.k8s.io", "v1").unwrap();
         assert_eq!(rbac["groupVersion"], "rbac.authorization.k8s.io/v1");
         assert!(resource_list("authorization.k8s.io", "v1").is_some());
-        assert!(resource_list("apps", "v1").is_none());
-        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 3);
+        assert!(resource_list("batch", "v1").is_none());
+        let apps = resource_list("apps", "v1").unwrap();
+        assert!(
+            apps["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["name"] == "statefulsets" && r["kind"] == "StatefulSet")
+        );
+        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 4, "apps, rbac, authorization, authentication");
     }
 }

@@ -5,17 +5,22 @@
 //! `DIR/emulator.json`, `DIR/kubeconfig` and `DIR/<cluster>-ca.pem` once every listener is up, and serves
 //! until SIGTERM or SIGINT. See the crate README for what it emulates and what it does not.
 
+mod admission;
 mod api;
 mod auth;
 mod clock;
 mod cluster;
 mod controllers;
+mod defaults;
 mod discovery;
 mod faults;
 mod kinds;
 mod openapi;
+mod paging;
+mod params;
 mod patch;
 mod proto;
+mod quantity;
 mod rbac;
 mod selectors;
 mod server;

@@ -64,6 +64,9 @@ mod tests {
         let core = group_version("api/v1").unwrap();
         let cm = &core["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"];
         assert_eq!(cm["x-kubernetes-group-version-kind"]["kind"], "ConfigMap");
-        assert!(group_version("apis/apps/v1").is_none());
+        assert!(group_version("apis/batch/v1").is_none());
+        let apps = group_version("apis/apps/v1").unwrap();
+        let sts = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"]["patch"];
+        assert_eq!(sts["x-kubernetes-group-version-kind"]["kind"], "StatefulSet");
     }
 }

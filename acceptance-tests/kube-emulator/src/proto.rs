@@ -14,6 +14,8 @@ enum Ty {
     Msg(&'static [F]),
     MapStr,
     MapB64,
+    /// `map<string, resource.Quantity>`: each value a message whose field 1 is the string form.
+    MapQuantity,
 }
 
 /// (field number, JSON name, type, repeated)
@@ -43,6 +45,10 @@ const SECRET: &[F] = &[
     (3, "type", Ty::Str, false),
     (4, "stringData", Ty::MapStr, false),
     (5, "immutable", Ty::Bool, false),
+];
+const RESOURCE_QUOTA: &[F] = &[
+    (1, "metadata", Ty::Msg(META), false),
+    (2, "spec", Ty::Msg(&[(1, "hard", Ty::MapQuantity, false), (2, "scopes", Ty::Str, true)]), false),
 ];
 const OBJECT_REF: &[F] = &[(1, "kind", Ty::Str, false), (2, "namespace", Ty::Str, false), (3, "name", Ty::Str, false)];
 const SERVICEACCOUNT: &[F] = &[
@@ -163,6 +169,7 @@ fn schema_for(kind: &str) -> Option<&'static [F]> {
         "Role" | "ClusterRole" => ROLE,
         "RoleBinding" | "ClusterRoleBinding" => BINDING,
         "Pod" => POD,
+        "ResourceQuota" => RESOURCE_QUOTA,
         "SelfSubjectAccessReview" => SSAR,
         "TokenRequest" => TOKEN_REQUEST,
         "DeleteOptions" => DELETE_OPTIONS,
@@ -235,14 +242,17 @@ fn text(b: &[u8]) -> Result<Value, String> {
     String::from_utf8(b.to_vec()).map(Value::String).map_err(|_| "invalid UTF-8 in string field".into())
 }
 
-fn map_entry(b: &[u8], bytes_value: bool) -> Result<(String, Value), String> {
+fn map_entry(b: &[u8], ty: Ty) -> Result<(String, Value), String> {
     let mut r = Reader { buf: b, pos: 0 };
     let (mut k, mut v) = (String::new(), json!(""));
     while let Some((f, w)) = r.next()? {
         if let Wire::Bytes(b) = w {
             match f {
                 1 => k = String::from_utf8(b.to_vec()).map_err(|_| "invalid UTF-8 map key")?,
-                2 if bytes_value => v = json!(base64::engine::general_purpose::STANDARD.encode(b)),
+                2 if matches!(ty, Ty::MapB64) => v = json!(base64::engine::general_purpose::STANDARD.encode(b)),
+                2 if matches!(ty, Ty::MapQuantity) => {
+                    v = message(b, &[(1, "string", Ty::Str, false)])?.get("string").cloned().unwrap_or(json!("0"))
+                }
                 2 => v = text(b)?,
                 _ => {}
             }
@@ -261,8 +271,8 @@ fn message(buf: &[u8], schema: &[F]) -> Result<Value, String> {
             (Ty::Bool, Wire::Varint(v)) => json!(v != 0),
             (Ty::Int, Wire::Varint(v)) => json!(v as i64),
             (Ty::Msg(s), Wire::Bytes(b)) => message(b, s)?,
-            (Ty::MapStr | Ty::MapB64, Wire::Bytes(b)) => {
-                let (k, v) = map_entry(b, matches!(ty, Ty::MapB64))?;
+            (Ty::MapStr | Ty::MapB64 | Ty::MapQuantity, Wire::Bytes(b)) => {
+                let (k, v) = map_entry(b, ty)?;
                 let entry = out.entry(name).or_insert_with(|| json!({}));
                 entry[k] = v;
                 continue;

@@ -113,7 +113,15 @@ enum Route {
     SelfSubjectAccessReview,
     SelfSubjectReview,
     Faults,
-    Resource { rt: &'static ResourceType, ns: String, name: Option<String>, sub: Option<String> },
+    Compact,
+    /// `watch` is set for the `/watch/` path forms (deprecated, still served by real servers).
+    Resource {
+        rt: &'static ResourceType,
+        ns: String,
+        name: Option<String>,
+        sub: Option<String>,
+        watch: bool,
+    },
     NotFound,
 }
 
@@ -126,10 +134,13 @@ fn route(path: &str) -> Route {
         ["healthz" | "livez" | "readyz", ..] => Route::Health,
         ["openapi", "v3", rest @ ..] => Route::OpenApi(rest.join("/")),
         ["emulator", "faults"] => Route::Faults,
+        ["emulator", "compact"] => Route::Compact,
         ["api", "v1"] => Route::ResourceList(String::new()),
         ["apis", g, "v1"] => Route::ResourceList(g.to_string()),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::SelfSubjectAccessReview,
         ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"] => Route::SelfSubjectReview,
+        ["api", "v1", "watch", rest @ ..] => watch_route(resource_route("", rest)),
+        ["apis", g, "v1", "watch", rest @ ..] => watch_route(resource_route(g, rest)),
         ["api", "v1", rest @ ..] => resource_route("", rest),
         ["apis", g, "v1", rest @ ..] => resource_route(g, rest),
         _ => Route::NotFound,
@@ -150,31 +161,44 @@ fn resource_route(group: &str, rest: &[&str]) -> Route {
     if rest.len() > 3 {
         return Route::NotFound;
     }
-    Route::Resource { rt, ns, name: rest.get(1).map(|s| s.to_string()), sub: rest.get(2).map(|s| s.to_string()) }
+    Route::Resource {
+        rt,
+        ns,
+        name: rest.get(1).map(|s| s.to_string()),
+        sub: rest.get(2).map(|s| s.to_string()),
+        watch: false,
+    }
 }
 
+/// `/api/v1/watch/…`: the same resource, always watched; no subresources.
+fn watch_route(r: Route) -> Route {
+    match r {
+        Route::Resource { rt, ns, name, sub: None, .. } => Route::Resource { rt, ns, name, sub: None, watch: true },
+        _ => Route::NotFound,
+    }
+}
+
+/// Decodes a query string as Go's `url.ParseQuery` does for the API server: `+` is a space, and
+/// the first of repeated keys wins.
 fn parse_query(q: Option<&str>) -> Query {
-    q.unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            Some((crate::sigv4::percent_decode(k)?, crate::sigv4::percent_decode(v)?))
-        })
-        .collect()
+    let mut out = Query::new();
+    let decode = |s: &str| crate::sigv4::percent_decode(&s.replace('+', " "));
+    for p in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        if let (Some(k), Some(v)) = (decode(k), decode(v)) {
+            out.entry(k).or_insert(v);
+        }
+    }
+    out
 }
 
 fn header<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-fn is_true(q: &Query, k: &str) -> bool {
-    q.get(k).is_some_and(|v| v == "1" || v == "true")
-}
-
-fn verb_of(method: &hyper::Method, name: &Option<String>, q: &Query) -> &'static str {
+fn verb_of(method: &hyper::Method, name: &Option<String>, q: &Query, watch_path: bool) -> &'static str {
     match (method.as_str(), name.is_some()) {
-        ("GET", _) if is_true(q, "watch") => "watch",
+        ("GET", _) if watch_path || crate::params::query_bool(q, "watch") => "watch",
         ("GET", true) => "get",
         ("GET", false) => "list",
         ("POST", _) => "create",
@@ -242,9 +266,12 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
     let now = crate::clock::now_secs();
     let authz = header(&req, "authorization").map(String::from);
 
-    if let Route::Faults = route {
+    if let Route::Faults | Route::Compact = route {
         if authz.as_deref().and_then(|h| h.strip_prefix("Bearer ")) != Some(cluster.admin_token.as_str()) {
             return Err(ApiError::unauthorized());
+        }
+        if let Route::Compact = route {
+            return handle_compact(cluster, &method);
         }
         return handle_faults(cluster, &method, read_body(req).await?);
     }
@@ -267,8 +294,8 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
         .to_string();
 
     let (attrs, verb) = match &route {
-        Route::Resource { rt, ns, name, sub } => {
-            let mut verb = verb_of(&method, name, &query);
+        Route::Resource { rt, ns, name, sub, watch } => {
+            let mut verb = verb_of(&method, name, &query, *watch);
             if sub.as_deref() == Some("exec") {
                 verb = if method == hyper::Method::GET { "get" } else { "create" };
             }
@@ -342,7 +369,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
             Some(v) => Ok(json_response(200, &v)),
             None => Err(ApiError::new(404, "NotFound", "the server could not find the requested resource")),
         },
-        Route::NotFound | Route::Health | Route::Faults => {
+        Route::NotFound | Route::Health | Route::Faults | Route::Compact => {
             Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"))
         }
         Route::SelfSubjectAccessReview => {
@@ -363,7 +390,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
                         "status": {"userInfo": {"username": user.name, "groups": user.groups}}}),
             ))
         }
-        Route::Resource { rt, ns, name, sub } => {
+        Route::Resource { rt, ns, name, sub, .. } => {
             if let Some(sub) = sub.as_deref() {
                 let name = name.unwrap_or_default();
                 return subresource(cluster, rt, &ns, &name, sub, &method, req).await;
@@ -376,7 +403,9 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
                     if !attrs.name.is_empty() {
                         q.insert("fieldSelector".into(), format!("metadata.name={}", attrs.name));
                     }
-                    let rx = watch::start(cluster, rt, &ns, &q, as_table)?;
+                    let opts = crate::params::ListOptions::parse(&q, true)?;
+                    let sel = api::Selectors::from_query(&q)?;
+                    let rx = watch::start(cluster, rt, &ns, sel, &opts, as_table)?;
                     let resp = Response::builder()
                         .status(200)
                         .header("content-type", "application/json")
@@ -394,7 +423,13 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
                     let list = api::list(cluster, rt, &ns, &query)?;
                     let items: Vec<&Value> = list["items"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
                     let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or("");
-                    (200, crate::table::table(rt, &items, rv, now))
+                    let mut table = crate::table::table(rt, &items, rv, now);
+                    for k in ["continue", "remainingItemCount"] {
+                        if let Some(v) = list["metadata"].get(k) {
+                            table["metadata"][k] = v.clone();
+                        }
+                    }
+                    (200, table)
                 }
                 ("get", Some(n)) => (200, api::get(cluster, rt, &ns, &n)?),
                 ("list", _) => (200, api::list(cluster, rt, &ns, &query)?),
@@ -459,6 +494,17 @@ fn handle_faults(cluster: &Cluster, method: &hyper::Method, body: Bytes) -> ApiR
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// `POST /emulator/compact`: drops the event history, so that older resourceVersions and continue
+/// tokens are too old (410), as after an etcd compaction.
+fn handle_compact(cluster: &Cluster, method: &hyper::Method) -> ApiResult<Response<Body>> {
+    if method != hyper::Method::POST {
+        return Err(ApiError::method_not_allowed());
+    }
+    let mut st = cluster.lock();
+    st.store.compact();
+    Ok(json_response(200, &json!({"compacted": st.store.compacted().to_string()})))
 }
 
 fn self_subject_access_review(cluster: &Cluster, user: &UserInfo, mut body: Value) -> Value {
@@ -597,5 +643,21 @@ mod tests {
         assert!(matches!(route("/api/v1/configmaps"), Route::Resource { ns, .. } if ns.is_empty()));
         assert!(matches!(route("/apis/apps/v1/deployments"), Route::NotFound));
         assert!(matches!(route("/apis"), Route::Groups));
+        assert!(
+            matches!(route("/api/v1/watch/namespaces/x/configmaps"), Route::Resource { rt, ns, name: None, watch: true, .. } if rt.plural == "configmaps" && ns == "x")
+        );
+        assert!(
+            matches!(route("/api/v1/watch/namespaces/x"), Route::Resource { rt, name: Some(n), watch: true, .. } if rt.plural == "namespaces" && n == "x")
+        );
+        assert!(matches!(route("/api/v1/watch/namespaces/x/pods/p/log"), Route::NotFound));
+        assert!(matches!(route("/apis/rbac.authorization.k8s.io/v1/watch/roles"), Route::Resource { watch: true, .. }));
+    }
+
+    #[test]
+    fn queries_decode_like_go() {
+        let q = parse_query(Some("labelSelector=a+in+%28x%2Cy%29&watch=True&watch=false&limit=2"));
+        assert_eq!(q["labelSelector"], "a in (x,y)");
+        assert_eq!(q["watch"], "True");
+        assert!(crate::params::query_bool(&q, "watch"));
     }
 }

@@ -61,6 +61,8 @@ pub struct ApiError {
     pub details: Option<Box<Details>>,
     /// `details.causes`.
     pub causes: Vec<Cause>,
+    /// `metadata.continue` (a 410 for an expired continue token carries a fresh one).
+    pub list_continue: Option<String>,
 }
 
 /// Result alias for handlers.
@@ -69,7 +71,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// A bare error with code, reason and message.
     pub fn new(code: u16, reason: &str, message: impl Into<String>) -> Self {
-        ApiError { code, reason: reason.into(), message: message.into(), details: None, causes: vec![] }
+        ApiError {
+            code,
+            reason: reason.into(),
+            message: message.into(),
+            details: None,
+            causes: vec![],
+            list_continue: None,
+        }
     }
 
     fn with_details(mut self, group: &str, kind: &str, name: &str) -> Self {
@@ -179,6 +188,9 @@ impl ApiError {
         });
         if !details.is_empty() {
             status["details"] = Value::Object(details);
+        }
+        if let Some(c) = &self.list_continue {
+            status["metadata"]["continue"] = json!(c);
         }
         status
     }

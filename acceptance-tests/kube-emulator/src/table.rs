@@ -45,6 +45,15 @@ fn columns(rt: &ResourceType) -> Vec<(&'static str, &'static str, u8)> {
             ("Node", "string", 1),
         ],
         "RoleBinding" | "ClusterRoleBinding" => vec![("Role", "string", 0), ("Age", "string", 0)],
+        "Service" => vec![
+            ("Type", "string", 0),
+            ("Cluster-IP", "string", 0),
+            ("External-IP", "string", 0),
+            ("Port(s)", "string", 0),
+            ("Age", "string", 0),
+        ],
+        "StatefulSet" => vec![("Ready", "string", 0), ("Age", "string", 0)],
+        "ResourceQuota" => vec![("Age", "string", 0), ("Request", "string", 0), ("Limit", "string", 0)],
         _ => vec![("Age", "string", 0)],
     });
     c
@@ -78,6 +87,41 @@ fn cells(rt: &ResourceType, obj: &Value, now: i64) -> Vec<Value> {
                 json!(none(ip)),
                 json!(none(node)),
             ]);
+        }
+        "Service" => {
+            let ports: Vec<String> = obj
+                .pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP")))
+                .collect();
+            let ports = if ports.is_empty() { "<none>".to_string() } else { ports.join(",") };
+            out.extend([
+                json!(s("/spec/type")),
+                json!(s("/spec/clusterIP")),
+                json!("<none>"),
+                json!(ports),
+                json!(age),
+            ]);
+        }
+        "ResourceQuota" => {
+            let (mut requests, mut limits) = (vec![], vec![]);
+            let hard = obj.pointer("/status/hard").and_then(Value::as_object);
+            let mut names: Vec<&String> = hard.into_iter().flatten().map(|(k, _)| k).collect();
+            names.sort();
+            for name in names {
+                let q =
+                    |part: &str| obj.pointer(&format!("/status/{part}/{name}")).and_then(Value::as_str).unwrap_or("0");
+                let text = format!("{name}: {}/{}", q("used"), q("hard"));
+                if name.starts_with("limits.") { limits.push(text) } else { requests.push(text) }
+            }
+            out.extend([json!(age), json!(requests.join(", ")), json!(limits.join(", "))]);
+        }
+        "StatefulSet" => {
+            let ready = obj.pointer("/status/readyReplicas").and_then(Value::as_i64).unwrap_or(0);
+            let wanted = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+            out.extend([json!(format!("{ready}/{wanted}")), json!(age)]);
         }
         "RoleBinding" | "ClusterRoleBinding" => {
             out.extend([json!(format!("{}/{}", s("/roleRef/kind"), s("/roleRef/name"))), json!(age)]);

@@ -4,7 +4,7 @@
 
 use crate::kinds::ResourceType;
 use crate::status::Cause;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Which rule a kind's `metadata.name` follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +267,103 @@ fn validate_pod(obj: &Value, out: &mut Vec<Cause>) {
             }
         }
     }
+    for list in ["initContainers", "containers"] {
+        for (i, c) in obj.pointer(&format!("/spec/{list}")).and_then(Value::as_array).into_iter().flatten().enumerate()
+        {
+            validate_requests_within_limits(c, &format!("spec.{list}[{i}].resources"), out);
+        }
+    }
+}
+
+/// A request above its limit is invalid (core validation `ValidateResourceRequirements`).
+fn validate_requests_within_limits(container: &Value, path: &str, out: &mut Vec<Cause>) {
+    let limits = crate::admission::resource_list(container.pointer("/resources/limits"));
+    for (res, req) in crate::admission::resource_list(container.pointer("/resources/requests")) {
+        if let Some(lim) = limits.get(&res)
+            && req > *lim
+        {
+            out.push(Cause::invalid(
+                &format!("{path}.requests[{res}]"),
+                &req.to_string(),
+                &format!("must be less than or equal to {res} limit of {lim}"),
+            ));
+        }
+    }
+}
+
+/// Whether every quantity of the object decodes (the real server refuses the body with 400 otherwise).
+pub fn quantities_decode(rt: &ResourceType, obj: &Value) -> bool {
+    let mut maps: Vec<&Value> = vec![];
+    match rt.kind {
+        "Pod" => {
+            for list in ["initContainers", "containers"] {
+                for c in obj.pointer(&format!("/spec/{list}")).and_then(Value::as_array).into_iter().flatten() {
+                    maps.extend(c.pointer("/resources/requests"));
+                    maps.extend(c.pointer("/resources/limits"));
+                }
+            }
+        }
+        "ResourceQuota" => maps.extend(obj.pointer("/spec/hard")),
+        "LimitRange" => {
+            for item in obj.pointer("/spec/limits").and_then(Value::as_array).into_iter().flatten() {
+                for f in ["min", "max", "default", "defaultRequest", "maxLimitRequestRatio"] {
+                    maps.extend(item.get(f));
+                }
+            }
+        }
+        _ => {}
+    }
+    maps.iter().flat_map(|m| m.as_object().into_iter().flatten()).all(|(_, v)| match v {
+        Value::String(s) => crate::quantity::Quantity::parse(s).is_ok(),
+        Value::Number(n) => crate::quantity::Quantity::parse(&n.to_string()).is_ok(),
+        Value::Null => true,
+        _ => false,
+    })
+}
+
+/// Go's `%#v` of a `map[string]string`, as the real messages print label maps.
+fn go_map(v: Option<&Value>) -> String {
+    let mut pairs: Vec<(String, String)> = v
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+        .collect();
+    pairs.sort();
+    let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect();
+    format!("map[string]string{{{}}}", body.join(", "))
+}
+
+fn validate_stateful_set(obj: &Value, out: &mut Vec<Cause>) {
+    let Some(selector) = obj.pointer("/spec/selector").filter(|s| !s.is_null()) else {
+        out.push(Cause::required("spec.selector", ""));
+        return;
+    };
+    let labels = obj.pointer("/spec/template/metadata/labels");
+    let matches = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v));
+    let empty = selector.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.is_empty())
+        && selector.get("matchExpressions").and_then(Value::as_array).is_none_or(|m| m.is_empty());
+    if empty {
+        out.push(Cause::invalid("spec.selector", "{}", "empty selector is invalid for statefulset"));
+    } else if !matches {
+        out.push(Cause::invalid(
+            "spec.template.metadata.labels",
+            &go_map(labels),
+            "`selector` does not match template `labels`",
+        ));
+    }
+    let template = json!({"spec": obj.pointer("/spec/template/spec").cloned().unwrap_or(Value::Null)});
+    let mut causes = vec![];
+    validate_pod(&template, &mut causes);
+    out.extend(causes.into_iter().map(|mut c| {
+        c.field = format!("spec.template.{}", c.field);
+        c
+    }));
 }
 
 /// Validates an object about to be stored (create, or the result of an update).
@@ -278,10 +375,15 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Vec<Cause> {
         "Role" | "ClusterRole" => validate_rules(obj, &mut out),
         "RoleBinding" | "ClusterRoleBinding" => validate_binding(rt, obj, &mut out),
         "Pod" => validate_pod(obj, &mut out),
+        "StatefulSet" => validate_stateful_set(obj, &mut out),
         _ => {}
     }
     out
 }
+
+/// The StatefulSet spec fields an update may change (apps validation `ValidateStatefulSetUpdate`).
+const STATEFULSET_MUTABLE: &[&str] =
+    &["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"];
 
 /// Validates an update from `old` to `new` for immutable fields (on top of [`validate_object`]).
 pub fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Vec<Cause> {
@@ -306,6 +408,18 @@ pub fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Vec<Cause
         "RoleBinding" | "ClusterRoleBinding" if old.get("roleRef") != new.get("roleRef") => {
             let shown = new.get("roleRef").map(|r| r.to_string()).unwrap_or_default();
             out.push(Cause::invalid("roleRef", &shown, "cannot change roleRef"));
+        }
+        "StatefulSet" => {
+            let frozen = |v: &Value| {
+                let mut spec = v.get("spec").cloned().unwrap_or(Value::Null);
+                if let Some(o) = spec.as_object_mut() {
+                    o.retain(|k, _| !STATEFULSET_MUTABLE.contains(&k.as_str()));
+                }
+                spec
+            };
+            if frozen(old) != frozen(new) {
+                out.push(Cause::forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+            }
         }
         "Pod" if old.pointer("/spec/containers") != new.pointer("/spec/containers") => {
             let old_images: Vec<_> = pod_without_images(old);

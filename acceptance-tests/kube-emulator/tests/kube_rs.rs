@@ -267,10 +267,16 @@ async fn token_controller_token_request_and_revocation() {
     assert!(String::from_utf8(data["ca.crt"].0.clone()).unwrap().contains("BEGIN CERTIFICATE"));
     let annotations = filled.metadata.annotations.unwrap();
     assert!(annotations.contains_key("kubernetes.io/service-account.uid"));
-    assert!(
-        secrets.get_opt("orphan-token").await.unwrap().is_none(),
-        "a token Secret without its service account is deleted"
-    );
+    // The orphan is deleted by its own controller task, which may run after the fill above.
+    let mut orphan_gone = false;
+    for _ in 0..200 {
+        if secrets.get_opt("orphan-token").await.unwrap().is_none() {
+            orphan_gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(orphan_gone, "a token Secret without its service account is deleted");
 
     let token = String::from_utf8(data["token"].0.clone()).unwrap();
     let as_robot = client_with("controller", &token);
@@ -434,8 +440,12 @@ async fn faults_are_injected_then_cleared() {
     assert!(eks.request::<Value>(post(json!({"verb": "get", "status": 500}))).await.is_err());
 }
 
+/// Compaction expires every older resourceVersion: tests that watch from one do not overlap with it.
+static HISTORY: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
 #[tokio::test]
 async fn watch_from_a_list_resource_version() {
+    let _history = HISTORY.read().await;
     let client = admin("controller");
     let ns = new_namespace(&client, "watch").await;
     let cms: Api<ConfigMap> = Api::namespaced(client, &ns);
@@ -484,4 +494,105 @@ async fn strategic_merge_patch_merges_keyed_lists() {
     let merged =
         sas.patch("puller", &PatchParams::default(), &Patch::Merge(json!({"secrets": [{"name": "c"}]}))).await.unwrap();
     assert_eq!(merged.secrets.unwrap().len(), 1, "a JSON merge patch replaces lists");
+}
+
+/// Drops the emulator's event history, as an etcd compaction does.
+async fn compact(client: &kube::Client) {
+    let req = http::Request::post("/emulator/compact").body(vec![]).unwrap();
+    client.request::<Value>(req).await.expect("compacted");
+}
+
+#[tokio::test]
+async fn expired_watch_sends_one_error_event_then_a_relist_and_watch_recover() {
+    let _history = HISTORY.write().await;
+    let client = admin("controller");
+    let ns = new_namespace(&client, "expired").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    cms.create(&PostParams::default(), &cm("old", json!({}))).await.unwrap();
+    let rv = cms.list(&ListParams::default()).await.unwrap().metadata.resource_version.unwrap();
+    cms.create(&PostParams::default(), &cm("newer", json!({}))).await.unwrap();
+    compact(&client).await;
+
+    // HTTP 200, then a single ERROR event carrying the 410 Status, then the end of the stream.
+    let mut events = cms.watch(&WatchParams::default().timeout(10), &rv).await.expect("watch answers 200").boxed();
+    match events.next().await {
+        Some(Ok(WatchEvent::Error(status))) => {
+            assert_eq!((status.code, status.reason.as_str()), (410, "Expired"));
+            assert!(status.message.starts_with(&format!("too old resource version: {rv} (")), "{}", status.message);
+        }
+        other => panic!("expected an ERROR event, got {other:?}"),
+    }
+    assert!(events.next().await.is_none(), "the stream ends after the ERROR event");
+
+    // What kube-runtime's watcher does on 410: list again (here in pages of one), watch from there.
+    let mut names = vec![];
+    let mut params = ListParams::default().limit(1);
+    let list_rv = loop {
+        let page = cms.list(&params).await.unwrap();
+        names.extend(page.items.into_iter().filter_map(|c| c.metadata.name));
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = ListParams::default().limit(1).continue_token(&token),
+            None => break page.metadata.resource_version.unwrap(),
+        }
+    };
+    assert_eq!(names, ["kube-root-ca.crt", "newer", "old"]);
+    let mut events = cms.watch(&WatchParams::default().timeout(2), &list_rv).await.unwrap().boxed();
+    cms.create(&PostParams::default(), &cm("after", json!({}))).await.unwrap();
+    let mut seen = vec![];
+    while let Some(ev) = events.next().await {
+        seen.push(match ev.unwrap() {
+            WatchEvent::Added(c) => format!("ADDED {}", c.metadata.name.unwrap()),
+            WatchEvent::Bookmark(b) => {
+                let rv: u64 = b.metadata.resource_version.parse().unwrap();
+                assert!(rv > list_rv.parse::<u64>().unwrap());
+                "BOOKMARK".to_string()
+            }
+            other => format!("{other:?}"),
+        });
+    }
+    assert_eq!(seen, ["ADDED after", "BOOKMARK"], "the watch ends with a bookmark at its timeout");
+}
+
+#[tokio::test]
+async fn streaming_list_watch_sends_the_objects_then_an_initial_events_end_bookmark() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "stream").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client, &ns);
+    cms.create(&PostParams::default(), &cm("one", json!({}))).await.unwrap();
+    let params = WatchParams::streaming_lists().timeout(1);
+    let mut events = cms.watch(&params, "").await.unwrap().boxed();
+    let mut seen = vec![];
+    while let Some(ev) = events.next().await {
+        seen.push(match ev.unwrap() {
+            WatchEvent::Added(c) => format!("ADDED {}", c.metadata.name.unwrap()),
+            WatchEvent::Bookmark(b) => {
+                let end = b.metadata.annotations.get("k8s.io/initial-events-end").map(String::as_str);
+                format!("BOOKMARK end={}", end.unwrap_or("-"))
+            }
+            other => format!("{other:?}"),
+        });
+    }
+    assert_eq!(
+        seen,
+        ["ADDED kube-root-ca.crt", "ADDED one", "BOOKMARK end=true", "BOOKMARK end=-"],
+        "the initial objects, the bookmark closing them, the bookmark at the timeout"
+    );
+}
+
+#[tokio::test]
+async fn force_on_a_non_apply_patch_is_refused_even_when_false() {
+    let client = admin("controller");
+    let ns = new_namespace(&client, "force").await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    cms.create(&PostParams::default(), &cm("c", json!({}))).await.unwrap();
+    let req = http::Request::patch(format!("/api/v1/namespaces/{ns}/configmaps/c?force=false"))
+        .header("content-type", "application/merge-patch+json")
+        .body(br#"{"data":{"a":"1"}}"#.to_vec())
+        .unwrap();
+    let (code, status) = api_code(client.request::<Value>(req).await.unwrap_err());
+    assert_eq!(code, 422);
+    assert_eq!(
+        status.message,
+        "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"
+    );
 }

@@ -279,3 +279,305 @@ fn kubeconfig_has_both_clusters() {
     let remote = ok(kubectl(&["--context", "remote", "get", "namespaces", "-o", "name"]));
     assert!(remote.contains("namespace/kube-system"));
 }
+
+#[test]
+fn get_watch_shows_objects_entering_and_leaving_a_label_selector() {
+    use std::io::BufRead;
+    let ns = new_namespace("watch");
+    for cm in ["one", "two", "three"] {
+        ok(kubectl(&["-n", &ns, "create", "configmap", cm]));
+    }
+    ok(kubectl(&["-n", &ns, "label", "configmap", "one", "casc=1"]));
+    let e = emulator();
+    // The watch ends by itself when its request timeout passes; kubectl then exits 0.
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(e.kubeconfig())
+        .args([
+            "-n",
+            &ns,
+            "get",
+            "configmaps",
+            "--watch",
+            "-l",
+            "casc",
+            "--output-watch-events",
+            "--request-timeout=4s",
+        ])
+        .env("KUBECACHEDIR", e.dir.join("kube-cache"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubectl runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().map(|l| l.unwrap().split_whitespace().take(2).collect::<Vec<_>>().join(" "));
+    assert_eq!(next().as_deref(), Some("EVENT NAME"));
+    assert_eq!(next().as_deref(), Some("ADDED one"));
+    ok(kubectl(&["-n", &ns, "label", "configmap", "two", "casc=2"]));
+    ok(kubectl(&["-n", &ns, "label", "configmap", "one", "casc-"]));
+    ok(kubectl(&["-n", &ns, "annotate", "configmap", "two", "note=x"]));
+    ok(kubectl(&["-n", &ns, "delete", "configmap", "two"]));
+    let rest: Vec<String> = std::iter::from_fn(next).collect();
+    assert_eq!(rest, ["ADDED two", "DELETED one", "MODIFIED two", "DELETED two"]);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn get_with_chunk_size_pages_through_continue_tokens() {
+    let ns = new_namespace("chunks");
+    for i in 0..7 {
+        ok(kubectl(&["-n", &ns, "create", "configmap", &format!("cm-{i}")]));
+    }
+    let r = kubectl(&["-n", &ns, "get", "configmaps", "--chunk-size=2", "-o", "name", "-v=6"]);
+    assert!(r.ok, "{}", r.stderr);
+    let names: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        names,
+        [
+            "configmap/cm-0",
+            "configmap/cm-1",
+            "configmap/cm-2",
+            "configmap/cm-3",
+            "configmap/cm-4",
+            "configmap/cm-5",
+            "configmap/cm-6",
+            "configmap/kube-root-ca.crt"
+        ]
+    );
+    let requests =
+        r.stderr.lines().filter(|l| l.contains("\"Response\" verb=\"GET\"") && l.contains("limit=2")).count();
+    assert_eq!(requests, 4, "8 objects in pages of 2: {}", r.stderr);
+    // The table printer follows the tokens too.
+    let table = ok(kubectl(&["-n", &ns, "get", "configmaps", "--chunk-size=3", "--no-headers"]));
+    assert_eq!(table.lines().count(), 8, "{table}");
+}
+
+#[test]
+fn raw_watches_accept_the_watch_path_and_any_true_spelling() {
+    let ns = new_namespace("rawwatch");
+    ok(kubectl(&["-n", &ns, "create", "configmap", "seen"]));
+    let event_names = |out: &str| -> Vec<String> {
+        out.lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!("{} {}", v["type"].as_str().unwrap(), v["object"]["metadata"]["name"].as_str().unwrap())
+            })
+            .collect()
+    };
+    let path = format!("/api/v1/watch/namespaces/{ns}/configmaps/seen?timeoutSeconds=1");
+    assert_eq!(event_names(&ok(kubectl(&["get", "--raw", &path]))), ["ADDED seen"]);
+    let path =
+        format!("/api/v1/namespaces/{ns}/configmaps?watch=True&timeoutSeconds=1&fieldSelector=metadata.name%3Dseen");
+    assert_eq!(event_names(&ok(kubectl(&["get", "--raw", &path]))), ["ADDED seen"]);
+    let path = format!("/api/v1/namespaces/{ns}/configmaps?watch=False&fieldSelector=metadata.name%3Dseen");
+    let list: serde_json::Value = serde_json::from_str(&ok(kubectl(&["get", "--raw", &path]))).unwrap();
+    assert_eq!(list["kind"], "ConfigMapList", "watch=False is a list");
+}
+
+/// The controller's StatefulSet and Service, shaped like the Jenkins chart's.
+fn jenkins_workload(ns: &str, selector: &str) -> String {
+    format!(
+        r#"apiVersion: v1
+kind: Service
+metadata:
+  name: jenkins
+  namespace: {ns}
+spec:
+  selector:
+    app: jenkins
+  ports:
+  - name: http
+    port: 8080
+  - name: agent-listener
+    port: 50000
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: jenkins
+  namespace: {ns}
+spec:
+  serviceName: jenkins
+  selector:
+    matchLabels:
+      app: {selector}
+  template:
+    metadata:
+      labels:
+        app: jenkins
+    spec:
+      containers:
+      - name: jenkins
+        image: jenkins/jenkins:lts
+"#
+    )
+}
+
+#[test]
+fn apply_stores_a_stateful_set_and_a_service_with_server_defaults() {
+    let ns = new_namespace("sts");
+    let out = ok(kubectl_stdin(&["apply", "-f", "-"], &jenkins_workload(&ns, "jenkins")));
+    assert!(out.contains("service/jenkins created") && out.contains("statefulset.apps/jenkins created"), "{out}");
+    let again = ok(kubectl_stdin(&["apply", "-f", "-"], &jenkins_workload(&ns, "jenkins")));
+    assert!(
+        again.contains("service/jenkins unchanged") && again.contains("statefulset.apps/jenkins unchanged"),
+        "{again}"
+    );
+    let svc = ok(kubectl(&[
+        "-n",
+        &ns,
+        "get",
+        "svc",
+        "jenkins",
+        "-o",
+        "jsonpath={.spec.type} {.spec.clusterIP} {.spec.ports[1].targetPort} {.spec.ports[1].protocol}",
+    ]));
+    let parts: Vec<&str> = svc.split(' ').collect();
+    assert_eq!((parts[0], parts[2], parts[3]), ("ClusterIP", "50000", "TCP"), "{svc}");
+    assert!(parts[1].starts_with("10.100."), "a cluster IP is allocated: {svc}");
+    let sts =
+        ok(kubectl(&["-n", &ns, "get", "sts", "jenkins", "-o", "jsonpath={.spec.replicas} {.metadata.generation}"]));
+    assert_eq!(sts, "1 1");
+    let table = ok(kubectl(&["-n", &ns, "get", "sts,svc", "--no-headers"]));
+    assert!(
+        table.contains("statefulset.apps/jenkins") && table.contains("0/1") && table.contains("8080/TCP,50000/TCP"),
+        "{table}"
+    );
+    let bad = kubectl_stdin(&["apply", "-f", "-"], &jenkins_workload(&ns, "other"));
+    assert!(!bad.ok, "a changed selector is refused");
+    assert!(
+        bad.stderr.contains("spec: Forbidden: updates to statefulset spec for fields other than"),
+        "{}",
+        bad.stderr
+    );
+    let mismatch = kubectl_stdin(&["apply", "-f", "-"], &jenkins_workload(&new_namespace("sts-bad"), "other"));
+    assert!(mismatch.stderr.contains("`selector` does not match template `labels`"), "{}", mismatch.stderr);
+}
+
+fn agent_pod(ns: &str, name: &str, extra_spec: &str, resources: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n{extra_spec}  containers:\n  - name: jnlp\n    image: jenkins/inbound-agent\n{resources}"
+    )
+}
+
+#[test]
+fn server_dry_run_refuses_pods_by_pod_security_level() {
+    let ns = new_namespace("psa");
+    ok(kubectl(&["label", "namespace", &ns, "pod-security.kubernetes.io/enforce=restricted"]));
+    let refused = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &agent_pod(&ns, "agent", "", ""));
+    assert!(!refused.ok);
+    assert!(
+        refused.stderr.contains(
+            "pods \"agent\" is forbidden: violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false (container \"jnlp\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container \"jnlp\" must set securityContext.capabilities.drop=[\"ALL\"]), runAsNonRoot != true (pod or container \"jnlp\" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container \"jnlp\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let hardened = agent_pod(
+        &ns,
+        "agent",
+        "  securityContext:\n    runAsNonRoot: true\n    seccompProfile:\n      type: RuntimeDefault\n",
+        "    securityContext:\n      allowPrivilegeEscalation: false\n      capabilities:\n        drop: [\"ALL\"]\n",
+    );
+    let out =
+        ok(kubectl_stdin(&["create", "--dry-run=server", "-f", "-", "-o", "jsonpath={.status.phase}"], &hardened));
+    assert_eq!(out, "Pending", "the dry run returns the admitted pod");
+    assert!(!kubectl(&["-n", &ns, "get", "pod", "agent"]).ok, "a dry run stores nothing");
+
+    ok(kubectl(&["label", "--overwrite", "namespace", &ns, "pod-security.kubernetes.io/enforce=baseline"]));
+    let host = agent_pod(
+        &ns,
+        "docker",
+        "  hostNetwork: true\n  volumes:\n  - name: sock\n    hostPath:\n      path: /var/run/docker.sock\n",
+        "",
+    );
+    let refused = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &host);
+    assert!(
+        refused.stderr.contains(
+            "violates PodSecurity \"baseline:latest\": host namespaces (hostNetwork), hostPath volumes (volume \"sock\")"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let missing_sa = agent_pod(&ns, "agent", "  serviceAccountName: jenkins-agent\n", "");
+    let refused = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &missing_sa);
+    assert!(
+        refused.stderr.contains(&format!(
+            "pods \"agent\" is forbidden: error looking up service account {ns}/jenkins-agent: serviceaccount \"jenkins-agent\" not found"
+        )),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn limit_range_defaults_and_limits_pods() {
+    let ns = new_namespace("limits");
+    let lr = format!(
+        "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: agents\n  namespace: {ns}\nspec:\n  limits:\n  - type: Container\n    default:\n      cpu: 500m\n      memory: 512Mi\n    defaultRequest:\n      cpu: 250m\n    max:\n      memory: 1Gi\n"
+    );
+    ok(kubectl_stdin(&["apply", "-f", "-"], &lr));
+    let stored =
+        ok(kubectl(&["-n", &ns, "get", "limits", "agents", "-o", "jsonpath={.spec.limits[0].defaultRequest}"]));
+    assert_eq!(stored, r#"{"cpu":"250m","memory":"512Mi"}"#, "defaultRequest.memory is defaulted from default");
+    ok(kubectl_stdin(&["apply", "-f", "-"], &agent_pod(&ns, "agent", "", "")));
+    let pod = ok(kubectl(&[
+        "-n",
+        &ns,
+        "get",
+        "pod",
+        "agent",
+        "-o",
+        r#"jsonpath={.spec.containers[0].resources} {.metadata.annotations.kubernetes\.io/limit-ranger} {.status.qosClass}"#,
+    ]));
+    assert_eq!(
+        pod,
+        r#"{"limits":{"cpu":"500m","memory":"512Mi"},"requests":{"cpu":"250m","memory":"512Mi"}} LimitRanger plugin set: cpu, memory request for container jnlp; cpu, memory limit for container jnlp Burstable"#
+    );
+    let big = agent_pod(&ns, "big", "", "    resources:\n      limits:\n        memory: 2Gi\n");
+    let refused = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &big);
+    assert!(
+        refused
+            .stderr
+            .contains("pods \"big\" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn resource_quota_counts_stored_pods_not_dry_runs() {
+    let ns = new_namespace("quota");
+    ok(kubectl(&["-n", &ns, "create", "quota", "agents", "--hard=pods=1,requests.cpu=1,limits.memory=1Gi"]));
+    let sized = agent_pod(
+        &ns,
+        "a",
+        "",
+        "    resources:\n      requests:\n        cpu: 500m\n      limits:\n        memory: 512Mi\n",
+    );
+    for _ in 0..2 {
+        ok(kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &sized));
+    }
+    let used = || ok(kubectl(&["-n", &ns, "get", "quota", "agents", "-o", "jsonpath={.status.used}"]));
+    assert_eq!(used(), r#"{"limits.memory":"0","pods":"0","requests.cpu":"0"}"#);
+    ok(kubectl_stdin(&["create", "-f", "-"], &sized));
+    assert_eq!(used(), r#"{"limits.memory":"512Mi","pods":"1","requests.cpu":"500m"}"#);
+    let table = ok(kubectl(&["-n", &ns, "get", "quota", "agents", "--no-headers"]));
+    assert!(table.contains("pods: 1/1, requests.cpu: 500m/1") && table.contains("limits.memory: 512Mi/1Gi"), "{table}");
+    let second = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &sized.replace("name: a\n", "name: b\n"));
+    assert!(
+        second.stderr.contains(
+            "pods \"b\" is forbidden: exceeded quota: agents, requested: pods=1, used: pods=1, limited: pods=1"
+        ),
+        "{}",
+        second.stderr
+    );
+    let bare = kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &agent_pod(&ns, "c", "", ""));
+    assert!(
+        bare.stderr.contains("pods \"c\" is forbidden: failed quota: agents: must specify limits.memory for: jnlp; requests.cpu for: jnlp"),
+        "{}",
+        bare.stderr
+    );
+    ok(kubectl(&["-n", &ns, "delete", "pod", "a", "--timeout=10s"]));
+    assert_eq!(used(), r#"{"limits.memory":"0","pods":"0","requests.cpu":"0"}"#, "a deleted pod no longer counts");
+}
