@@ -287,3 +287,167 @@ fn a_remote_cloud_that_fits_its_cluster_passes() {
         w.cleanup();
     }
 }
+
+#[test]
+fn a_template_a_limitrange_refuses_fails_at_plan() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-limit");
+    let w = env.workdir("preflight-limitrange", tf);
+    with_access(&env, &w);
+    let ns = agents_namespace(&env);
+    let limits = format!(
+        r#"{{"apiVersion":"v1","kind":"LimitRange","metadata":{{"name":"small","namespace":"{ns}"}},"spec":{{"limits":[{{"type":"Container","max":{{"memory":"256Mi"}}}}]}}}}"#
+    );
+    let file = w.dir.join("limitrange.json");
+    std::fs::write(&file, limits).expect("write LimitRange");
+    env.kubectl("remote", &["create", "-f", &file.display().to_string()]);
+    // The maven container's memory limit is 512Mi.
+    w.write_config(&format!("{}{}", access(&env), remote_cloud("big", REMOTE_BODY)));
+    fails(
+        &w,
+        &["plan", "-no-color"],
+        &[
+            "Agent Pod Would Not Start",
+            "`templates[0]`: Template \"big\"",
+            "maximum memory usage per Container is 256Mi, but limit is 512Mi",
+            "has a LimitRange",
+        ],
+    );
+    w.write_config(&access(&env));
+    w.destroy();
+    w.cleanup();
+}
+
+#[test]
+fn a_template_the_namespace_pod_security_level_refuses_fails_at_plan() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-pss");
+    let w = env.workdir("preflight-pss", tf);
+    with_access(&env, &w);
+    let ns = agents_namespace(&env);
+    env.kubectl("remote", &["label", "namespace", &ns, "pod-security.kubernetes.io/enforce=restricted"]);
+    w.write_config(&format!("{}{}", access(&env), remote_cloud("rooted", REMOTE_BODY)));
+    fails(
+        &w,
+        &["plan", "-no-color"],
+        &[
+            "Agent Pod Would Not Start",
+            "`templates[0]`: Template \"rooted\"",
+            "violates PodSecurity \"restricted:latest\"",
+            "restricted_pss_security_context",
+        ],
+    );
+    w.write_config(&access(&env));
+    w.destroy();
+    w.cleanup();
+}
+
+/// The chart's controller in the test's Jenkins namespace: a StatefulSet `jenkins` running as
+/// service account `jenkins-controller`.
+fn controller(env: &Env, dir: &std::path::Path) {
+    let ns = &env.namespace;
+    let sts = format!(
+        r#"{{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{{"name":"jenkins","namespace":"{ns}"}},"spec":{{"serviceName":"jenkins","selector":{{"matchLabels":{{"app":"jenkins"}}}},"template":{{"metadata":{{"labels":{{"app":"jenkins"}}}},"spec":{{"serviceAccountName":"jenkins-controller","containers":[{{"name":"jenkins","image":"jenkins/jenkins:lts"}}]}}}}}}}}"#
+    );
+    let file = dir.join("statefulset.json");
+    std::fs::write(&file, sts).expect("write StatefulSet");
+    env.kubectl("controller", &["create", "-f", &file.display().to_string()]);
+    env.kubectl("controller", &["-n", ns, "create", "serviceaccount", "jenkins-controller"]);
+}
+
+/// The chart's agent Role, bound to the controller's service account.
+fn grant_agents(env: &Env) {
+    let ns = &env.namespace;
+    env.kubectl(
+        "controller",
+        &[
+            "-n",
+            ns,
+            "create",
+            "role",
+            "jenkins-schedule-agents",
+            "--verb=create,get,list,watch,delete",
+            "--resource=pods",
+        ],
+    );
+    env.kubectl(
+        "controller",
+        &[
+            "-n",
+            ns,
+            "create",
+            "rolebinding",
+            "jenkins-schedule-agents",
+            "--role=jenkins-schedule-agents",
+            &format!("--serviceaccount={ns}:jenkins-controller"),
+        ],
+    );
+}
+
+/// A cloud in the controller's own cluster, its agents in the Jenkins namespace.
+fn local_cloud(env: &Env, body: &str) -> String {
+    format!(
+        r#"{provider}
+resource "jenkins_pod_template" "t" {{
+  name   = "local"
+  labels = ["local"]
+{body}
+}}
+resource "jenkins_agent_cloud" "local" {{
+  name      = "local-agents"
+  namespace = "{ns}"
+  templates = [jenkins_pod_template.t.definition]
+}}
+"#,
+        provider = env.provider_block(),
+        ns = env.namespace,
+    )
+}
+
+#[test]
+fn a_local_cloud_is_checked_as_the_controller_service_account() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-local");
+    let w = env.workdir("preflight-local", tf);
+    controller(&env, &w.dir);
+    // Without the chart's Role the controller's service account may not create pods.
+    w.write_config(&local_cloud(&env, ""));
+    fails(
+        &w,
+        &["plan", "-no-color"],
+        &[
+            "Agent Pod Would Not Start",
+            "Template \"local\" in the controller cluster",
+            &format!("created as the controller's service account {}/jenkins-controller", env.namespace),
+            "cannot create resource \"pods\"",
+            "Grant the controller's service account",
+        ],
+    );
+
+    // With it, a missing Secret is the next finding; the provider's own identity read it.
+    let ns = env.namespace.clone();
+    grant_agents(&env);
+    let body = r#"
+  volume {
+    name       = "tls"
+    secret     = "build-certs"
+    mount_path = "/etc/tls"
+  }
+"#;
+    w.write_config(&local_cloud(&env, body));
+    fails(
+        &w,
+        &["plan", "-no-color"],
+        &[
+            "Template \"local\" in the controller cluster",
+            &format!("Secret {ns}/build-certs does not exist"),
+            "read with the provider's credentials",
+        ],
+    );
+    env.kubectl("controller", &["-n", &ns, "create", "secret", "generic", "build-certs", "--from-literal=tls.crt=x"]);
+    let r = w.apply();
+    assert!(!r.text().contains("Agent Pod"), "{}", r.text());
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}

@@ -132,7 +132,7 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, di
                 WOULD_NOT_START,
                 refusal_detail(
                     name,
-                    &target,
+                    &target.who(),
                     &trial.namespace,
                     &status.message,
                     status.code,
@@ -312,6 +312,18 @@ impl Target {
     }
 }
 
+/// A cluster and an identity in it, for messages.
+struct Who {
+    cluster: String,
+    identity_label: String,
+}
+
+impl Target {
+    fn who(&self) -> Who {
+        Who { cluster: self.cluster.clone(), identity_label: self.identity_label.clone() }
+    }
+}
+
 /// The EKS cluster of the provider's account and region whose endpoint is `url`.
 async fn eks_by_endpoint(configured: &Configured, url: &str) -> Option<(String, EksCluster)> {
     let iam = IamApi::new(configured.aws.sdk().await);
@@ -327,7 +339,7 @@ async fn eks_by_endpoint(configured: &Configured, url: &str) -> Option<(String, 
 }
 
 /// What the API server's refusal of a dry run means and what to do about it.
-fn refusal_detail(template: &str, t: &Target, namespace: &str, message: &str, code: u16, sa: &str) -> String {
+fn refusal_detail(template: &str, t: &Who, namespace: &str, message: &str, code: u16, sa: &str) -> String {
     let hint = if message.contains("serviceaccount") && message.contains("not found") {
         format!(
             "Create service account {sa:?} in namespace {namespace} of {}, or set the template's `service_account` to one that exists there (a service account of the controller cluster does not exist in another cluster).",
@@ -505,5 +517,74 @@ async fn check_irsa(configured: &Configured, t: &Target, admitted: &[Admitted<'_
             Ok(Admission::Unknown { reason }) => diags.warning_at(templates_path(first), NOT_CHECKED, format!("Whether IAM role {role_arn} trusts {subject} in {} could not be decided: {reason}.", t.cluster)),
             Err(e) => diags.warning_at(templates_path(first), NOT_CHECKED, format!("The trust of IAM role {role_arn} could not be read: {e}.")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who() -> Who {
+        Who { cluster: "the cluster at https://remote".into(), identity_label: "credential \"remote-agents\"".into() }
+    }
+
+    #[test]
+    fn each_refusal_says_what_to_do() {
+        let cases = [
+            (
+                "pods \"x\" is forbidden: error looking up service account agents/jenkins: serviceaccount \"jenkins\" not found",
+                403,
+                "Create service account \"jenkins\" in namespace agents of the cluster at https://remote",
+            ),
+            (
+                "pods is forbidden: User \"system:serviceaccount:agents:ci\" cannot create resource \"pods\" in API group \"\" in the namespace \"agents\"",
+                403,
+                "Grant credential \"remote-agents\" `create` on pods in namespace agents",
+            ),
+            ("namespaces \"agents\" not found", 404, "Create namespace agents in the cluster at https://remote"),
+            (
+                "pods \"x\" is forbidden: violates PodSecurity \"restricted:latest\": runAsNonRoot != true",
+                403,
+                "`restricted_pss_security_context`",
+            ),
+            (
+                "pods \"x\" is forbidden: exceeded quota: q, requested: cpu=2, used: cpu=0, limited: cpu=1",
+                403,
+                "has a ResourceQuota",
+            ),
+            (
+                "pods \"x\" is forbidden: maximum memory usage per Container is 256Mi, but limit is 512Mi",
+                403,
+                "has a LimitRange",
+            ),
+        ];
+        for (message, code, hint) in cases {
+            let detail = refusal_detail("base", &who(), "agents", message, code, "jenkins");
+            assert!(detail.starts_with("Template \"base\" in the cluster at https://remote, namespace agents, created as credential \"remote-agents\""), "{detail}");
+            assert!(detail.contains(message) && detail.contains(hint), "{message}: {detail}");
+        }
+    }
+
+    #[test]
+    fn unknown_inputs_are_named_in_the_warning() {
+        let planned = Value::Object(std::collections::BTreeMap::from([
+            ("server_url".to_string(), Value::unknown()),
+            ("credentials_id".to_string(), Value::unknown()),
+            ("namespace".to_string(), Value::string("agents")),
+        ]));
+        let mut diags = Diagnostics::new();
+        warn_unknown(&planned, &mut diags);
+        let d: Vec<_> = diags.iter().collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].summary, NOT_CHECKED);
+        assert!(
+            d[0].detail.starts_with("`server_url` and `credentials_id` will be known only during apply"),
+            "{}",
+            d[0].detail
+        );
+
+        let mut diags = Diagnostics::new();
+        warn_unknown(&Value::Object(Default::default()), &mut diags);
+        assert_eq!(diags.iter().count(), 0, "nothing unknown, nothing to say");
     }
 }
