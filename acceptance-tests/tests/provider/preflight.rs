@@ -451,3 +451,46 @@ fn a_local_cloud_is_checked_as_the_controller_service_account() {
     w.destroy();
     w.cleanup();
 }
+
+#[test]
+fn an_irsa_role_that_trusts_only_the_controller_cluster_fails_a_remote_template_at_plan() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-irsa");
+    let w = env.workdir("preflight-irsa", tf);
+    let role = format!(
+        r#"
+resource "jenkins_irsa_role" "ci" {{
+  name                   = "ci-{jns}"
+  clusters               = ["controller"]
+  service_accounts       = [{{ namespace = "{jns}", name = "jenkins" }}]
+  create_service_account = true
+  manage_oidc_provider   = true
+}}
+"#,
+        jns = env.namespace
+    );
+    w.write_config(&format!("{}{role}", access(&env)));
+    w.apply();
+    let arn = w.resource("jenkins_irsa_role.ci")["arn"].as_str().expect("role arn").to_string();
+    // The remote namespace's default service account names the controller's role.
+    let ns = agents_namespace(&env);
+    env.kubectl(
+        "remote",
+        &["-n", &ns, "annotate", "serviceaccount", "default", &format!("eks.amazonaws.com/role-arn={arn}")],
+    );
+    w.write_config(&format!("{}{role}{}", access(&env), remote_cloud("aws", "")));
+    fails(
+        &w,
+        &["plan", "-no-color"],
+        &[
+            "Agent Pod Would Not Start",
+            &format!("`templates[0]`: Template \"aws\" in the cluster at {}", remote_endpoint()),
+            &format!("service account {ns}/default, whose IAM role {arn} does not trust"),
+            &format!("system:serviceaccount:{ns}:default"),
+            "put the cluster in `clusters`",
+        ],
+    );
+    w.write_config(&format!("{}{role}", access(&env)));
+    w.destroy();
+    w.cleanup();
+}
