@@ -65,6 +65,14 @@ fn deferred(diags: &mut Diagnostics, what: impl std::fmt::Display) {
     );
 }
 
+/// Warns that the preflight cannot run for this cloud at all (no later run will either).
+fn skipped(diags: &mut Diagnostics, what: impl std::fmt::Display) {
+    diags.warning(
+        NOT_CHECKED,
+        format!("{what}. The agent pods were therefore not dry-run and their references not checked."),
+    );
+}
+
 /// Warns, for a plan whose inputs are not all known, which of them hold the preflight back.
 pub fn warn_unknown(planned: &Value, diags: &mut Diagnostics) {
     let unknown: Vec<String> = INPUTS
@@ -119,7 +127,7 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, di
         match dry_run::create_pod(&target.client, &trial.namespace, &trial.pod, &target.identity).await {
             Ok(()) => admitted.push(Admitted { index: *i, name: name.as_str(), trial }),
             Err(e) if dry_run::is_impersonation_refused(&e) => {
-                return deferred(
+                return skipped(
                     diags,
                     format!(
                         "The provider's identity may not impersonate {} in {} (it needs `impersonate` on serviceaccounts)",
@@ -150,7 +158,7 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, di
 async fn target(configured: &Arc<Configured>, planned: &Value, diags: &mut Diagnostics) -> Option<Target> {
     let jenkins = configured.jenkins();
     let Some(controller) = configured.controller.clone() else {
-        deferred(
+        skipped(
             diags,
             "The provider has no `kubernetes` block, so neither the controller's identity nor a credential can be read",
         );
@@ -166,7 +174,7 @@ async fn target(configured: &Arc<Configured>, planned: &Value, diags: &mut Diagn
     let namespace = string(planned, "namespace");
     match string(planned, "server_url") {
         None if string(planned, "credentials_id").is_some() => {
-            deferred(
+            skipped(
                 diags,
                 "A cloud in the controller's cluster with `credentials_id` authenticates with that credential on the in-cluster endpoint, which the preflight does not reach",
             );
@@ -213,7 +221,7 @@ async fn target(configured: &Arc<Configured>, planned: &Value, diags: &mut Diagn
         }
         Some(url) => {
             let Some(id) = string(planned, "credentials_id") else {
-                deferred(
+                skipped(
                     diags,
                     format!(
                         "The cloud at {url} has no `credentials_id`, so the identity the plugin uses there is not known"
