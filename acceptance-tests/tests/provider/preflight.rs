@@ -494,3 +494,43 @@ resource "jenkins_irsa_role" "ci" {{
     w.destroy();
     w.cleanup();
 }
+
+/// Arms a fault rule of the remote cluster's emulator (never clears: the cluster is shared, and a
+/// rule scoped to a test's namespace touches no other test).
+fn arm_remote_fault(rule: serde_json::Value) {
+    let remote = acceptance_tests::stack::shared().kube.cluster("remote");
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-sS", "--cacert"])
+        .arg(&remote.ca_file)
+        .args(["-H", &format!("Authorization: Bearer {}", remote.admin_token)]);
+    cmd.args(["-X", "POST", "-d", &rule.to_string()]);
+    let out = cmd.arg(format!("{}/emulator/faults", remote.endpoint)).output().expect("curl");
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn nothing_is_called_while_the_cloud_does_not_change() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-quiet");
+    let w = env.workdir("preflight-quiet", tf);
+    with_access(&env, &w);
+    w.write_config(&format!("{}{}", access(&env), remote_cloud("quiet", REMOTE_BODY)));
+    w.apply();
+    // Any pod creation in the agent namespace now fails with a server error.
+    let ns = agents_namespace(&env);
+    let rule = serde_json::json!({"verb": "create", "path_prefix": format!("/api/v1/namespaces/{ns}/pods"), "status": 500, "count": 1});
+    arm_remote_fault(rule);
+    // Plans of an unchanged cloud send no dry run: they stay clean and the rule stays armed.
+    w.assert_plans_empty();
+    // A change is dry-run again: the armed server error is what it meets, reported as not checked.
+    w.write_config(
+        &format!("{}{}", access(&env), remote_cloud("quiet", REMOTE_BODY)).replace("maven:3.9", "maven:3.9.9"),
+    );
+    let text = passes(&w, &["plan", "-no-color"]);
+    assert!(text.contains("Agent Pods Not Checked") && text.contains("busy or failing (HTTP 500"), "{text}");
+    // The rule was used up by that one dry run: the next plan checks and passes.
+    let text = passes(&w, &["plan", "-no-color"]);
+    assert!(!text.contains("Agent Pod"), "{text}");
+    w.destroy();
+    w.cleanup();
+}

@@ -135,6 +135,12 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, di
                     ),
                 );
             }
+            Err(kube::Error::Api(status)) if status.code == 429 || status.code >= 500 => {
+                return deferred(
+                    diags,
+                    format!("{} is busy or failing (HTTP {}: {})", target.cluster, status.code, status.message),
+                );
+            }
             Err(kube::Error::Api(status)) => diags.error_at(
                 templates_path(*i),
                 WOULD_NOT_START,
