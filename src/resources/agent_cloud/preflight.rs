@@ -98,8 +98,8 @@ struct Target {
     plugin_reader: Option<kube::Client>,
     /// The provider's own client in that cluster, when it has one.
     provider_reader: OnceCell<Option<(kube::Client, String)>>,
-    /// The EKS cluster this is, when the provider's account knows it (for the issuer).
-    eks: OnceCell<Option<EksCluster>>,
+    /// The EKS cluster (name, description) this is, when the provider's account knows it.
+    eks: OnceCell<Option<(String, EksCluster)>>,
     remote_url: Option<String>,
 }
 
@@ -292,18 +292,18 @@ async fn target(configured: &Arc<Configured>, planned: &Value, diags: &mut Diagn
 }
 
 impl Target {
-    /// The EKS cluster this target is: by name for the controller, by endpoint for a remote cloud.
-    async fn eks(&self, configured: &Configured) -> Option<&EksCluster> {
+    /// The EKS cluster this target is, with its name: by name for the controller, by endpoint for a
+    /// remote cloud (looked up once).
+    async fn eks(&self, configured: &Configured) -> Option<&(String, EksCluster)> {
         self.eks
             .get_or_init(|| async {
                 match (&self.remote_url, configured.controller.as_ref().map(|c| c.spec())) {
                     (None, Some(ClusterSpec::Eks { cluster_name })) => {
-                        configured.aws.describe_eks_cluster(cluster_name).await.ok()
+                        let cluster = configured.aws.describe_eks_cluster(cluster_name).await.ok()?;
+                        Some((cluster_name.clone(), cluster))
                     }
-                    (None, Some(ClusterSpec::Direct { host, .. })) => {
-                        eks_by_endpoint(configured, host).await.map(|(_, c)| c)
-                    }
-                    (Some(url), _) => eks_by_endpoint(configured, url).await.map(|(_, c)| c),
+                    (None, Some(ClusterSpec::Direct { host, .. })) => eks_by_endpoint(configured, host).await,
+                    (Some(url), _) => eks_by_endpoint(configured, url).await,
                     _ => None,
                 }
             })
@@ -315,8 +315,8 @@ impl Target {
     async fn provider_reader(&self, configured: &Configured) -> Option<&(kube::Client, String)> {
         self.provider_reader
             .get_or_init(|| async {
-                let url = self.remote_url.as_deref()?;
-                let (name, _) = eks_by_endpoint(configured, url).await?;
+                self.remote_url.as_ref()?;
+                let (name, _) = self.eks(configured).await?;
                 let connector = Connector::new(ClusterSpec::Eks { cluster_name: name.clone() }, configured.aws.clone());
                 let client = connector.client().await.ok()?;
                 Some((client, format!("the provider's AWS identity (EKS cluster {name:?})")))
@@ -492,7 +492,7 @@ async fn check_irsa(configured: &Configured, t: &Target, admitted: &[Admitted<'_
             diags.error_at(templates_path(first), WOULD_NOT_START, format!("Service account {namespace}/{sa} in {} (used by template {names}) carries {ROLE_ARN_ANNOTATION} = {role_arn:?}, which is not a role ARN; its pods get no AWS credentials. Fix the annotation (e.g. with `jenkins_irsa_role`).", t.cluster));
             continue;
         };
-        let Some(issuer) = t.eks(configured).await.and_then(|c| c.oidc_issuer.clone()) else {
+        let Some(issuer) = t.eks(configured).await.and_then(|(_, c)| c.oidc_issuer.clone()) else {
             diags.warning_at(templates_path(first), NOT_CHECKED, format!("Service account {namespace}/{sa} in {} uses IAM role {role_arn}, but the cluster's OIDC issuer is not known to the provider (it is not an EKS cluster of the provider's account and region), so the role's trust was not checked.", t.cluster));
             continue;
         };
