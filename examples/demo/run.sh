@@ -28,7 +28,22 @@ for cluster in controller remote; do
     --resources-vpc-config subnetIds=subnet-1 >/dev/null
 done
 kubectl --context controller create namespace jenkins >/dev/null
-echo "    EKS clusters controller and remote registered; namespace jenkins exists"
+# What the Helm chart (release "jenkins") made there: the controller's StatefulSet and service
+# account, and the agent RBAC letting that service account run agent pods in its namespace.
+kubectl --context controller -n jenkins create serviceaccount jenkins-serviceaccount >/dev/null
+kubectl --context controller apply -f - >/dev/null <<'STS'
+{"apiVersion": "apps/v1", "kind": "StatefulSet",
+ "metadata": {"name": "jenkins", "namespace": "jenkins"},
+ "spec": {"serviceName": "jenkins", "selector": {"matchLabels": {"app.kubernetes.io/component": "jenkins-controller"}},
+          "template": {"metadata": {"labels": {"app.kubernetes.io/component": "jenkins-controller"}},
+                       "spec": {"serviceAccountName": "jenkins-serviceaccount",
+                                "containers": [{"name": "jenkins", "image": "jenkins/jenkins:2.504.3-jdk21"}]}}}}
+STS
+kubectl --context controller -n jenkins create role jenkins-schedule-agents \
+  --verb=create,delete,get,list,patch,update,watch --resource=pods,pods/exec,pods/log,events >/dev/null
+kubectl --context controller -n jenkins create rolebinding jenkins-schedule-agents \
+  --role=jenkins-schedule-agents --serviceaccount=jenkins:jenkins-serviceaccount >/dev/null
+echo "    EKS clusters controller and remote registered; the chart's StatefulSet, service account and agent Role exist"
 
 # The stack, in dependency order: each file is also a registry example that the tests apply.
 parts=(
@@ -57,13 +72,45 @@ export TF_CLI_CONFIG_FILE="$work/dev.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE
 cd "$work"
 
 echo
-echo "==> terraform apply ($("$tf" version | head -1))"
-"$tf" apply -auto-approve -input=false -no-color | grep -E '^(jenkins_|Apply complete)'
+echo "==> terraform apply, first what the agent pods need ($("$tf" version | head -1))"
+# The IRSA annotation, the profile-chain ConfigMap and the remote cluster's access: the clouds'
+# preflight reads them, and an object created by the same apply is not there yet at plan.
+"$tf" apply -auto-approve -input=false -no-color -target=jenkins_irsa_role.ci \
+  -target=jenkins_cross_account_chain.deploy -target=jenkins_remote_cluster_access.remote \
+  > "$work/apply-1.txt" 2>&1 || { cat "$work/apply-1.txt" >&2; exit 1; }
+grep -E '^(jenkins_.*complete|Apply complete)' "$work/apply-1.txt" | sed 's/^/    /'
+
+echo
+echo "==> terraform plan of the clouds: each effective pod is dry-run in its own cluster as the plugin's identity"
+"$tf" plan -input=false -no-color -out="$work/clouds.tfplan" > "$work/plan.txt" 2>&1 || { cat "$work/plan.txt" >&2; exit 1; }
+if grep -q '^Warning: Agent Pods Not Checked' "$work/plan.txt"; then
+  awk '/^Warning: Agent Pods Not Checked/{w=1;n=0} w{print "    " $0; if ($0 == "" && ++n == 3) w=0}' "$work/plan.txt"
+  echo "some agent pods were not checked at plan" >&2
+  exit 1
+fi
+"$tf" show -json "$work/clouds.tfplan" | "$venv/bin/python" -c '
+import json, sys
+for rc in json.load(sys.stdin)["resource_changes"]:
+    if rc["type"] == "jenkins_agent_cloud" and "create" in rc["change"]["actions"]:
+        after = rc["change"]["after"]
+        name, where = after["name"], after.get("server_url") or "the controller cluster"
+        for t in sorted(after["effective_pods"]):
+            print(f"    preflight passed: {name}/{t} in {where} (dry run, references, IRSA trust)")
+'
+
+echo
+echo "==> terraform apply"
+"$tf" apply -input=false -no-color "$work/clouds.tfplan" > "$work/apply.txt" 2>&1 || { cat "$work/apply.txt" >&2; exit 1; }
+grep -E '^(jenkins_|Apply complete)' "$work/apply.txt"
 
 echo
 echo "==> Created"
 "$tf" state list | sed 's/^/    /'
 "$tf" show -json | "$venv/bin/python" "$root/examples/demo/show.py"
+
+echo "==> A second opinion: every effective pod dry-run again with kubectl as the plugin's identity"
+"$tf" show -json | "$venv/bin/python" "$root/examples/demo/preflight.py"
+echo
 
 echo "==> In the controller cluster (kubectl)"
 kubectl --context controller -n jenkins get configmaps -l jenkins-jenkins-config=true

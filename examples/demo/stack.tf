@@ -57,6 +57,22 @@ resource "jenkins_remote_cluster_access" "remote" {
   }
 }
 
+# Agents in the remote cluster run as its namespace's `default` service account. The controller's
+# `jenkins-serviceaccount`, the IRSA role (which trusts only the controller cluster's issuer) and the
+# profile-chain ConfigMap exist only in the controller's cluster, so these agents get no AWS access:
+# left out on purpose. A pod naming them there would never start; the cloud's preflight says so at plan.
+resource "jenkins_pod_template" "remote" {
+  name   = "remote-base"
+  labels = ["remote"]
+
+  tool_container {
+    name     = "maven"
+    image    = "maven:3.9-eclipse-temurin-17"
+    requests = { cpu = "1", memory = "2Gi" }
+    limits   = { memory = "2Gi" }
+  }
+}
+
 resource "jenkins_agent_cloud" "remote" {
   name                  = "remote-agents"
   server_url            = jenkins_remote_cluster_access.remote.server_url
@@ -66,5 +82,5 @@ resource "jenkins_agent_cloud" "remote" {
   jenkins_url           = "https://jenkins.example.com"
   agent_connection      = "websocket"
 
-  templates = [jenkins_pod_template.base.definition]
+  templates = [jenkins_pod_template.remote.definition]
 }

@@ -110,6 +110,8 @@ struct Context<'a> {
     principal_arn: &'a str,
     principal_account: &'a str,
     external_id: Option<&'a str>,
+    /// For `sts:AssumeRoleWithWebIdentity`: the issuer (host and path) and the token's subject.
+    web_identity: Option<(&'a str, &'a str)>,
 }
 
 impl Context<'_> {
@@ -118,7 +120,13 @@ impl Context<'_> {
             "aws:principalarn" => Some(Some(self.principal_arn)),
             "aws:principalaccount" => Some(Some(self.principal_account)),
             "sts:externalid" => Some(self.external_id),
-            _ => None,
+            k => match self.web_identity {
+                Some((issuer, sub)) if k == format!("{}:sub", issuer.to_ascii_lowercase()) => Some(Some(sub)),
+                Some((issuer, _)) if k == format!("{}:aud", issuer.to_ascii_lowercase()) => {
+                    Some(Some(super::trust::STS_AUDIENCE))
+                }
+                _ => None,
+            },
         }
     }
 }
@@ -252,7 +260,7 @@ pub fn trust_admits(trust_json: &str, source_role_arn: &str, external_id: Option
     let source = RoleArn::parse(source_role_arn)?;
     let doc = parse_policy(trust_json)?;
     let arn = source.to_string();
-    let ctx = Context { principal_arn: &arn, principal_account: &source.account, external_id };
+    let ctx = Context { principal_arn: &arn, principal_account: &source.account, external_id, web_identity: None };
     let matches = doc
         .statements
         .iter()
@@ -281,6 +289,47 @@ pub fn trust_admits(trust_json: &str, source_role_arn: &str, external_id: Option
         ));
     }
     Ok(admission)
+}
+
+/// Whether a role's trust lets a pod of `subject` (`system:serviceaccount:<ns>:<name>`) in the
+/// cluster whose OIDC issuer is `issuer_url` call `sts:AssumeRoleWithWebIdentity`, as IRSA does:
+/// the Federated principal must be the account's OIDC provider for that issuer, and `:sub` and
+/// `:aud` conditions must match the projected token (audience `sts.amazonaws.com`).
+pub fn web_identity_admits(trust_json: &str, role_arn: &str, issuer_url: &str, subject: &str) -> Result<Admission> {
+    let role = RoleArn::parse(role_arn)?;
+    let provider = super::arn::oidc_provider_arn(role.partition, &role.account, issuer_url)?;
+    let issuer = provider.split_once(":oidc-provider/").map(|(_, i)| i.to_string()).unwrap_or_default();
+    let doc = parse_policy(trust_json)?;
+    let ctx = Context {
+        principal_arn: subject,
+        principal_account: &role.account,
+        external_id: None,
+        web_identity: Some((&issuer, subject)),
+    };
+    let matches = doc
+        .statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| action_matches(s, "sts:AssumeRoleWithWebIdentity"))
+        .map(|(i, s)| {
+            let at = statement_label(&doc, i);
+            let principal = match &s.principal {
+                _ if s.not_principal.is_some() => Tri::Unknown(format!("{at}: NotPrincipal is not evaluated here")),
+                Some(p) if p.values("Federated").iter().any(|v| *v == provider) => Tri::Yes,
+                _ => Tri::No(String::new()),
+            };
+            (s.effect, principal.and(|| eval_conditions(s, &ctx, &at)), at)
+        })
+        .collect();
+    Ok(decide(
+        matches,
+        format!(
+            "no statement lets {subject} of the cluster with issuer {issuer_url} call sts:AssumeRoleWithWebIdentity"
+        ),
+        format!(
+            "add one with Principal {{\"Federated\": \"{provider}\"}} and StringEquals {issuer}:sub = {subject} (jenkins_irsa_role does this when the cluster is in its `clusters`)"
+        ),
+    ))
 }
 
 /// Whether a role's identity policies (inline and managed documents, URL-encoded or not) allow

@@ -22,7 +22,7 @@ mod trust;
 #[cfg(test)]
 mod tests;
 
-pub use admission::{Admission, identity_allows_assume, trust_admits, unique_id_principals};
+pub use admission::{Admission, identity_allows_assume, trust_admits, unique_id_principals, web_identity_admits};
 pub use arn::{
     Arn, MAX_SESSION_DURATION, MIN_SESSION_DURATION, OidcProviderArn, Partition, RoleArn, account_root_arn,
     check_account_id, check_chained_duration, check_external_id, check_max_session_duration, check_role_name,

@@ -1184,3 +1184,26 @@ fn canonical_is_a_fixed_point_and_ignores_reordering() {
         assert!(equivalent(d, &v.to_string()).unwrap(), "{d}");
     }
 }
+
+/// IRSA admission: the trust the builder writes admits exactly its issuers and subjects.
+#[test]
+fn web_identity_admission_follows_issuer_and_subject() {
+    let role = "arn:aws:iam::111122223333:role/jenkins-ci";
+    let trust = irsa_trust(&[
+        cluster(1, &["system:serviceaccount:jenkins:jenkins"]),
+        cluster(2, &["system:serviceaccount:ci:*"]),
+    ]);
+    let issuer = |n: usize| format!("https://oidc.eks.eu-west-1.amazonaws.com/id/{n:032X}");
+    let admits = |iss: &str, sub: &str| web_identity_admits(&trust, role, iss, sub).unwrap();
+    assert_eq!(admits(&issuer(1), "system:serviceaccount:jenkins:jenkins"), Admission::Allowed);
+    assert_eq!(admits(&issuer(2), "system:serviceaccount:ci:builder"), Admission::Allowed);
+    let Admission::Denied { reason } = admits(&issuer(1), "system:serviceaccount:jenkins:other") else {
+        panic!("another service account is not admitted");
+    };
+    assert!(reason.contains("does not match \"system:serviceaccount:jenkins:other\""), "{reason}");
+    let Admission::Denied { reason } = admits(&issuer(3), "system:serviceaccount:jenkins:jenkins") else {
+        panic!("another cluster is not admitted");
+    };
+    assert!(reason.contains(&format!("oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/{:032X}", 3)), "{reason}");
+    assert!(web_identity_admits(&trust, "not-an-arn", &issuer(1), "x").is_err());
+}

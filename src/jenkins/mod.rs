@@ -20,7 +20,9 @@ mod lint;
 mod merge;
 mod names;
 mod pod;
+pub mod references;
 mod template;
+pub mod trial_pod;
 mod yaml;
 
 #[cfg(test)]

@@ -6,9 +6,12 @@ pub mod apply;
 pub mod ca;
 pub mod connect;
 pub mod controller;
+pub mod dry_run;
 pub mod errors;
 pub mod ownership;
+pub mod plugin_identity;
 pub mod rbac;
+pub mod references;
 pub mod wait;
 
 pub use connect::{ClusterSpec, Connector};

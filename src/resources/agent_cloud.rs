@@ -7,6 +7,8 @@
 //! reads where the sidecar looks, checks the merged JCasC view (and, with its API, Jenkins) at plan,
 //! and makes applies return once Jenkins runs the change.
 
+mod preflight;
+
 use super::values::{boolean, check_when_known, int, set, string, string_map, strings};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
@@ -46,7 +48,7 @@ fn gc_block() -> Block {
 
 fn schema() -> Schema {
     let block = Block::new(
-        "A Kubernetes-plugin cloud with its pod templates, delivered as a ConfigMap the Helm chart's config-reload sidecar loads into Jenkins without a restart. `effective_pods` shows, at plan, the pod the plugin will create for each template.",
+        "A Kubernetes-plugin cloud with its pod templates, delivered as a ConfigMap the Helm chart's config-reload sidecar loads into Jenkins without a restart. `effective_pods` shows, at plan, the pod the plugin will create for each template.\n\nAt plan each effective pod is dry-run (`dryRun=All`) in its agent namespace as the identity the plugin will use (the controller's service account, impersonated, for a local cloud; the `credentials_id` token for a remote one), and the ConfigMaps, Secrets, PVCs and image pull secrets it names, and the IRSA trust of its service account, are checked. A pod that would be refused or never start is an error on its `templates` element; what cannot be checked yet is a warning, and is checked when the apply plans the cloud again, before the ConfigMap is written.",
     )
     .attr(
         Attribute::string("name")
@@ -91,7 +93,7 @@ fn schema() -> Schema {
     .attr(Attribute::string("jnlp_registry").optional().describe("Registry prefix for the agent image (`<prefix>/jenkins/inbound-agent`), for clusters that cannot pull from Docker Hub."))
     .attr(Attribute::bool("restricted_pss_security_context").default(Value::Bool(false)).describe("Patch every container to the restricted Pod Security Standard."))
     .attr(Attribute::string("defaults_provider_template").optional().describe("A template of this cloud every other template inherits from first."))
-    .attr(Attribute::string_list("templates").optional().describe("Pod templates: `jenkins_pod_template.<x>.definition` values."))
+    .attr(Attribute::string_list("templates").optional().describe("Pod templates: `jenkins_pod_template.<x>.definition` values. Preflight findings are reported on the element of the template that causes them."))
     .attr(Attribute::string("casc_yaml").computed().describe("The JCasC file this cloud becomes, as the sidecar writes it. After an apply Jenkins did not load, it ends with a marker line, so the next plan writes the file again."))
     .attr(Attribute::string("configmap_name").computed().describe("The ConfigMap holding `casc_yaml`."))
     .attr(Attribute::string("data_key").computed().describe("The ConfigMap key (the file name in the sidecar's folder)."))
@@ -323,6 +325,7 @@ impl Resource for AgentCloud {
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
         if !inputs_known(&change.planned) {
+            preflight::warn_unknown(&change.planned, diags);
             return;
         }
         let input = change.planned.clone();
@@ -335,6 +338,7 @@ impl Resource for AgentCloud {
         {
             jenkins_loop::plan_checks(&configured, &change.planned, diags).await;
         }
+        preflight::check(&self.context, ctx.prior, &change.planned, diags).await;
     }
 
     async fn plan_destroy(&self, prior: &Value, diags: &mut Diagnostics) {

@@ -7,5 +7,6 @@ mod cross_account_chain;
 mod irsa_role;
 mod jenkins_loop;
 mod pod_template;
+mod preflight;
 mod remote_cluster_access;
 mod support;

@@ -13,8 +13,14 @@ locals {
     kaniko     = { image = "gcr.io/kaniko-project/executor:debug", cpu = "1", memory = "2Gi" }
     ssh-client = { image = "alpine/git:2.45.2", cpu = "50m", memory = "64Mi" }
   }
-  # Containers that call AWS see the cross-account profile chain.
+  # Containers that call AWS see the cross-account profile chain, as
+  # `jenkins_cross_account_chain.<x>.container_env` gives it.
   aws_tools = ["terraform", "aws-cli", "kubectl"]
+  aws_env = {
+    AWS_CONFIG_FILE     = "/etc/aws/config"
+    AWS_PROFILE         = "nonprod"
+    AWS_SDK_LOAD_CONFIG = "1"
+  }
 }
 
 resource "jenkins_pod_template" "base" {
@@ -28,6 +34,7 @@ resource "jenkins_pod_template" "base" {
     content {
       name     = tool_container.key
       image    = tool_container.value.image
+      env      = contains(local.aws_tools, tool_container.key) ? local.aws_env : null
       requests = { cpu = tool_container.value.cpu, memory = tool_container.value.memory }
       limits   = { memory = tool_container.value.memory }
     }
@@ -50,12 +57,13 @@ resource "jenkins_pod_template" "base" {
     containers = local.aws_tools
   }
 
-  # The shared AWS config with the prod/nonprod profile chain.
+  # The shared AWS config with the prod/nonprod profile chain (`jenkins_cross_account_chain`'s
+  # ConfigMap), mounted as a folder outside /root: a `subPath` mount never sees a chain update,
+  # and agents running as uid 1000 cannot read /root.
   volume {
     name       = "aws-config-volume"
     config_map = "awsconfig-configmap"
-    mount_path = "/root/.aws/config"
-    sub_path   = "config"
+    mount_path = "/etc/aws"
     read_only  = true
     containers = local.aws_tools
   }

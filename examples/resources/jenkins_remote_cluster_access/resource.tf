@@ -25,6 +25,21 @@ resource "jenkins_remote_cluster_access" "east" {
   }
 }
 
+# Agents there run as that namespace's `default` service account: the controller's service account
+# (and its IRSA role and AWS config ConfigMap) exist only in the controller's cluster, and a pod
+# naming them would never start here. The cloud's preflight checks this at plan.
+resource "jenkins_pod_template" "east" {
+  name   = "east"
+  labels = ["east"]
+
+  tool_container {
+    name     = "maven"
+    image    = "maven:3.9-eclipse-temurin-17"
+    requests = { cpu = "1", memory = "2Gi" }
+    limits   = { memory = "2Gi" }
+  }
+}
+
 # A cloud that runs agents there, connecting back over WebSocket.
 resource "jenkins_agent_cloud" "east" {
   name                  = "ci-east"
@@ -35,5 +50,5 @@ resource "jenkins_agent_cloud" "east" {
   jenkins_url           = "https://jenkins.example.com"
   agent_connection      = "websocket"
 
-  templates = [jenkins_pod_template.base.definition]
+  templates = [jenkins_pod_template.east.definition]
 }
