@@ -14,7 +14,6 @@ import sys
 import yaml
 
 JENKINS_NAMESPACE = "jenkins"
-CONTROLLER_SERVICE_ACCOUNT = "jenkins-serviceaccount"
 
 
 def fill(value):
@@ -59,6 +58,16 @@ def kubectl(context, args, stdin=None):
     return out.returncode == 0, (out.stdout + out.stderr).strip()
 
 
+def controller_service_account():
+    """The service account of the chart's controller StatefulSet: who the plugin is in its own cluster."""
+    ok, out = kubectl("controller", ["-n", JENKINS_NAMESPACE, "get", "statefulsets", "-l",
+                                     "app.kubernetes.io/component=jenkins-controller", "-o",
+                                     "jsonpath={.items[0].spec.template.spec.serviceAccountName}"])
+    if not ok or not out:
+        sys.exit(f"no controller StatefulSet in namespace {JENKINS_NAMESPACE}: {out}")
+    return out
+
+
 def main():
     state = json.load(sys.stdin)
     resources = state["values"]["root_module"]["resources"]
@@ -71,7 +80,7 @@ def main():
             user = f"system:serviceaccount:{access['namespace']}:{access['service_account']}"
         else:
             context, where = "controller", "controller cluster"
-            user = f"system:serviceaccount:{JENKINS_NAMESPACE}:{CONTROLLER_SERVICE_ACCOUNT}"
+            user = f"system:serviceaccount:{JENKINS_NAMESPACE}:{controller_service_account()}"
         for template, text in sorted(cloud["effective_pods"].items()):
             pod = fill(yaml.safe_load(text))
             pod["metadata"]["name"] = f"{template}-preflight-demo"

@@ -27,23 +27,23 @@ for cluster in controller remote; do
   "$venv/bin/aws" eks create-cluster --name "$cluster" --role-arn "arn:aws:iam::123456789012:role/eks" \
     --resources-vpc-config subnetIds=subnet-1 >/dev/null
 done
-kubectl --context controller create namespace jenkins >/dev/null
-# What the Helm chart (release "jenkins") made there: the controller's StatefulSet and service
-# account, and the agent RBAC letting that service account run agent pods in its namespace.
-kubectl --context controller -n jenkins create serviceaccount jenkins-serviceaccount >/dev/null
-kubectl --context controller apply -f - >/dev/null <<'STS'
-{"apiVersion": "apps/v1", "kind": "StatefulSet",
- "metadata": {"name": "jenkins", "namespace": "jenkins"},
- "spec": {"serviceName": "jenkins", "selector": {"matchLabels": {"app.kubernetes.io/component": "jenkins-controller"}},
-          "template": {"metadata": {"labels": {"app.kubernetes.io/component": "jenkins-controller"}},
-                       "spec": {"serviceAccountName": "jenkins-serviceaccount",
-                                "containers": [{"name": "jenkins", "image": "jenkins/jenkins:2.504.3-jdk21"}]}}}}
-STS
-kubectl --context controller -n jenkins create role jenkins-schedule-agents \
-  --verb=create,delete,get,list,patch,update,watch --resource=pods,pods/exec,pods/log,events >/dev/null
-kubectl --context controller -n jenkins create rolebinding jenkins-schedule-agents \
-  --role=jenkins-schedule-agents --serviceaccount=jenkins:jenkins-serviceaccount >/dev/null
-echo "    EKS clusters controller and remote registered; the chart's StatefulSet, service account and agent Role exist"
+# `helm install jenkins jenkins/jenkins` into namespace jenkins, as the local stack stands for it: the
+# chart's objects (controller StatefulSet with its config-reload containers, service account, the
+# default JCasC ConfigMap, RBAC, Services), a Jenkins stand-in serving the configuration-as-code
+# endpoints, and the chart's real reload sidecar (kiwigrid/k8s-sidecar from ../shared/third_party)
+# watching ConfigMaps as the controller's service account.
+# It stops with this script unless KEEP_STACK=1 (then `stack.py jenkins-down --dir .stack/jenkins`).
+watch_parent=(--parent-pid $$)
+[ "${KEEP_STACK:-0}" = "1" ] && watch_parent=()
+"$venv/bin/python" "$root/acceptance-tests/stack/stack.py" jenkins-up --stack-dir "$stack" --dir "$stack/jenkins" \
+  --namespace jenkins --release jenkins "${watch_parent[@]}" > "$stack/jenkins.json"
+# Only the provider's own `terraform` runs read these: Jenkins' URL and an API token (never in state).
+JENKINS_URL="$("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["url"])' "$stack/jenkins.json")"
+JENKINS_USER=admin
+JENKINS_API_TOKEN="$("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["users"]["admin"]["token"])' "$stack/jenkins.json")"
+export JENKINS_URL JENKINS_USER JENKINS_API_TOKEN
+echo "    EKS clusters controller and remote registered; the Helm chart's Jenkins runs at $JENKINS_URL"
+echo "    with its reload sidecar watching label jenkins-jenkins-config in namespace jenkins"
 
 # The stack, in dependency order: each file is also a registry example that the tests apply.
 parts=(
@@ -110,6 +110,11 @@ echo "==> Created"
 
 echo "==> A second opinion: every effective pod dry-run again with kubectl as the plugin's identity"
 "$tf" show -json | "$venv/bin/python" "$root/examples/demo/preflight.py"
+echo
+
+echo "==> What Jenkins runs (its configuration-as-code export, after the sidecar's reload)"
+"$venv/bin/python" "$root/examples/demo/live_clouds.py"
+echo "    sidecar files: $(cd "$stack/jenkins/casc_configs" && find . -name '*.yaml' | sort | tr '\n' ' ')"
 echo
 
 echo "==> In the controller cluster (kubectl)"

@@ -14,7 +14,7 @@ use crate::cty::{AttributePath, Value};
 use crate::framework::{
     Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
 };
-use crate::jenkins::{self, cloud::AgentConnection, cloud::CloudSpec, cloud::GarbageCollection};
+use crate::jenkins::{self, LintContext, cloud::AgentConnection, cloud::CloudSpec, cloud::GarbageCollection};
 use crate::kube::{apply, errors};
 use crate::provider::ProviderContext;
 use async_trait::async_trait;
@@ -154,7 +154,8 @@ fn spec(v: &Value) -> CloudSpec {
 }
 
 /// Renders the cloud into the computed attributes of `target`; findings become diagnostics.
-fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, warnings: bool) -> bool {
+fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, lint: Option<&LintContext>) -> bool {
+    let warnings = lint.is_some();
     let connection = string(object, "agent_connection").unwrap_or_else(|| "tcp".into());
     if connection != "tcp" && string(object, "jenkins_tunnel").is_some() {
         diags.error_at(
@@ -164,7 +165,7 @@ fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, warn
         );
         return false;
     }
-    let (rendered, findings) = jenkins::cloud::render_cloud(&spec(object));
+    let (rendered, findings) = jenkins::cloud::render_cloud_with(&spec(object), lint.unwrap_or(&LintContext::default()));
     for f in findings {
         match f.severity {
             jenkins::Severity::Error => diags.error_at(f.path, f.summary, f.detail),
@@ -222,7 +223,7 @@ fn imported_state(live: &str, diags: &mut Diagnostics) -> Option<Value> {
     };
     let mut state = spec_value(&spec);
     let rendered = state.clone();
-    render_into(&rendered, &mut state, diags, false);
+    render_into(&rendered, &mut state, diags, None);
     // Keep what is live, so a hand edit after the last apply still shows at the next plan.
     set(&mut state, "casc_yaml", Value::string(live));
     Some(state)
@@ -277,10 +278,26 @@ fn spec_value(c: &CloudSpec) -> Value {
 }
 
 impl AgentCloud {
+    /// Who the controller runs as, for the lint that warns about agents sharing its service account:
+    /// the chart's StatefulSet says, else the chart's default (its fullname). No API call while the
+    /// provider configuration is unknown.
+    async fn lint_context(&self) -> LintContext {
+        let Some(configured) = self.context.get() else { return LintContext::default() };
+        let fallback = LintContext { controller_service_account: configured.jenkins().fullname.clone() };
+        let Some(connector) = configured.controller.clone() else { return fallback };
+        let Ok(client) = connector.client().await else { return fallback };
+        match configured.jenkins_controller(client).await {
+            Ok(Some(c)) => LintContext {
+                controller_service_account: c.service_account.clone().unwrap_or_else(|| "default".into()),
+            },
+            _ => fallback,
+        }
+    }
+
     async fn write(&self, planned: &Value, op: &str, diags: &mut Diagnostics) -> Option<Value> {
         let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
         let mut state = planned.clone();
-        if !render_into(planned, &mut state, diags, false) {
+        if !render_into(planned, &mut state, diags, None) {
             return None;
         }
         let jenkins = configured.jenkins();
@@ -319,7 +336,7 @@ impl Resource for AgentCloud {
 
     fn validate(&self, schema: &Schema, config: &Value, diags: &mut Diagnostics) {
         check_when_known(&schema.block, config, &COMPUTED, diags, |object, local| {
-            render_into(object, &mut object.clone(), local, false);
+            render_into(object, &mut object.clone(), local, None);
         });
     }
 
@@ -329,7 +346,8 @@ impl Resource for AgentCloud {
             return;
         }
         let input = change.planned.clone();
-        if !render_into(&input, &mut change.planned, diags, true) {
+        let lint = self.lint_context().await;
+        if !render_into(&input, &mut change.planned, diags, Some(&lint)) {
             return;
         }
         // Checked whenever the file changes (create, update, or a failed apply's marker).
