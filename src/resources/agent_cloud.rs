@@ -165,7 +165,8 @@ fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, lint
         );
         return false;
     }
-    let (rendered, findings) = jenkins::cloud::render_cloud_with(&spec(object), lint.unwrap_or(&LintContext::default()));
+    let (rendered, findings) =
+        jenkins::cloud::render_cloud_with(&spec(object), lint.unwrap_or(&LintContext::default()));
     for f in findings {
         match f.severity {
             jenkins::Severity::Error => diags.error_at(f.path, f.summary, f.detail),

@@ -48,7 +48,6 @@ fn cloud(name: &str, cap: u32) -> String {
         r#"
 resource "jenkins_agent_cloud" "{name}" {{
   name          = "{name}"
-  namespace     = "agents"
   container_cap = {cap}
   templates     = [jenkins_pod_template.base.definition]
 }}
@@ -402,8 +401,19 @@ fn a_sidecar_watching_another_namespace_is_a_plan_error_naming_what_was_found() 
     );
     assert!(env.get_json("configmap", "tf-jcasc-cloud-lost").is_none(), "nothing written");
 
-    // A list that holds our namespace is watched.
+    // A list that holds our namespace is watched (and the controller may start agents there, as the
+    // chart's agent Role lets it; the preflight checks that too).
     controller_statefulset(&env, &w.dir, &format!("elsewhere,{}", env.namespace));
+    let ns = env.namespace.as_str();
+    env.kubectl("controller", &["-n", ns, "create", "serviceaccount", "jenkins"]);
+    env.kubectl(
+        "controller",
+        &["-n", ns, "create", "role", "agents", "--verb=create,get,list,watch,delete", "--resource=pods"],
+    );
+    env.kubectl(
+        "controller",
+        &["-n", ns, "create", "rolebinding", "agents", "--role=agents", &format!("--serviceaccount={ns}:jenkins")],
+    );
     w.apply();
     let cm = env.get_json("configmap", "tf-jcasc-cloud-lost").expect("ConfigMap written");
     assert_eq!(cm["metadata"]["labels"]["jenkins-jenkins-config"], "true", "{cm}");
