@@ -8,6 +8,8 @@ pub mod connect;
 pub mod errors;
 pub mod ownership;
 pub mod rbac;
+pub mod retry;
+pub mod retrying;
 pub mod wait;
 
 pub use connect::{ClusterSpec, Connector};
