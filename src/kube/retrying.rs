@@ -130,7 +130,7 @@ where
                         let status = response.status();
                         (Some(status.as_u16()), status_message(response).await)
                     }
-                    Err(e) => (None, e.to_string()),
+                    Err(e) => (None, error_chain(e.as_ref())),
                 };
                 return Err(Box::new(Exhausted {
                     verb: verb.word(),
@@ -213,6 +213,21 @@ fn classify_error(err: &(dyn std::error::Error + 'static)) -> Outcome {
         cause = e.source();
     }
     Outcome::Fatal
+}
+
+/// An error and its causes on one line (hyper's own text is only "client error (Connect)").
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(e) = cause {
+        let more = e.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 /// The `message` of the API's Status body, or the status's reason phrase.

@@ -154,3 +154,16 @@ async fn a_read_failing_past_the_budget_names_verb_path_status_and_retries() {
     assert!(detail.contains(&format!("get {PATH} still answered HTTP 503 after it was retried 4 times")), "{detail}");
     assert!(detail.contains("scripted 503"), "{detail}");
 }
+
+#[tokio::test]
+async fn a_cluster_that_refuses_connections_is_named_after_the_budget() {
+    // A port that was just free: nothing listens there any more.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let err = config_maps(&url).get("cloud").await.expect_err("nothing answers");
+    let (summary, detail) = crate::kube::errors::describe("read ConfigMap jenkins/cloud", &err);
+    assert_eq!(summary, "Kubernetes Connection Error");
+    assert!(detail.contains(&format!("get {PATH} still failed to connect after it was retried 4 times")), "{detail}");
+    assert!(detail.to_ascii_lowercase().contains("refused"), "the cause is named: {detail}");
+}
