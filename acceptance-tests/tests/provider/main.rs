@@ -5,6 +5,8 @@
 mod agent_cloud;
 mod cross_account_chain;
 mod irsa_role;
+mod kube_faults;
+mod log_secrets;
 mod pod_template;
 mod remote_cluster_access;
 mod support;
