@@ -14,8 +14,8 @@
 use crate::iam::Backoff;
 use std::time::Duration;
 
-/// The budget for one Kubernetes request: 5 attempts and 30 s of waiting at most, from 250 ms
-/// doubling to 8 s. A `Retry-After` longer than what is left of the budget ends the retries.
+/// The budget for one Kubernetes request: 5 attempts and 30 s in all (attempts and waits) at
+/// most, from 250 ms doubling to 8 s. A `Retry-After` longer than what is left of the budget ends the retries.
 pub const KUBE_BACKOFF: Backoff = Backoff {
     first: Duration::from_millis(250),
     factor: 2,
@@ -130,8 +130,8 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-/// The decision after `retries` retries and `waited` total waiting, for an attempt that ended with
-/// `outcome`. The server's `Retry-After` replaces the backoff delay (it knows how busy it is);
+/// The decision after `retries` retries and `waited` time spent so far (attempts and sleeps), for
+/// an attempt that ended with `outcome`. The server's `Retry-After` replaces the backoff delay (it knows how busy it is);
 /// otherwise the delay is the schedule's, with `jitter` in `[0, 1]`.
 pub fn decide(
     policy: &Backoff,

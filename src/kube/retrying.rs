@@ -105,7 +105,8 @@ where
     let verb = verb_of(verb_parts(&request)).await;
     let path = request.uri().path().to_string();
     let mut retries = 0u32;
-    let mut waited = Duration::ZERO;
+    // The budget counts all the time spent, attempts included, not only the sleeps.
+    let started = tokio::time::Instant::now();
     loop {
         // A body that cannot be copied (a stream) is sent once, whatever happens.
         let Some(copy) = try_clone(&request) else {
@@ -116,12 +117,11 @@ where
             Ok(response) => (Outcome::Status(response.status().as_u16()), retry_after(response)),
             Err(e) => (classify_error(e.as_ref()), None),
         };
-        match retry::decide(&policy, verb, outcome, retry_after, retries, waited, jitter()) {
+        match retry::decide(&policy, verb, outcome, retry_after, retries, started.elapsed(), jitter()) {
             Decision::Done => return result,
             Decision::Retry(delay) => {
                 note_retry(verb, &path, outcome, retries);
                 tokio::time::sleep(delay).await;
-                waited += delay;
                 retries += 1;
             }
             Decision::Exhausted => {
