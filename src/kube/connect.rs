@@ -6,6 +6,8 @@
 //! cluster created in the same apply is read only when it exists.
 
 use super::ca;
+use super::retry;
+use super::retrying::RetryLayer;
 use crate::aws::AwsContext;
 use crate::aws::eks_token::{self, EksToken};
 use std::sync::Arc;
@@ -94,12 +96,12 @@ impl Connector {
                 let token = eks_token::sign_token(cluster_name, &self.aws.region().await?, &creds, SystemTime::now())
                     .map_err(|e| e.to_string())?;
                 let config = direct_config(&cluster.endpoint, Some(&cluster.ca_pem), Some(&token.token), false)?;
-                let client = kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
+                let client = client_from(config)?;
                 Ok((client, Some(token)))
             }
             ClusterSpec::Direct { host, ca_pem, token, insecure } => {
                 let config = direct_config(host, ca_pem.as_deref(), token.as_deref(), *insecure)?;
-                let client = kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
+                let client = client_from(config)?;
                 Ok((client, None))
             }
             ClusterSpec::Kubeconfig { path, context } => {
@@ -109,11 +111,25 @@ impl Connector {
                 let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
                     .await
                     .map_err(|e| format!("cannot use kubeconfig {path}: {e}"))?;
-                let client = kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
+                let client = client_from(config)?;
                 Ok((client, None))
             }
         }
     }
+}
+
+/// A client for `config` whose every request goes through [`RetryLayer`] with
+/// [`retry::KUBE_BACKOFF`]; kube's own retry is off, since it would also repeat creates and keep a
+/// second, longer budget.
+pub fn client_from(config: kube::Config) -> Result<kube::Client, String> {
+    client_with_policy(config, retry::KUBE_BACKOFF)
+}
+
+/// [`client_from`] with another budget (tests use short ones).
+pub fn client_with_policy(mut config: kube::Config, policy: crate::iam::Backoff) -> Result<kube::Client, String> {
+    config.default_retry = false;
+    let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
+    Ok(builder.with_layer(&RetryLayer::new(policy)).build())
 }
 
 fn expand_home(path: &str) -> std::path::PathBuf {
@@ -124,7 +140,7 @@ fn expand_home(path: &str) -> std::path::PathBuf {
 }
 
 /// A client configuration for an endpoint, CA and bearer token.
-fn direct_config(
+pub fn direct_config(
     host: &str,
     ca_pem: Option<&str>,
     token: Option<&str>,

@@ -3,6 +3,7 @@
 
 use crate::cty::AttributePath;
 use crate::framework::Diagnostics;
+use crate::kube::retry::Exhausted;
 
 /// Adds an error diagnostic for a failed API call `action` (e.g. "apply ConfigMap jenkins/x").
 pub fn report(diags: &mut Diagnostics, path: Option<AttributePath>, action: &str, err: &kube::Error) {
@@ -32,7 +33,7 @@ pub fn describe(action: &str, err: &kube::Error) -> (String, String) {
                 }
                 409 => "The object changed or exists already; run the plan again.",
                 422 => "Fix the values named above.",
-                429 | 500..=599 => "The API server is busy or failing; retry the apply.",
+                429 | 500..=599 => "The API server is busy or failing; run the apply again.",
                 _ => "",
             };
             if !hint.is_empty() {
@@ -40,6 +41,20 @@ pub fn describe(action: &str, err: &kube::Error) -> (String, String) {
                 detail.push_str(hint);
             }
             ("Kubernetes API Error".into(), detail)
+        }
+        kube::Error::Service(e) if let Some(exhausted) = e.downcast_ref::<Exhausted>() => {
+            let hint = match exhausted.last_status {
+                Some(429) => {
+                    "The API server is throttling this client; wait, or ask its operators about API priority and fairness limits, then run the apply again."
+                }
+                Some(_) => "The API server kept failing; check its health, then run the apply again.",
+                None => {
+                    "Check the cluster endpoint in the provider's `kubernetes` block and that the cluster is reachable, then run the apply again."
+                }
+            };
+            let summary =
+                if exhausted.last_status.is_some() { "Kubernetes API Error" } else { "Kubernetes Connection Error" };
+            (summary.into(), format!("Could not {action}: {exhausted}.\n\n{hint}"))
         }
         other => (
             "Kubernetes Connection Error".into(),

@@ -12,6 +12,8 @@ pub mod ownership;
 pub mod plugin_identity;
 pub mod rbac;
 pub mod references;
+pub mod retry;
+pub mod retrying;
 pub mod wait;
 
 pub use connect::{ClusterSpec, Connector};

@@ -6,6 +6,8 @@ mod agent_cloud;
 mod cross_account_chain;
 mod irsa_role;
 mod jenkins_loop;
+mod kube_faults;
+mod log_secrets;
 mod pod_template;
 mod preflight;
 mod remote_cluster_access;
