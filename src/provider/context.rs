@@ -1,8 +1,9 @@
 //! What resources share once the provider is configured: the AWS context and the controller
-//! cluster's connector, both lazy. Resources hold an `Arc<ProviderContext>`; ConfigureProvider
-//! fills it once per process.
+//! cluster's connector, both lazy, and the objects this plan's resources will create. Resources
+//! hold an `Arc<ProviderContext>`; ConfigureProvider fills it once per process.
 
 use super::config::{JenkinsSettings, Settings};
+use super::pending::{ClusterRef, Pending, PendingObject};
 use crate::aws::AwsContext;
 use crate::framework::Diagnostics;
 use crate::jenkins_http::JenkinsClient;
@@ -21,6 +22,8 @@ pub struct Configured {
     jenkins_client: OnceLock<Option<Result<Arc<JenkinsClient>, String>>>,
     /// Warnings already given in this process, so a plan of many resources says each once.
     warned: Mutex<BTreeSet<&'static str>>,
+    /// Kubernetes objects resources of this plan will create (see `pending`).
+    pending: Pending,
 }
 
 impl Configured {
@@ -32,6 +35,7 @@ impl Configured {
             discovered: tokio::sync::OnceCell::new(),
             jenkins_client: OnceLock::new(),
             warned: Mutex::new(BTreeSet::new()),
+            pending: Pending::default(),
         }
     }
 
@@ -61,6 +65,27 @@ impl Configured {
             .clone()
     }
 
+    /// Records that a resource of this plan will create `object` (its `modify_plan` calls this).
+    pub fn will_create(&self, object: PendingObject) {
+        self.pending.will_create(object);
+    }
+
+    /// The resource type of this plan that will create the object, if any.
+    pub fn pending(
+        &self,
+        cluster: &ClusterRef,
+        kind: &'static str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&'static str> {
+        self.pending.pending(cluster, kind, namespace, name)
+    }
+
+    /// Forgets the objects a resource registered, once its apply has run.
+    pub fn settled(&self, objects: &[PendingObject]) {
+        objects.iter().for_each(|o| self.pending.settled(o));
+    }
+
     /// True the first time `topic` is asked in this process.
     pub fn first_warning(&self, topic: &'static str) -> bool {
         self.warned.lock().map(|mut w| w.insert(topic)).unwrap_or(true)
@@ -76,6 +101,10 @@ pub struct ProviderContext {
 impl ProviderContext {
     /// Records the configuration; `None` means it still holds unknowns (a plan before they exist).
     pub fn set(&self, settings: Option<Settings>) {
+        // A reattached provider is configured again for each walk: what it planned before is moot.
+        if let Some(Some(c)) = self.configured.get() {
+            c.pending.clear();
+        }
         let configured = settings.map(|settings| {
             let aws = Arc::new(AwsContext::new(settings.region.clone()));
             let controller = settings.controller.clone().map(|spec| Arc::new(Connector::new(spec, aws.clone())));

@@ -2,12 +2,14 @@
 
 pub mod config;
 pub mod context;
+pub mod pending;
 
 use crate::cty::Value;
 use crate::framework::server::ProviderServer;
 use crate::framework::{Diagnostics, Provider, Schema};
 use async_trait::async_trait;
 pub use context::{Configured, ProviderContext};
+pub use pending::{ClusterRef, PendingObject};
 use std::sync::Arc;
 
 /// The provider type name: every resource type starts with `jenkins_`.

@@ -22,7 +22,7 @@ use crate::framework::{
 };
 use crate::iam;
 use crate::kube::{apply, errors};
-use crate::provider::ProviderContext;
+use crate::provider::{ClusterRef, PendingObject, ProviderContext};
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
@@ -628,6 +628,24 @@ pub(crate) fn imported_state(namespace: &str, configmap: &str, chain: &Chain, se
     rendered
 }
 
+/// The ConfigMap `state` stands for, in the controller cluster; `None` while its name is unknown.
+fn configmap_object(state: &Value) -> Option<PendingObject> {
+    Some(PendingObject {
+        cluster: ClusterRef::Controller,
+        kind: "ConfigMap",
+        namespace: string(state, "namespace")?,
+        name: string(state, "configmap_name")?,
+        by: "jenkins_cross_account_chain",
+    })
+}
+
+/// The ConfigMap this plan creates: a new chain, or one that moves to another name or namespace.
+pub(crate) fn created_configmap(prior: &Value, planned: &Value) -> Option<PendingObject> {
+    let object = configmap_object(planned)?;
+    let same = |attr: &str| !prior.is_null() && string(prior, attr) == string(planned, attr);
+    (!(same("namespace") && same("configmap_name"))).then_some(object)
+}
+
 impl CrossAccountChain {
     /// The namespace of the ConfigMap: configured, or the provider's Jenkins namespace.
     fn namespace_of(&self, v: &Value) -> Option<String> {
@@ -645,6 +663,13 @@ impl CrossAccountChain {
                 diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
                 None
             }
+        }
+    }
+
+    /// After the apply, written or not, the ConfigMap is no longer pending.
+    fn settle(&self, planned: &Value) {
+        if let (Some(configured), Some(object)) = (self.context.get(), configmap_object(planned)) {
+            configured.settled(&[object]);
         }
     }
 
@@ -734,6 +759,12 @@ impl Resource for CrossAccountChain {
         {
             set(&mut change.planned, "namespace", Value::string(ns));
         }
+        // Before anything else may return: a cloud planned after this chain waits for its ConfigMap.
+        if let Some(configured) = self.context.get()
+            && let Some(object) = created_configmap(ctx.prior, &change.planned)
+        {
+            configured.will_create(object);
+        }
         if !inputs_known(&change.planned) {
             return;
         }
@@ -802,7 +833,9 @@ impl Resource for CrossAccountChain {
     }
 
     async fn create(&self, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.write(&Value::Null, planned, diags).await
+        let state = self.write(&Value::Null, planned, diags).await;
+        self.settle(planned);
+        state
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
@@ -863,7 +896,9 @@ impl Resource for CrossAccountChain {
     }
 
     async fn update(&self, prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.write(prior, planned, diags).await
+        let state = self.write(prior, planned, diags).await;
+        self.settle(planned);
+        state
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {

@@ -18,7 +18,7 @@ use crate::aws::iam::{IamApi, LiveRole, OWNER_TAG, RoleSpec};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{Attribute, Block, Diagnostics, Nesting, PlanChange, PlanContext, Resource, Schema, Validator};
 use crate::iam;
-use crate::provider::ProviderContext;
+use crate::provider::{ClusterRef, PendingObject, ProviderContext};
 use async_trait::async_trait;
 use model::{Binding, Desired, ServiceAccount, sa_key};
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +46,31 @@ const COMPUTED: [&str; 6] = [
     "service_account_annotations",
     "pod_identity_association_ids",
 ];
+
+/// The service accounts an apply of `planned` creates: with `create_service_account`, each
+/// annotated one the prior state did not find annotated (a missing one reads as empty there).
+pub(crate) fn created_service_accounts(prior: &Value, planned: &Value) -> Vec<PendingObject> {
+    let d = Desired::from_value(planned);
+    if !d.create_sa {
+        return Vec::new();
+    }
+    let found = string_map(prior, "service_account_annotations");
+    d.annotated_accounts()
+        .into_iter()
+        .filter(|sa| found.get(&sa_key(sa)).is_none_or(String::is_empty))
+        .map(service_account_object)
+        .collect()
+}
+
+fn service_account_object(sa: &ServiceAccount) -> PendingObject {
+    PendingObject {
+        cluster: ClusterRef::Controller,
+        kind: "ServiceAccount",
+        namespace: sa.namespace.clone(),
+        name: sa.name.clone(),
+        by: "jenkins_irsa_role",
+    }
+}
 
 fn string_check(summary: &'static str, f: fn(&str) -> iam::Result<()>) -> Validator {
     Validator::string("Checked against IAM's rules.", summary, move |s| f(s).map_err(|e| capitalize(&e.to_string())))
@@ -241,6 +266,15 @@ impl IrsaRole {
                 );
                 false
             }
+        }
+    }
+
+    /// After the apply, done or failed, none of its service accounts is pending any more.
+    fn settle(&self, planned: &Value) {
+        if let Some(configured) = self.context.get() {
+            let all: Vec<PendingObject> =
+                Desired::from_value(planned).annotated_accounts().into_iter().map(service_account_object).collect();
+            configured.settled(&all);
         }
     }
 
@@ -642,7 +676,14 @@ impl Resource for IrsaRole {
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
-        if change.planned.is_null() || !inputs_known(&change.planned) {
+        if change.planned.is_null() {
+            return;
+        }
+        // Even before the role's ARN is known: a cloud planned after this role may run as them.
+        if let Some(configured) = self.context.get() {
+            created_service_accounts(ctx.prior, &change.planned).into_iter().for_each(|o| configured.will_create(o));
+        }
+        if !inputs_known(&change.planned) {
             return;
         }
         let d = Desired::from_value(&change.planned);
@@ -732,7 +773,9 @@ impl Resource for IrsaRole {
     }
 
     async fn create(&self, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.converge(None, planned, diags).await
+        let state = self.converge(None, planned, diags).await;
+        self.settle(planned);
+        state
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
@@ -787,7 +830,9 @@ impl Resource for IrsaRole {
     }
 
     async fn update(&self, prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.converge(Some(prior), planned, diags).await
+        let state = self.converge(Some(prior), planned, diags).await;
+        self.settle(planned);
+        state
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {

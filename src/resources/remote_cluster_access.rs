@@ -19,7 +19,7 @@ use crate::framework::{
     Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
 };
 use crate::kube::{ClusterSpec, apply, errors, ownership, rbac, wait};
-use crate::provider::{Configured, ProviderContext};
+use crate::provider::{ClusterRef, Configured, PendingObject, ProviderContext};
 use async_trait::async_trait;
 use connection::Remote;
 use k8s_openapi::api::core::v1::{Event, Namespace, Secret, ServiceAccount};
@@ -147,6 +147,46 @@ fn schema() -> Schema {
     Schema::new(block)
 }
 
+/// The objects of `managed_objects` that pods or clouds name, as pending objects: `server_url`
+/// identifies the remote cluster (none are given while it is unknown).
+fn pending_objects(entries: &[String], server_url: Option<&str>) -> Vec<PendingObject> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let mut words = entry.splitn(3, ' ');
+            let (place, kind, path) = (words.next()?, words.next()?, words.next()?);
+            let cluster = match place {
+                "controller" => ClusterRef::Controller,
+                _ => ClusterRef::remote(server_url?),
+            };
+            let kind = ["Namespace", "ServiceAccount", "Secret"].into_iter().find(|k| *k == kind)?;
+            let (namespace, name) = path.split_once('/').unwrap_or(("", path));
+            Some(PendingObject {
+                cluster,
+                kind,
+                namespace: namespace.into(),
+                name: name.into(),
+                by: "jenkins_remote_cluster_access",
+            })
+        })
+        .collect()
+}
+
+/// What an apply of `planned` creates: its objects the prior state did not find.
+fn created_objects(prior: &Value, planned: &Value) -> Vec<PendingObject> {
+    let list = |v: &Value| -> Vec<String> {
+        v.get_attr("managed_objects")
+            .and_then(Value::as_elements)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .collect()
+    };
+    let had = list(prior);
+    let new: Vec<String> = list(planned).into_iter().filter(|e| !had.contains(e)).collect();
+    pending_objects(&new, planned.get_attr("server_url").and_then(Value::as_str))
+}
+
 /// Reports an owned-write failure on `what`.
 fn report_apply(diags: &mut Diagnostics, what: &str, e: apply::ApplyError) {
     match e {
@@ -197,6 +237,13 @@ impl RemoteClusterAccess {
                 unreachable_remote(diags, &access.cluster, e);
                 None
             }
+        }
+    }
+
+    /// After the apply, done or failed, none of its objects is pending any more.
+    fn settle(&self, planned: &Value) {
+        if let Some(c) = self.context.get() {
+            c.settled(&created_objects(&Value::Null, planned));
         }
     }
 
@@ -765,6 +812,10 @@ impl Resource for RemoteClusterAccess {
                 set(planned, "ca_certificate", ca);
             }
         }
+        // A cloud planned after this access may name its namespace, service account or credential.
+        if let Some(c) = &configured {
+            created_objects(prior, planned).into_iter().for_each(|o| c.will_create(o));
+        }
     }
 
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
@@ -790,7 +841,9 @@ impl Resource for RemoteClusterAccess {
     }
 
     async fn create(&self, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.converge(planned, None, diags).await
+        let state = self.converge(planned, None, diags).await;
+        self.settle(planned);
+        state
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
@@ -798,7 +851,9 @@ impl Resource for RemoteClusterAccess {
     }
 
     async fn update(&self, prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.converge(planned, Some(prior), diags).await
+        let state = self.converge(planned, Some(prior), diags).await;
+        self.settle(planned);
+        state
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {

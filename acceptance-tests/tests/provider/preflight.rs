@@ -343,7 +343,8 @@ fn a_template_the_namespace_pod_security_level_refuses_fails_at_plan() {
 }
 
 /// The chart's controller in the test's Jenkins namespace: a StatefulSet `jenkins` running as
-/// service account `jenkins-controller`, with the chart's config-reload sidecar watching it.
+/// service account `jenkins-controller`, with the chart's config-reload sidecar watching that
+/// namespace (the plan refuses a cloud no sidecar would load).
 fn controller(env: &Env, dir: &std::path::Path) {
     let ns = &env.namespace;
     let sts = format!(
@@ -532,5 +533,159 @@ fn nothing_is_called_while_the_cloud_does_not_change() {
     let text = passes(&w, &["plan", "-no-color"]);
     assert!(!text.contains("Agent Pod"), "{text}");
     w.destroy();
+    w.cleanup();
+}
+
+/// The profile chain (its ConfigMap `awsconfig-configmap` in the Jenkins namespace), an IRSA role
+/// creating service account `agent-ci`, and a local cloud whose template mounts `config_map` (an
+/// HCL expression) and runs as `service_account` (another).
+fn same_apply(env: &Env, config_map: &str, service_account: &str, extra: &str) -> String {
+    format!(
+        r#"{provider}
+resource "jenkins_irsa_role" "ci" {{
+  name                   = "ci-{jns}"
+  clusters               = ["controller"]
+  service_accounts       = [{{ namespace = "{jns}", name = "agent-ci" }}]
+  create_service_account = true
+  manage_oidc_provider   = true
+}}
+resource "jenkins_cross_account_chain" "deploy" {{
+  base {{
+    name     = "prod"
+    role_arn = "arn:aws:iam::{account}:role/ci-{jns}"
+    region   = "us-east-1"
+  }}
+  hop {{
+    name           = "nonprod"
+    role_arn       = "arn:aws:iam::{account}:role/deploy"
+    source_profile = "prod"
+  }}
+}}
+resource "jenkins_pod_template" "t" {{
+  name            = "local"
+  labels          = ["local"]
+  service_account = {service_account}
+  volume {{
+    name       = "aws-config"
+    config_map = {config_map}
+    mount_path = "/etc/aws"
+    read_only  = true
+  }}
+}}
+resource "jenkins_agent_cloud" "local" {{
+  name      = "local-agents"
+  namespace = "{jns}"
+  templates = [jenkins_pod_template.t.definition]
+{extra}
+}}
+"#,
+        provider = env.provider_block(),
+        jns = env.namespace,
+        account = env.account,
+    )
+}
+
+/// `config` without its `jenkins_agent_cloud` block.
+fn without_cloud(config: &str) -> String {
+    let start = config.find("resource \"jenkins_agent_cloud\"").expect("a cloud");
+    let end = start + config[start..].find("\n}\n").expect("the cloud's end") + 3;
+    format!("{}{}", &config[..start], &config[end..])
+}
+
+/// The ConfigMap and service account come from references, so Terraform plans the chain and the
+/// role before the cloud.
+const BY_REFERENCE: (&str, &str) =
+    ("jenkins_cross_account_chain.deploy.configmap_name", "one(jenkins_irsa_role.ci.service_accounts).name");
+
+#[test]
+fn what_the_same_apply_creates_warns_at_plan_and_one_apply_converges() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-same");
+    let w = env.workdir("preflight-same-apply", tf);
+    controller(&env, &w.dir);
+    grant_agents(&env);
+    let ns = env.namespace.clone();
+    w.write_config(&same_apply(&env, BY_REFERENCE.0, BY_REFERENCE.1, ""));
+    let text = passes(&w, &["plan", "-no-color"]);
+    assert!(!text.contains("Agent Pod Would Not Start"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "ConfigMap {ns}/awsconfig-configmap does not exist yet; it is created by jenkins_cross_account_chain in this apply"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "service account {ns}/agent-ci does not exist yet; it is created by jenkins_irsa_role in this apply"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("dry-run as service account `default` instead and admitted"), "{text}");
+
+    let r = w.apply();
+    assert!(!r.text().contains("Agent Pod Would Not Start"), "{}", r.text());
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-local-agents").is_some(), "the cloud was written");
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}
+
+#[test]
+fn an_object_missing_when_the_apply_plans_the_cloud_again_fails_the_apply() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-gone");
+    let w = env.workdir("preflight-gone", tf);
+    controller(&env, &w.dir);
+    grant_agents(&env);
+    let ns = env.namespace.clone();
+    let kubeconfig = acceptance_tests::stack::shared().kube.kubeconfig.clone().expect("the stack runs the emulator");
+    // Between the chain's apply and the cloud's, the ConfigMap is deleted behind Terraform's back:
+    // it is then neither there nor pending, and the apply's plan of the cloud must refuse it.
+    let deleter = format!(
+        r#"resource "terraform_data" "gone" {{
+  input = jenkins_cross_account_chain.deploy.configmap_name
+  provisioner "local-exec" {{
+    command = "kubectl --kubeconfig {kubeconfig} --context controller -n {ns} delete configmap ${{self.input}}"
+  }}
+}}
+"#,
+        kubeconfig = kubeconfig.display(),
+    );
+    let config =
+        format!("{}{deleter}", same_apply(&env, BY_REFERENCE.0, "\"default\"", "  depends_on = [terraform_data.gone]"));
+    w.write_config(&config);
+    let text = passes(&w, &["plan", "-no-color"]);
+    assert!(text.contains("is created by jenkins_cross_account_chain in this apply"), "{text}");
+    fails(
+        &w,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &[
+            "Agent Pod Would Not Start",
+            &format!("ConfigMap {ns}/awsconfig-configmap does not exist (the pod names it in volume \"aws-config\""),
+        ],
+    );
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-local-agents").is_none(), "the ConfigMap was written");
+    // Destroy plans the configuration first: the refused cloud goes from it, as a user would do.
+    w.write_config(&without_cloud(&config));
+    w.destroy();
+    w.cleanup();
+}
+
+#[test]
+fn a_literal_name_nobody_creates_still_fails_at_plan() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-nobody");
+    let w = env.workdir("preflight-nobody", tf);
+    controller(&env, &w.dir);
+    grant_agents(&env);
+    let ns = env.namespace.clone();
+    w.write_config(&same_apply(&env, "\"nobody-creates-this\"", "\"default\"", ""));
+    let text = fails(
+        &w,
+        &["plan", "-no-color"],
+        &["Agent Pod Would Not Start", &format!("ConfigMap {ns}/nobody-creates-this does not exist (the pod names it")],
+    );
+    // The chain's ConfigMap is pending, but it is not the one the template names.
+    assert!(!text.contains("in this apply"), "{text}");
     w.cleanup();
 }

@@ -15,6 +15,11 @@ resource "jenkins_agent_cloud" "eks" {
     jenkins_pod_template.base.definition,
     jenkins_pod_template.helm.definition,
   ]
+
+  # The base template runs as the IRSA role's service account and mounts the profile chain's
+  # ConfigMap: with these dependencies one apply creates them first, and the cloud's plan-time
+  # preflight knows they are coming (it checks them for real when the apply plans the cloud).
+  depends_on = [jenkins_irsa_role.ci, jenkins_cross_account_chain.deploy]
 }
 
 # What the plugin will really run for the inherited template: the base pod merged with its own.

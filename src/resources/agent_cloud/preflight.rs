@@ -15,6 +15,12 @@
 //! Terraform plans every resource again during apply with the values known by then, before
 //! `ApplyResourceChange`, so the checks then run before the ConfigMap is written and an error fails
 //! the apply with nothing written. Nothing is called when the cloud's file did not change.
+//!
+//! An object another resource of this plan creates (`Configured::pending`: the chain's ConfigMap,
+//! an IRSA role's service account, a remote access's namespace, service account and credential) is
+//! not an error while it is missing at plan but a warning; the apply plans this cloud again after
+//! that resource has applied, when it is no longer pending, and the check then runs for real. A pod
+//! refused only because its pending service account is missing is dry-run as `default` instead.
 
 use super::super::values::{boolean, string, string_map, strings};
 use crate::aws::iam::IamApi;
@@ -27,7 +33,7 @@ use crate::kube::connect::EksCluster;
 use crate::kube::dry_run::{self, Identity};
 use crate::kube::plugin_identity::{self, Credential};
 use crate::kube::{ClusterSpec, Connector, references};
-use crate::provider::{Configured, ProviderContext};
+use crate::provider::{ClusterRef, Configured, ProviderContext};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -37,6 +43,12 @@ const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
 /// Summary of every warning that says a check did not run.
 const NOT_CHECKED: &str = "Agent Pods Not Checked";
+
+/// Summary of every warning about an object this apply creates before the cloud.
+const PENDING: &str = "Agent Pod Needs What This Apply Creates";
+
+/// The same for a pod's own service account (a summary of its own: Terraform folds equal ones).
+const PENDING_SA: &str = "Agent Pod Runs As What This Apply Creates";
 
 /// Summary of every error that says an agent pod would not start.
 const WOULD_NOT_START: &str = "Agent Pod Would Not Start";
@@ -50,10 +62,32 @@ struct Admitted<'a> {
     index: usize,
     name: &'a str,
     trial: &'a TrialPod,
+    /// The service account the template names (the dry run may have used `default` instead).
+    service_account: String,
 }
 
 fn templates_path(i: usize) -> AttributePath {
     AttributePath::attr("templates").then_index(i as i64)
+}
+
+/// The sentence every pending warning ends with.
+fn checked_again() -> &'static str {
+    "It is checked again when the apply plans this cloud, after that resource has applied and before this cloud's ConfigMap is written."
+}
+
+/// The pod with its service account replaced by `default` (for a dry run while its own is pending).
+fn with_default_service_account(trial: &TrialPod) -> TrialPod {
+    let mut pod = trial.pod.clone();
+    if let Some(spec) = pod.get_mut("spec").and_then(serde_json::Value::as_object_mut) {
+        spec.remove("serviceAccount");
+        spec.insert("serviceAccountName".into(), serde_json::Value::String("default".into()));
+    }
+    TrialPod { name: trial.name.clone(), namespace: trial.namespace.clone(), pod }
+}
+
+/// True when the API server refused the pod because its service account does not exist.
+fn service_account_missing(message: &str) -> bool {
+    message.contains("serviceaccount") && message.contains("not found")
 }
 
 fn deferred(diags: &mut Diagnostics, what: impl std::fmt::Display) {
@@ -89,6 +123,8 @@ pub fn warn_unknown(planned: &Value, diags: &mut Diagnostics) {
 struct Target {
     /// "the controller cluster" or "the cluster at <url>".
     cluster: String,
+    /// The same cluster as pending objects name it.
+    key: ClusterRef,
     client: kube::Client,
     identity: Identity,
     /// Who `identity` is, for messages.
@@ -122,10 +158,57 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, di
             Err(e) => diags.warning_at(templates_path(i), NOT_CHECKED, format!("{e}; it was not dry-run.")),
         }
     }
+    let substitutes: Vec<TrialPod> = trials.iter().map(|(_, _, t)| with_default_service_account(t)).collect();
     let mut admitted = Vec::new();
-    for (i, name, trial) in &trials {
+    for ((i, name, trial), substitute) in trials.iter().zip(&substitutes) {
+        let sa = service_account(&trial.pod);
+        let admit = |trial| Admitted { index: *i, name: name.as_str(), trial, service_account: sa.clone() };
         match dry_run::create_pod(&target.client, &trial.namespace, &trial.pod, &target.identity).await {
-            Ok(()) => admitted.push(Admitted { index: *i, name: name.as_str(), trial }),
+            Ok(()) => admitted.push(admit(trial)),
+            Err(kube::Error::Api(status))
+                if service_account_missing(&status.message)
+                    && let Some(by) = configured.pending(&target.key, "ServiceAccount", &trial.namespace, &sa) =>
+            {
+                let what = format!(
+                    "Template {name:?} in {}: service account {}/{sa} does not exist yet; it is created by {by} in this apply.",
+                    target.cluster, trial.namespace
+                );
+                match dry_run::create_pod(&target.client, &trial.namespace, &substitute.pod, &target.identity).await {
+                    Ok(()) => {
+                        diags.warning_at(templates_path(*i), PENDING_SA, format!("{what} The pod was dry-run as service account `default` instead and admitted; its references were checked. {}", checked_again()));
+                        admitted.push(admit(substitute));
+                    }
+                    Err(kube::Error::Api(s)) if s.code != 429 && s.code < 500 => diags.error_at(
+                        templates_path(*i),
+                        WOULD_NOT_START,
+                        format!(
+                            "{} (Dry-run as service account `default`, since {sa} is created in this apply.)",
+                            refusal_detail(name, &target.who(), &trial.namespace, &s.message, s.code, "default")
+                        ),
+                    ),
+                    Err(_) => diags.warning_at(
+                        templates_path(*i),
+                        PENDING_SA,
+                        format!("{what} Its admission was therefore not checked now. {}", checked_again()),
+                    ),
+                }
+            }
+            Err(kube::Error::Api(status))
+                if status.code == 404
+                    && status.message.contains("namespace")
+                    && let Some(by) = configured.pending(&target.key, "Namespace", "", &trial.namespace) =>
+            {
+                diags.warning_at(
+                    templates_path(*i),
+                    PENDING,
+                    format!(
+                        "Template {name:?} in {}: namespace {} does not exist yet; it is created by {by} in this apply, so the pod was not dry-run now. {}",
+                        target.cluster,
+                        trial.namespace,
+                        checked_again()
+                    ),
+                );
+            }
             Err(e) if dry_run::is_impersonation_refused(&e) => {
                 return skipped(
                     diags,
@@ -206,6 +289,7 @@ async fn target(configured: &Arc<Configured>, planned: &Value, diags: &mut Diagn
             };
             Some(Target {
                 cluster: "the controller cluster".into(),
+                key: ClusterRef::Controller,
                 client: controller_client.clone(),
                 identity: Identity::Impersonate(dry_run::service_account_user(&jenkins.namespace, &sa)),
                 identity_label: format!("the controller's service account {}/{sa}", jenkins.namespace),
@@ -232,6 +316,16 @@ async fn target(configured: &Arc<Configured>, planned: &Value, diags: &mut Diagn
             let token = match plugin_identity::credential_token(&controller_client, &jenkins.namespace, &id).await {
                 Ok(Credential::Token(t)) => t,
                 Ok(Credential::Missing) => {
+                    if let Some(by) = configured.pending(&ClusterRef::Controller, "Secret", &jenkins.namespace, &id) {
+                        deferred(
+                            diags,
+                            format!(
+                                "The credential Secret {}/{id} is created by {by} in this apply",
+                                jenkins.namespace
+                            ),
+                        );
+                        return None;
+                    }
                     deferred(
                         diags,
                         format!(
@@ -272,6 +366,7 @@ async fn target(configured: &Arc<Configured>, planned: &Value, diags: &mut Diagn
             };
             Some(Target {
                 cluster: format!("the cluster at {url}"),
+                key: ClusterRef::remote(&url),
                 client: client.clone(),
                 identity: Identity::Own,
                 identity_label: format!("credential {id:?}"),
@@ -348,7 +443,7 @@ async fn eks_by_endpoint(configured: &Configured, url: &str) -> Option<(String, 
 
 /// What the API server's refusal of a dry run means and what to do about it.
 fn refusal_detail(template: &str, t: &Who, namespace: &str, message: &str, code: u16, sa: &str) -> String {
-    let hint = if message.contains("serviceaccount") && message.contains("not found") {
+    let hint = if service_account_missing(message) {
         format!(
             "Create service account {sa:?} in namespace {namespace} of {}, or set the template's `service_account` to one that exists there (a service account of the controller cluster does not exist in another cluster).",
             t.cluster
@@ -395,6 +490,21 @@ async fn check_references(configured: &Configured, t: &Target, admitted: &[Admit
         for (a, r) in refs {
             let (i, template) = (a.index, a.name);
             let problem = match present.get(&r.name) {
+                None if let Some(by) = configured.pending(&t.key, kind.as_str(), &namespace, &r.name) => {
+                    diags.warning_at(
+                        templates_path(i),
+                        PENDING,
+                        format!(
+                            "Template {template:?} in {}: {} {namespace}/{} does not exist yet; it is created by {by} in this apply (the pod names it in {}). {}",
+                            t.cluster,
+                            kind.as_str(),
+                            r.name,
+                            r.via,
+                            checked_again()
+                        ),
+                    );
+                    continue;
+                }
                 None => format!("{} {namespace}/{} does not exist", kind.as_str(), r.name),
                 Some(keys) => match &r.key {
                     Some(k) if !keys.contains(k) => {
@@ -461,10 +571,7 @@ async fn read_kind(
 async fn check_irsa(configured: &Configured, t: &Target, admitted: &[Admitted<'_>], diags: &mut Diagnostics) {
     let mut by_account: BTreeMap<(String, String), Vec<(usize, &str)>> = BTreeMap::new();
     for a in admitted {
-        by_account
-            .entry((a.trial.namespace.clone(), service_account(&a.trial.pod)))
-            .or_default()
-            .push((a.index, a.name));
+        by_account.entry((a.trial.namespace.clone(), a.service_account.clone())).or_default().push((a.index, a.name));
     }
     let caller_account: OnceCell<Option<String>> = OnceCell::new();
     for ((namespace, sa), templates) in by_account {

@@ -160,3 +160,24 @@ fn grants_group_targets_by_source_role() {
     assert_eq!(g["arn:aws:iam::333333333333:role/b"], vec!["arn:aws:iam::444444444444:role/c".to_string()]);
     assert_eq!(grant_policy_name("jenkins", "awsconfig-configmap"), "jenkins-chain-jenkins-awsconfig-configmap");
 }
+
+#[test]
+fn a_new_or_moved_configmap_is_pending_and_an_unchanged_one_is_not() {
+    let planned = object(seed());
+    let created = created_configmap(&Value::Null, &planned).expect("a new chain creates its ConfigMap");
+    assert_eq!(created.cluster, ClusterRef::Controller);
+    assert_eq!(
+        (created.kind, created.namespace.as_str(), created.name.as_str()),
+        ("ConfigMap", "jenkins", "awsconfig-configmap")
+    );
+    assert_eq!(created.by, "jenkins_cross_account_chain");
+    // The same ConfigMap in the prior state exists already (a drift re-creates from a null prior).
+    assert_eq!(created_configmap(&planned, &planned), None);
+    let mut moved = planned.clone();
+    set(&mut moved, "configmap_name", Value::string("aws-deploy"));
+    assert_eq!(created_configmap(&planned, &moved).map(|o| o.name), Some("aws-deploy".to_string()));
+    // An unknown name registers nothing: no cloud can name it at plan either.
+    let mut unknown = planned.clone();
+    set(&mut unknown, "configmap_name", Value::unknown());
+    assert_eq!(created_configmap(&Value::Null, &unknown), None);
+}

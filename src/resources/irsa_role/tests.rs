@@ -159,3 +159,36 @@ fn the_role_carries_the_owner_tag() {
     assert_eq!(spec.tags.get("team").map(String::as_str), Some("ci"));
     assert_eq!(d.service_accounts, vec![ServiceAccount { namespace: "jenkins".into(), name: "jenkins".into() }]);
 }
+
+#[test]
+fn created_service_accounts_are_those_the_prior_state_did_not_find() {
+    let planned = crate::framework::with_defaults(
+        &schema().block,
+        &config(json!({
+            "create_service_account": true,
+            "service_accounts": [{"namespace": "jenkins", "name": "jenkins"}, {"namespace": "agents", "name": "ci"}],
+        })),
+    );
+    let names = |objects: Vec<PendingObject>| -> Vec<String> {
+        objects
+            .into_iter()
+            .inspect(|o| {
+                assert_eq!((o.kind, &o.cluster, o.by), ("ServiceAccount", &ClusterRef::Controller, "jenkins_irsa_role"))
+            })
+            .map(|o| format!("{}/{}", o.namespace, o.name))
+            .collect()
+    };
+    assert_eq!(names(created_service_accounts(&Value::Null, &planned)), ["agents/ci", "jenkins/jenkins"]);
+    // The prior state found jenkins/jenkins annotated and agents/ci missing (read as empty).
+    let mut prior = planned.clone();
+    let found = BTreeMap::from([
+        ("jenkins/jenkins".to_string(), Value::string("arn:aws:iam::1:role/ci")),
+        ("agents/ci".to_string(), Value::string("")),
+    ]);
+    set(&mut prior, "service_account_annotations", Value::Map(found));
+    assert_eq!(names(created_service_accounts(&prior, &planned)), ["agents/ci"]);
+    // Without `create_service_account` nothing is created.
+    let mut annotate_only = planned.clone();
+    set(&mut annotate_only, "create_service_account", Value::Bool(false));
+    assert!(created_service_accounts(&Value::Null, &annotate_only).is_empty());
+}

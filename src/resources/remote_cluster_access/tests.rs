@@ -2,7 +2,7 @@
 //! objects both clusters get, import ids, validation, and plans checked against core's rules.
 
 use super::model::{self, Access, Cluster, Credential};
-use super::{RemoteClusterAccess, same_as_controller};
+use super::{RemoteClusterAccess, created_objects, same_as_controller};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{Diagnostics, Resource, testing};
 use crate::kube::{ClusterSpec, ownership, rbac};
@@ -308,4 +308,51 @@ fn the_controllers_own_cluster_is_recognised() {
 fn debug_never_shows_the_connection_token() {
     let c = Cluster::Direct { host: "https://x".into(), ca: None, token: Some("s3cret".into()) };
     assert!(!format!("{c:?}").contains("s3cret"));
+}
+
+#[test]
+fn new_objects_are_pending_in_their_cluster_and_roles_are_not_listed() {
+    let objects = |entries: &[&str]| Value::List(entries.iter().map(|e| Value::string(*e)).collect());
+    let mut planned = Value::Object(BTreeMap::from([
+        ("server_url".to_string(), Value::string("https://remote.example/")),
+        (
+            "managed_objects".to_string(),
+            objects(&[
+                "remote Namespace agents",
+                "remote ServiceAccount agents/jenkins",
+                "remote Role agents/jenkins",
+                "remote RoleBinding agents/jenkins",
+                "remote Secret agents/jenkins-token",
+                "controller Secret jenkins/remote-agents",
+            ]),
+        ),
+    ]));
+    let shown = |prior: &Value, planned: &Value| -> Vec<String> {
+        created_objects(prior, planned)
+            .into_iter()
+            .inspect(|o| assert_eq!(o.by, "jenkins_remote_cluster_access"))
+            .map(|o| format!("{:?} {} {}/{}", o.cluster, o.kind, o.namespace, o.name))
+            .collect()
+    };
+    let remote = "Remote(\"https://remote.example\")";
+    assert_eq!(
+        shown(&Value::Null, &planned),
+        [
+            format!("{remote} Namespace /agents"),
+            format!("{remote} ServiceAccount agents/jenkins"),
+            format!("{remote} Secret agents/jenkins-token"),
+            "Controller Secret jenkins/remote-agents".to_string(),
+        ]
+    );
+    // Only what the prior state did not find is created.
+    let mut prior = planned.clone();
+    crate::resources::values::set(
+        &mut prior,
+        "managed_objects",
+        objects(&["remote Namespace agents", "remote Secret agents/jenkins-token"]),
+    );
+    assert_eq!(shown(&prior, &planned).len(), 2, "{:?}", shown(&prior, &planned));
+    // While the remote server URL is unknown (EKS, first plan) only the controller's objects are given.
+    crate::resources::values::set(&mut planned, "server_url", Value::unknown());
+    assert_eq!(shown(&Value::Null, &planned), ["Controller Secret jenkins/remote-agents"]);
 }
