@@ -107,17 +107,6 @@ fn merge_case(source: &'static str, parent: &str, child: &str) -> Case {
         .on(Target::Pod("c"))
 }
 
-fn tpl_spec(name: &str) -> PodTemplateSpec {
-    PodTemplateSpec {
-        name: name.into(),
-        node_usage_mode: "NORMAL".into(),
-        pod_retention: "default".into(),
-        show_raw_yaml: true,
-        agent_container: "jnlp".into(),
-        ..Default::default()
-    }
-}
-
 /// `pod-busybox.yaml`: a busybox tool container mounting one of two volumes.
 const POD_BUSYBOX: &str = r#"
 metadata: {labels: {some-label: some-label-value}}
@@ -330,7 +319,7 @@ fn cases() -> Vec<Case> {
             .emitted(PodTemplateSpec {
                 pod_yaml: Some("spec:\n".into()),
                 inherit_from: vec!["p".into()],
-                ..tpl_spec("c")
+                ..super::rules_tests::tpl("c")
             })
             .on(Target::Pod("c"))
             .expect(&[("spec.tolerations.#", "1")]),
@@ -438,7 +427,7 @@ fn cases() -> Vec<Case> {
                         containers: Some(vec!["*".into()]),
                     },
                 ],
-                ..tpl_spec("t")
+                ..super::rules_tests::tpl("t")
             })
             .expect(&[
                 ("spec.containers.#", "2"),
@@ -455,18 +444,18 @@ fn cases() -> Vec<Case> {
         case("PodTemplateUtilsTest#shouldUnwrapMultipleParents, containers as tool_container blocks under override")
             .emitted(PodTemplateSpec {
                 tool_containers: vec![ToolContainer { name: "maven".into(), image: "maven:1".into(), tty: true, ..Default::default() }],
-                ..tpl_spec("parent")
+                ..super::rules_tests::tpl("parent")
             })
             .emitted(PodTemplateSpec {
                 inherit_from: vec!["parent".into()],
                 tool_containers: vec![ToolContainer { name: "node".into(), image: "node:2".into(), tty: true, ..Default::default() }],
-                ..tpl_spec("t")
+                ..super::rules_tests::tpl("t")
             })
             .expect(&[("spec.containers", "~names: [node, jnlp]")]),
         case("PodTemplateUtilsTest#shouldUnwrapMultipleParents, containers as tool_container blocks under merge")
             .emitted(PodTemplateSpec {
                 tool_containers: vec![ToolContainer { name: "maven".into(), image: "maven:1".into(), tty: true, ..Default::default() }],
-                ..tpl_spec("parent")
+                ..super::rules_tests::tpl("parent")
             })
             .emitted(PodTemplateSpec {
                 inherit_from: vec!["parent".into()],
@@ -475,7 +464,7 @@ fn cases() -> Vec<Case> {
                     ToolContainer { name: "maven".into(), image: "maven:2".into(), tty: true, ..Default::default() },
                     ToolContainer { name: "node".into(), image: "node:2".into(), tty: true, ..Default::default() },
                 ],
-                ..tpl_spec("t")
+                ..super::rules_tests::tpl("t")
             })
             .expect(&[("spec.containers", "~names: [maven, node, jnlp]"), ("spec.containers[maven].image", "maven:2")]),
         // ---- PodTemplateUtilsTest -------------------------------------------------------------

@@ -11,7 +11,8 @@ use serde_yaml_ng::Value;
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-fn tpl(name: &str) -> PodTemplateSpec {
+/// A template with the plugin's defaults; shared with `conformance_tests`.
+pub(super) fn tpl(name: &str) -> PodTemplateSpec {
     PodTemplateSpec {
         name: name.into(),
         node_usage_mode: "NORMAL".into(),

@@ -69,13 +69,3 @@ pub fn describe(action: &str, err: &kube::Error) -> (String, String) {
 pub fn is_not_found(err: &kube::Error) -> bool {
     matches!(err, kube::Error::Api(s) if s.code == 404)
 }
-
-/// True for errors worth retrying: throttling, server errors and optimistic-lock conflicts.
-pub fn is_retryable(err: &kube::Error) -> bool {
-    match err {
-        kube::Error::Api(s) => {
-            s.code == 429 || s.code >= 500 || (s.code == 409 && !s.message.contains("conflict with"))
-        }
-        _ => false,
-    }
-}
