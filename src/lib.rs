@@ -15,3 +15,6 @@ pub mod kube;
 pub mod plugin;
 pub mod provider;
 pub mod resources;
+
+#[cfg(test)]
+mod diagnostics_inventory_tests;
