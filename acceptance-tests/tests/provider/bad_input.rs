@@ -1,0 +1,347 @@
+//! Bad input, counted: configurations a user can write that the provider refuses, each through
+//! real Terraform, each named by its diagnostic's summary and the resource it is about. All cases
+//! of one phase share one working directory and one `terraform apply`, so a case costs no extra
+//! provider start-up; afterwards the state is empty and nothing exists in the stack.
+//!
+//! `src/diagnostics_inventory_tests.rs` checks that every summary the provider can return is named
+//! by some test; the cases here cover the ones only a configuration reaches.
+
+use crate::support::Env;
+use acceptance_tests::terraform::{Run, Workdir, terraforms};
+
+/// One refused configuration: the resource (or provider) it is about, the summary Terraform must
+/// show for it, and its HCL.
+struct Case {
+    address: &'static str,
+    summary: &'static str,
+    hcl: &'static str,
+}
+
+/// Each diagnostic block of Terraform's human output: its summary and the `with <address>` line.
+fn diagnostics(run: &Run) -> Vec<(String, Option<String>)> {
+    let text = run.text();
+    let mut out = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(summary) = line.trim_start_matches(['│', ' ']).strip_prefix("Error: ") else { continue };
+        let mut address = None;
+        while let Some(next) = lines.peek() {
+            let l = next.trim_start_matches(['│', ' ']);
+            if l.starts_with("Error: ") || l.starts_with("Warning: ") {
+                break;
+            }
+            if let Some(a) = l.strip_prefix("with ") {
+                address = Some(a.trim_end_matches(',').to_string());
+            }
+            lines.next();
+        }
+        out.push((summary.trim().to_string(), address));
+    }
+    out
+}
+
+/// Writes every case into one configuration, runs `terraform apply` on it, and requires each case's
+/// summary on its address, no other error, an empty state and `nothing_written` to hold.
+fn refuse_all(env: &Env, name: &str, header: &str, cases: &[Case], nothing_written: impl Fn()) {
+    let hcl: String = std::iter::once(header).chain(cases.iter().map(|c| c.hcl)).collect::<Vec<_>>().join("\n");
+    for tf in terraforms() {
+        let w = env.workdir(name, tf);
+        w.write_config(&hcl);
+        let r = w.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        assert_ne!(r.code, 0, "[{}] apply of bad input succeeded:\n{}", tf.version, r.text());
+        assert!(!r.text().contains("Provider produced") && !r.text().contains("panic"), "{}", r.text());
+        let found = diagnostics(&r);
+        for c in cases {
+            assert!(
+                found.iter().any(|(s, a)| s == c.summary && a.as_deref() == Some(c.address)),
+                "[{}] no `Error: {}` on {}; Terraform said:\n{}",
+                tf.version,
+                c.summary,
+                c.address,
+                r.text()
+            );
+        }
+        for (s, a) in &found {
+            assert!(
+                cases.iter().any(|c| c.summary == s && Some(c.address) == a.as_deref()),
+                "[{}] unexpected `Error: {s}` on {a:?}:\n{}",
+                tf.version,
+                r.text()
+            );
+        }
+        assert_state_empty(&w);
+        nothing_written();
+        w.cleanup();
+    }
+    eprintln!("bad input: {} configurations of `{name}` refused, nothing written", cases.len());
+}
+
+fn assert_state_empty(w: &Workdir) {
+    let state = w.show();
+    assert!(state.pointer("/values/root_module/resources").is_none(), "a refused apply left state: {state}");
+}
+
+/// Nothing in the account or the test's namespace: no IAM role, no ConfigMap or Secret we own.
+fn assert_nothing_in_stack(env: &Env) {
+    let roles = env.aws(&["iam", "list-roles", "--query", "Roles[].RoleName", "--output", "text"]);
+    assert!(roles.trim().is_empty() || !roles.contains("bad-"), "a refused apply created roles: {roles}");
+    let owned = env.kubectl(
+        "controller",
+        &[
+            "-n",
+            &env.namespace,
+            "get",
+            "configmaps,secrets,serviceaccounts",
+            "-l",
+            "app.kubernetes.io/managed-by",
+            "-o",
+            "name",
+        ],
+    );
+    assert!(owned.trim().is_empty(), "a refused apply wrote objects: {owned}");
+    let (ok, remote) = env.try_kubectl("remote", &["get", "namespace", "bad-ns", "-o", "name"]);
+    assert!(!ok, "a refused apply created a remote namespace: {remote}");
+}
+
+/// Errors of `terraform validate`: one attribute or one resource's attributes together.
+const VALIDATE: &[Case] = &[
+    Case {
+        address: "jenkins_pod_template.parent_with_space",
+        summary: "Invalid Parent Name",
+        hcl: r#"resource "jenkins_pod_template" "parent_with_space" {
+  name         = "child"
+  inherit_from = ["base helm"]
+}"#,
+    },
+    Case {
+        address: "jenkins_pod_template.id_with_space",
+        summary: "Invalid Template Id",
+        hcl: r#"resource "jenkins_pod_template" "id_with_space" {
+  name = "spaced"
+  id   = "my id"
+}"#,
+    },
+    Case {
+        address: "jenkins_pod_template.two_sources",
+        summary: "Invalid Volume Source",
+        hcl: r#"resource "jenkins_pod_template" "two_sources" {
+  name = "twosources"
+  volume {
+    name       = "data"
+    mount_path = "/data"
+    host_path  = "/srv"
+    empty_dir  = true
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_pod_template.blank_mount",
+        summary: "Missing Mount Path",
+        hcl: r#"resource "jenkins_pod_template" "blank_mount" {
+  name = "blankmount"
+  volume {
+    name       = "data"
+    mount_path = " "
+    empty_dir  = true
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_pod_template.usage_mode",
+        summary: "Unsupported Value",
+        hcl: r#"resource "jenkins_pod_template" "usage_mode" {
+  name            = "usage"
+  node_usage_mode = "SOMETIMES"
+}"#,
+    },
+    Case {
+        address: "jenkins_agent_cloud.short_gc",
+        summary: "Value Out Of Range",
+        hcl: r#"resource "jenkins_agent_cloud" "short_gc" {
+  name      = "short-gc"
+  namespace = "jenkins"
+  templates = []
+  garbage_collection {
+    namespaces      = ["jenkins"]
+    timeout_seconds = 30
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_agent_cloud.websocket_tunnel",
+        summary: "Tunnel Without TCP",
+        hcl: r#"resource "jenkins_agent_cloud" "websocket_tunnel" {
+  name             = "ws-tunnel"
+  namespace        = "jenkins"
+  agent_connection = "websocket"
+  jenkins_tunnel   = "jenkins-agent:50000"
+  templates        = []
+}"#,
+    },
+    Case {
+        address: "jenkins_agent_cloud.soon",
+        summary: "Invalid Duration",
+        hcl: r#"resource "jenkins_agent_cloud" "soon" {
+  name      = "soon"
+  namespace = "jenkins"
+  templates = []
+  timeouts {
+    create = "soon"
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_irsa_role.no_service_accounts",
+        summary: "No Service Accounts",
+        hcl: r#"resource "jenkins_irsa_role" "no_service_accounts" {
+  name             = "bad-no-sa"
+  clusters         = ["controller"]
+  service_accounts = []
+}"#,
+    },
+    Case {
+        address: "jenkins_irsa_role.no_clusters",
+        summary: "No Clusters",
+        hcl: r#"resource "jenkins_irsa_role" "no_clusters" {
+  name             = "bad-no-clusters"
+  clusters         = []
+  service_accounts = [{ namespace = "jenkins", name = "ci" }]
+}"#,
+    },
+    Case {
+        address: "jenkins_irsa_role.create_wildcard",
+        summary: "Cannot Create A Wildcard Service Account",
+        hcl: r#"resource "jenkins_irsa_role" "create_wildcard" {
+  name                   = "bad-wildcard"
+  clusters               = ["controller"]
+  service_accounts       = [{ namespace = "jenkins", name = "agent-*" }]
+  create_service_account = true
+}"#,
+    },
+    Case {
+        address: "jenkins_irsa_role.policy_name",
+        summary: "Invalid Policy Name",
+        hcl: r#"resource "jenkins_irsa_role" "policy_name" {
+  name             = "bad-policy-name"
+  clusters         = ["controller"]
+  service_accounts = [{ namespace = "jenkins", name = "ci" }]
+  inline_policies = {
+    "read artifacts" = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }] })
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_irsa_role.policies_too_long",
+        summary: "Inline Policies Too Long",
+        hcl: r#"resource "jenkins_irsa_role" "policies_too_long" {
+  name             = "bad-too-long"
+  clusters         = ["controller"]
+  service_accounts = [{ namespace = "jenkins", name = "ci" }]
+  inline_policies = {
+    big = jsonencode({ Version = "2012-10-17", Statement = [for i in range(120) : { Sid = "Read${i}", Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::bucket-number-${i}/*" }] })
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_cross_account_chain.configmap_name",
+        summary: "Invalid ConfigMap Name",
+        hcl: r#"resource "jenkins_cross_account_chain" "configmap_name" {
+  configmap_name = "AWS_Config"
+  base {
+    name     = "prod"
+    role_arn = "arn:aws:iam::111111111111:role/bad-ci"
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.namespace",
+        summary: "Invalid Namespace",
+        hcl: r#"resource "jenkins_remote_cluster_access" "namespace" {
+  cluster {
+    eks_cluster_name = "remote"
+  }
+  namespace = "Agents_NS"
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.plain_http",
+        summary: "Invalid Host",
+        hcl: r#"resource "jenkins_remote_cluster_access" "plain_http" {
+  cluster {
+    host                   = "http://remote.example.com"
+    cluster_ca_certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    token                  = "t"
+  }
+  namespace = "bad-ns"
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.garbled_ca",
+        summary: "Invalid CA Certificate",
+        hcl: r#"resource "jenkins_remote_cluster_access" "garbled_ca" {
+  cluster {
+    host                   = "https://remote.example.com"
+    cluster_ca_certificate = "not a certificate"
+    token                  = "t"
+  }
+  namespace = "bad-ns"
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.host_with_region",
+        summary: "Setting Needs eks_cluster_name",
+        hcl: r#"resource "jenkins_remote_cluster_access" "host_with_region" {
+  cluster {
+    host   = "https://remote.example.com"
+    token  = "t"
+    region = "us-east-2"
+  }
+  namespace = "bad-ns"
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.no_way_in",
+        summary: "Missing Cluster Settings",
+        hcl: r#"resource "jenkins_remote_cluster_access" "no_way_in" {
+  cluster {
+    region = "us-east-2"
+  }
+  namespace = "bad-ns"
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.rules",
+        summary: "Rule Without Verbs",
+        hcl: r#"resource "jenkins_remote_cluster_access" "rules" {
+  cluster {
+    eks_cluster_name = "remote"
+  }
+  namespace = "bad-ns"
+  extra_rules {
+    resources = ["configmaps"]
+    verbs     = []
+  }
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.resource_path",
+        summary: "Invalid Resource",
+        hcl: r#"resource "jenkins_remote_cluster_access" "resource_path" {
+  cluster {
+    eks_cluster_name = "remote"
+  }
+  namespace = "bad-ns"
+  extra_rules {
+    resources = ["/api/v1/configmaps"]
+    verbs     = ["get"]
+  }
+}"#,
+    },
+];
+
+#[test]
+fn bad_attributes_are_refused_at_validate_and_nothing_is_written() {
+    let env = Env::new("bad-validate");
+    let header = env.provider_block();
+    refuse_all(&env, "bad-validate", &header, VALIDATE, || assert_nothing_in_stack(&env));
+}
