@@ -41,9 +41,11 @@ fn diagnostics(run: &Run) -> Vec<(String, Option<String>)> {
 }
 
 /// Writes every case into one configuration, runs `terraform apply` on it, and requires each case's
-/// summary on its address, no other error, an empty state and `nothing_written` to hold.
+/// summary on its address, no other error, an empty state and `nothing_written` to hold. `{ns}` in
+/// a case stands for the test's Jenkins namespace.
 fn refuse_all(env: &Env, name: &str, header: &str, cases: &[Case], nothing_written: impl Fn()) {
     let hcl: String = std::iter::once(header).chain(cases.iter().map(|c| c.hcl)).collect::<Vec<_>>().join("\n");
+    let hcl = hcl.replace("{ns}", &env.namespace);
     for tf in terraforms() {
         let w = env.workdir(name, tf);
         w.write_config(&hcl);
@@ -337,6 +339,22 @@ const VALIDATE: &[Case] = &[
   }
 }"#,
     },
+    Case {
+        address: r#"provider["registry.terraform.io/jenkins-eks/jenkins"].context_only"#,
+        summary: "Setting Needs config_path",
+        hcl: r#"provider "jenkins" {
+  alias  = "context_only"
+  region = "us-east-1"
+  kubernetes {
+    eks_cluster_name = "controller"
+    config_context   = "ci"
+  }
+}
+resource "jenkins_pod_template" "via_context_only" {
+  provider = jenkins.context_only
+  name     = "context-only"
+}"#,
+    },
 ];
 
 #[test]
@@ -344,4 +362,134 @@ fn bad_attributes_are_refused_at_validate_and_nothing_is_written() {
     let env = Env::new("bad-validate");
     let header = env.provider_block();
     refuse_all(&env, "bad-validate", &header, VALIDATE, || assert_nothing_in_stack(&env));
+}
+
+/// Provider settings that are only wrong together, refused when Terraform configures the provider
+/// at plan. `{ns}` is the test's Jenkins namespace.
+const PROVIDER: &[Case] = &[
+    Case {
+        address: r#"provider["registry.terraform.io/jenkins-eks/jenkins"].user_without_url"#,
+        summary: "Jenkins URL Missing",
+        hcl: r#"provider "jenkins" {
+  alias  = "user_without_url"
+  region = "us-east-1"
+  kubernetes {
+    eks_cluster_name = "controller"
+  }
+  jenkins {
+    namespace = "{ns}"
+    username  = "terraform"
+  }
+}
+resource "jenkins_pod_template" "via_user_without_url" {
+  provider = jenkins.user_without_url
+  name     = "user-without-url"
+}"#,
+    },
+    Case {
+        address: r#"provider["registry.terraform.io/jenkins-eks/jenkins"].url_without_token"#,
+        summary: "Jenkins Credentials Missing",
+        hcl: r#"provider "jenkins" {
+  alias  = "url_without_token"
+  region = "us-east-1"
+  kubernetes {
+    eks_cluster_name = "controller"
+  }
+  jenkins {
+    namespace = "{ns}"
+    url       = "http://jenkins.example.com:8080"
+    username  = "terraform"
+  }
+}
+resource "jenkins_pod_template" "via_url_without_token" {
+  provider = jenkins.url_without_token
+  name     = "url-without-token"
+}"#,
+    },
+    Case {
+        address: "jenkins_remote_cluster_access.credential_without_controller",
+        summary: "Missing Kubernetes Settings",
+        hcl: r#"provider "jenkins" {
+  alias  = "no_kubernetes"
+  region = "us-east-1"
+  jenkins {
+    namespace = "{ns}"
+  }
+}
+resource "jenkins_remote_cluster_access" "credential_without_controller" {
+  provider = jenkins.no_kubernetes
+  cluster {
+    eks_cluster_name = "remote"
+  }
+  namespace = "bad-ns"
+  jenkins_credential {
+    id = "bad-credential"
+  }
+}"#,
+    },
+];
+
+#[test]
+fn provider_settings_are_refused_at_plan_and_nothing_is_written() {
+    let env = Env::new("bad-provider");
+    let header = env.provider_block();
+    refuse_all(&env, "bad-provider", &header, PROVIDER, || assert_nothing_in_stack(&env));
+}
+
+/// Import ids that name nothing a resource could import, and a resource with nothing to import.
+const IMPORTS: &[(&str, &str, &str)] = &[
+    ("jenkins_pod_template.t", "anything", "Nothing To Import"),
+    ("jenkins_agent_cloud.c", "Not A Cloud!", "Invalid Import Id"),
+    ("jenkins_irsa_role.r", "role name with spaces", "Invalid Import Id"),
+    ("jenkins_cross_account_chain.k", "no-namespace", "Invalid Import Id"),
+    ("jenkins_remote_cluster_access.a", "only-one-part", "Invalid Import Id"),
+];
+
+#[test]
+fn bad_import_ids_are_refused_and_nothing_is_imported() {
+    let env = Env::new("bad-import");
+    let hcl = format!(
+        r#"{}
+resource "jenkins_pod_template" "t" {{
+  name = "t"
+}}
+resource "jenkins_agent_cloud" "c" {{
+  name      = "c"
+  namespace = "jenkins"
+  templates = []
+}}
+resource "jenkins_irsa_role" "r" {{
+  name             = "bad-import"
+  clusters         = ["controller"]
+  service_accounts = [{{ namespace = "jenkins", name = "ci" }}]
+}}
+resource "jenkins_cross_account_chain" "k" {{
+  base {{
+    name     = "prod"
+    role_arn = "arn:aws:iam::111111111111:role/bad-ci"
+  }}
+}}
+resource "jenkins_remote_cluster_access" "a" {{
+  cluster {{
+    eks_cluster_name = "remote"
+  }}
+  namespace = "bad-ns"
+}}
+"#,
+        env.provider_block()
+    );
+    for tf in terraforms() {
+        let w = env.workdir("bad-import", tf);
+        w.write_config(&hcl);
+        for (address, id, summary) in IMPORTS {
+            let r =
+                w.expect_error(&["import", "-no-color", "-input=false", address, id], &[&format!("Error: {summary}")]);
+            let found = diagnostics(&r);
+            assert!(found.iter().all(|(s, _)| s == summary), "[{}] import {address} {id:?}: {found:?}", tf.version);
+            assert_state_empty(&w);
+        }
+        assert_nothing_in_stack(&env);
+        w.cleanup();
+    }
+    eprintln!("bad input: {} import ids refused, nothing imported", IMPORTS.len());
 }
