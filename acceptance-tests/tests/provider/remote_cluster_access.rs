@@ -268,7 +268,7 @@ fn existing_namespace_is_used_and_foreign_objects_refused() {
     let w = env.workdir("remote-access-existing", tf);
 
     w.write_config(&access(&env, "  create_namespace = false\n  service_account = \"someone-elses\"\n"));
-    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Owned By Someone Else", "never adopts"]);
+    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Error: Object Owned By Someone Else", "never adopts"]);
     let sa = remote_json(&env, &ns, "serviceaccount", "someone-elses").expect("still there");
     assert!(sa["metadata"]["labels"].get("app.kubernetes.io/managed-by").is_none(), "untouched: {sa}");
 
