@@ -241,7 +241,10 @@ fn a_configmap_someone_else_made_is_never_adopted() {
     );
     let w = env.workdir("agent-cloud-foreign", tf);
     w.write_config(&format!("{}{}{}", env.provider_block(), templates("maven:3.9"), cloud("eks", "")));
-    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Error: ConfigMap Owned By Someone Else", "never adopts"]);
+    w.expect_error(
+        &["apply", "-auto-approve", "-no-color"],
+        &["Error: ConfigMap Owned By Someone Else", "never adopts"],
+    );
     let cm = env.get_json("configmap", "tf-jcasc-cloud-eks").expect("still there");
     assert_eq!(cm["data"]["x"], "y", "the foreign ConfigMap is untouched");
     w.cleanup();

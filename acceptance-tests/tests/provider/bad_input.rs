@@ -340,6 +340,24 @@ const VALIDATE: &[Case] = &[
 }"#,
     },
     Case {
+        address: "jenkins_cross_account_chain.trust_without_source",
+        summary: "Managed Trust Needs A Source Profile",
+        hcl: r#"resource "jenkins_cross_account_chain" "trust_without_source" {
+  base {
+    name     = "prod"
+    role_arn = "arn:aws:iam::111111111111:role/bad-ci"
+  }
+  hop {
+    name              = "node"
+    role_arn          = "arn:aws:iam::222222222222:role/bad-deploy"
+    credential_source = "Ec2InstanceMetadata"
+    manage_trust {
+      admin_role_arn = "arn:aws:iam::222222222222:role/bad-admin"
+    }
+  }
+}"#,
+    },
+    Case {
         address: r#"provider["registry.terraform.io/jenkins-eks/jenkins"].context_only"#,
         summary: "Setting Needs config_path",
         hcl: r#"provider "jenkins" {
@@ -427,6 +445,29 @@ resource "jenkins_remote_cluster_access" "credential_without_controller" {
   }
 }"#,
     },
+    Case {
+        address: "jenkins_agent_cloud.via_unusable_url",
+        summary: "Unusable Jenkins URL",
+        hcl: r#"provider "jenkins" {
+  alias  = "unusable_url"
+  region = "us-east-1"
+  kubernetes {
+    eks_cluster_name = "controller"
+  }
+  jenkins {
+    namespace = "{ns}"
+    url       = "http://jenkins example.com"
+    username  = "terraform"
+    api_token = "not-a-real-token"
+  }
+}
+resource "jenkins_agent_cloud" "via_unusable_url" {
+  provider  = jenkins.unusable_url
+  name      = "unusable-url"
+  namespace = "{ns}"
+  templates = []
+}"#,
+    },
 ];
 
 #[test]
@@ -492,4 +533,69 @@ resource "jenkins_remote_cluster_access" "a" {{
         w.cleanup();
     }
     eprintln!("bad input: {} import ids refused, nothing imported", IMPORTS.len());
+}
+
+/// What only the apply finds out, before it writes anything: a role of that name someone else
+/// made, and a cluster (`remote`) without the IAM OIDC provider the trust needs (`controller` has
+/// one, so the first case gets past that check).
+const APPLY: &[Case] = &[
+    Case {
+        address: "jenkins_irsa_role.existing",
+        summary: "Role Already Exists",
+        hcl: r#"resource "jenkins_irsa_role" "existing" {
+  name                      = "bad-existing"
+  clusters                  = ["controller"]
+  service_accounts          = [{ namespace = "jenkins", name = "ci" }]
+  annotate_service_accounts = false
+}"#,
+    },
+    Case {
+        address: "jenkins_irsa_role.no_oidc",
+        summary: "OIDC Provider Missing",
+        hcl: r#"resource "jenkins_irsa_role" "no_oidc" {
+  name                      = "bad-no-oidc"
+  clusters                  = ["remote"]
+  service_accounts          = [{ namespace = "jenkins", name = "ci" }]
+  annotate_service_accounts = false
+}"#,
+    },
+];
+
+#[test]
+fn what_only_the_apply_finds_is_refused_before_anything_is_written() {
+    let env = Env::new("bad-apply");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    env.aws(&["iam", "create-role", "--role-name", "bad-existing", "--assume-role-policy-document", trust]);
+    let out = env.aws(&[
+        "eks",
+        "describe-cluster",
+        "--name",
+        "controller",
+        "--query",
+        "cluster.identity.oidc.issuer",
+        "--output",
+        "text",
+    ]);
+    env.aws(&["iam", "create-open-id-connect-provider", "--url", out.trim(), "--client-id-list", "sts.amazonaws.com"]);
+    let header = env.provider_block();
+    refuse_all(&env, "bad-apply", &header, APPLY, || {
+        let roles = env.aws(&["iam", "list-roles", "--query", "Roles[].RoleName", "--output", "text"]);
+        assert_eq!(roles.split_whitespace().collect::<Vec<_>>(), ["bad-existing"], "only the foreign role exists");
+        let tags = env.aws(&["iam", "list-role-tags", "--role-name", "bad-existing", "--output", "json"]);
+        assert!(!tags.contains("jenkins-eks.io"), "the foreign role was not tagged: {tags}");
+        let doc = env.aws(&[
+            "iam",
+            "get-role",
+            "--role-name",
+            "bad-existing",
+            "--query",
+            "Role.AssumeRolePolicyDocument",
+            "--output",
+            "json",
+        ]);
+        assert!(
+            doc.contains("ec2.amazonaws.com") && !doc.contains("oidc"),
+            "the foreign role's trust is untouched: {doc}"
+        );
+    });
 }

@@ -405,7 +405,10 @@ fn a_foreign_configmap_is_never_adopted() {
     env.kubectl("controller", &["-n", &env.namespace, "create", "configmap", CONFIGMAP, "--from-literal=config=x"]);
     let w = env.workdir("cross-account-chain-foreign", tf);
     w.write_config(&seed_config(&env, &target));
-    w.expect_error(&["apply", "-auto-approve", "-no-color"], &["Error: ConfigMap Owned By Someone Else", "never adopts"]);
+    w.expect_error(
+        &["apply", "-auto-approve", "-no-color"],
+        &["Error: ConfigMap Owned By Someone Else", "never adopts"],
+    );
     assert_eq!(configmap_file(&env).as_deref(), Some("x"), "the foreign ConfigMap is untouched");
     assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "no IAM change before the refusal");
     w.cleanup();
