@@ -14,6 +14,8 @@ mod resource;
 mod schema;
 pub mod server;
 #[cfg(test)]
+mod server_tests;
+#[cfg(test)]
 pub mod testing;
 mod validate;
 pub mod validators;

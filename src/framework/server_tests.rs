@@ -1,0 +1,149 @@
+//! The server's own guards, provoked one by one: what Terraform itself never sends (an unknown type,
+//! a data source, a move, bytes that are not the schema's type) and what only an old Terraform or a
+//! state from elsewhere brings (a write-only value without the capability, a newer schema version,
+//! a pre-0.12 flatmap state). Each answer is a diagnostic, never a gRPC error.
+
+use super::server::ProviderServer;
+use super::{Attribute, Block, Diagnostics, Provider, Resource, Schema};
+use crate::cty::Value;
+use crate::plugin::proto::tfplugin6 as pb;
+use crate::plugin::proto::tfplugin6::provider_server::Provider as _;
+use async_trait::async_trait;
+use std::sync::Arc;
+use tonic::Request;
+
+struct NoProvider;
+
+#[async_trait]
+impl Provider for NoProvider {
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new(""))
+    }
+    async fn configure(&self, _: &Value, _: &mut Diagnostics) {}
+}
+
+/// A resource that keeps the trait's default import and has a write-only attribute.
+struct Probe;
+
+#[async_trait]
+impl Resource for Probe {
+    fn type_name(&self) -> &'static str {
+        "jenkins_probe"
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("")
+                .attr(Attribute::string("name").required())
+                .attr(Attribute::string("secret").optional().write_only()),
+        )
+    }
+    async fn create(&self, p: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+        Some(p.clone())
+    }
+    async fn read(&self, s: &Value, _: &mut Diagnostics) -> Option<Option<Value>> {
+        Some(Some(s.clone()))
+    }
+    async fn update(&self, _: &Value, p: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+        Some(p.clone())
+    }
+    async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+}
+
+fn server() -> ProviderServer {
+    ProviderServer::new(Arc::new(NoProvider), vec![Arc::new(Probe)])
+}
+
+/// The only diagnostic must be one error with `summary`.
+fn only_error(diags: &[pb::Diagnostic], summary: &str) {
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].summary, summary, "{diags:?}");
+    assert_eq!(diags[0].severity, pb::diagnostic::Severity::Error as i32, "{diags:?}");
+    assert!(!diags[0].detail.is_empty(), "{diags:?}");
+}
+
+fn json_config(json: &str) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue { msgpack: vec![], json: json.as_bytes().to_vec() })
+}
+
+#[tokio::test]
+async fn an_unknown_resource_type_is_a_diagnostic() {
+    let req = pb::validate_resource_config::Request { type_name: "jenkins_nothing".into(), ..Default::default() };
+    let r = server().validate_resource_config(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Unknown Resource Type");
+}
+
+#[tokio::test]
+async fn data_sources_are_diagnostics() {
+    let req = pb::validate_data_resource_config::Request { type_name: "jenkins_x".into(), ..Default::default() };
+    let r = server().validate_data_resource_config(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Unknown Data Source");
+    let req = pb::read_data_source::Request { type_name: "jenkins_x".into(), ..Default::default() };
+    let r = server().read_data_source(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Unknown Data Source");
+}
+
+#[tokio::test]
+async fn a_move_from_another_type_is_refused() {
+    let req = pb::move_resource_state::Request {
+        source_type_name: "terraform_data".into(),
+        target_type_name: "jenkins_probe".into(),
+        ..Default::default()
+    };
+    let r = server().move_resource_state(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Move Not Supported");
+}
+
+#[tokio::test]
+async fn a_value_that_is_not_the_schemas_type_is_a_wire_format_error() {
+    let req = pb::validate_resource_config::Request {
+        type_name: "jenkins_probe".into(),
+        config: json_config(r#"{"name": {"not": "a string"}, "secret": null}"#),
+        ..Default::default()
+    };
+    let r = server().validate_resource_config(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Provider Wire Format Error");
+}
+
+#[tokio::test]
+async fn a_write_only_value_needs_the_clients_capability() {
+    let config = r#"{"name": "n", "secret": "s"}"#;
+    let req = |allowed: bool| pb::validate_resource_config::Request {
+        type_name: "jenkins_probe".into(),
+        config: json_config(config),
+        client_capabilities: Some(pb::ClientCapabilities {
+            write_only_attributes_allowed: allowed,
+            ..Default::default()
+        }),
+    };
+    let r = server().validate_resource_config(Request::new(req(false))).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Write-only Attribute Not Allowed");
+    let r = server().validate_resource_config(Request::new(req(true))).await.expect("no gRPC error").into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+}
+
+#[tokio::test]
+async fn state_from_a_newer_provider_or_before_terraform_0_12_is_refused() {
+    let upgrade = |version: i64, raw: pb::RawState| pb::upgrade_resource_state::Request {
+        type_name: "jenkins_probe".into(),
+        version,
+        raw_state: Some(raw),
+    };
+    let json = pb::RawState { json: br#"{"name": "n", "secret": null}"#.to_vec(), ..Default::default() };
+    let r = server().upgrade_resource_state(Request::new(upgrade(99, json.clone()))).await.expect("ok").into_inner();
+    only_error(&r.diagnostics, "State From A Newer Provider");
+    assert!(r.upgraded_state.is_none());
+    let flat = pb::RawState { flatmap: [("name".to_string(), "n".to_string())].into(), ..Default::default() };
+    let r = server().upgrade_resource_state(Request::new(upgrade(0, flat))).await.expect("ok").into_inner();
+    only_error(&r.diagnostics, "Unsupported State Format");
+    let r = server().upgrade_resource_state(Request::new(upgrade(0, json))).await.expect("ok").into_inner();
+    assert!(r.diagnostics.is_empty() && r.upgraded_state.is_some(), "{:?}", r.diagnostics);
+}
+
+#[tokio::test]
+async fn a_resource_without_import_refuses_it() {
+    let req =
+        pb::import_resource_state::Request { type_name: "jenkins_probe".into(), id: "x".into(), ..Default::default() };
+    let r = server().import_resource_state(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Import Not Supported");
+    assert!(r.imported_resources.is_empty());
+}
