@@ -64,3 +64,10 @@ fuzz:
 ## Lists every dependency's licence in docs/licences.md.
 licences:
 	python3 docs/licences.py docs/licences.md
+
+## Prints the reliability counts the README quotes: diagnostics and the tests provoking them, bad
+## inputs refused, fault kinds armed (src/diagnostics_inventory_tests.rs computes them from the source).
+.PHONY: diagnostics-inventory
+diagnostics-inventory:
+	$(CARGO) test --locked -p terraform-provider-jenkins --lib diagnostics_inventory -- --nocapture --test-threads 1 2>&1 \
+	  | grep -E '^(Error|Warning) summaries|^Bad input|^Fault kinds|^- '

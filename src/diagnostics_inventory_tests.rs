@@ -518,6 +518,57 @@ fn inventory() -> Inventory {
     Inventory { entries, unresolved }
 }
 
+/// The fault knobs of the local stack, as the provider's acceptance tests call them, and what each
+/// one does. The report lists, per knob, the tests that arm it (a knob no test arms is not listed).
+const FAULT_KNOBS: &[(&str, &str)] = &[
+    (
+        "phase(|phase_with(",
+        "Kubernetes: 429 with Retry-After, then 500, on the verbs of a resource's create, read, update and delete",
+    ),
+    ("arm(&env", "Kubernetes: 500 past the retry budget, reported with object, verb and status"),
+    (".throttle(", "AWS: throttling"),
+    (".server_errors(", "AWS: HTTP 500"),
+    (".new_role_not_found_reads(", "IAM: a new role not yet readable (eventual consistency)"),
+    (".invalid_principal_for(", "IAM: a young role refused as a principal (eventual consistency)"),
+    (".fail(", "AWS: a chosen error (AccessDenied halfway through an apply, DeleteConflict)"),
+    (".reject_next(", "Jenkins: the configuration refused"),
+    (".stop()", "Jenkins: the controller stopped"),
+];
+
+/// Per fault knob, the provider acceptance tests (`file::fn`, `#[test]` functions only) that arm it;
+/// `|` separates several calls of one knob.
+fn fault_knobs() -> Vec<(&'static str, Vec<String>)> {
+    let mut files = Vec::new();
+    rust_files(&root().join("acceptance-tests/tests/provider"), &mut files);
+    let sources: Vec<(String, String)> =
+        files.iter().map(|f| (rel(f), std::fs::read_to_string(f).expect("read test"))).collect();
+    FAULT_KNOBS
+        .iter()
+        .map(|(needle, kind)| {
+            let mut tests = Vec::new();
+            for (file, code) in &sources {
+                for (at, _) in needle.split('|').flat_map(|n| code.match_indices(n)) {
+                    if code[..at].ends_with("fn ") || code[..at].ends_with("fn") {
+                        continue;
+                    }
+                    let Some(f) = code[..at].rfind("\nfn ") else { continue };
+                    if !code[..f].trim_end().ends_with("#[test]") {
+                        continue; // a helper, not a test
+                    }
+                    let name: String = code[f + 4..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let short = file.rsplit('/').next().unwrap_or(file).trim_end_matches(".rs");
+                    let test = format!("{short}::{name}");
+                    if !tests.contains(&test) {
+                        tests.push(test);
+                    }
+                }
+            }
+            (*kind, tests)
+        })
+        .filter(|(_, t)| !t.is_empty())
+        .collect()
+}
+
 /// The counts the README's reliability section quotes.
 fn report(inv: &Inventory) -> String {
     let mut out = String::new();
@@ -533,6 +584,18 @@ fn report(inv: &Inventory) -> String {
             "{sev:?} summaries: {} in all; provoked through Terraform: {terraform}; by a unit test only: {unit}; not provokable (listed): {listed}; not yet provoked (KNOWN_GAPS): {gaps}",
             all.len()
         );
+    }
+    let bad = std::fs::read_to_string(root().join("acceptance-tests/tests/provider/bad_input.rs")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "Bad input refused through Terraform, state and stack left empty (bad_input.rs): {} configurations, {} import ids",
+        bad.matches("\n    Case {").count(),
+        bad.matches("\n    (\"jenkins_").count()
+    );
+    let knobs = fault_knobs();
+    let _ = writeln!(out, "Fault kinds armed by the provider's acceptance tests: {}", knobs.len());
+    for (kind, tests) in &knobs {
+        let _ = writeln!(out, "- {kind}: {}", tests.join(", "));
     }
     out
 }
@@ -587,7 +650,7 @@ fn every_diagnostic_is_provoked_by_a_test() {
             "{u:?} is listed, but the source no longer makes it"
         );
     }
-    println!("{}", report(&inv));
+    println!("\n{}", report(&inv));
     assert!(
         missing.is_empty(),
         "{} diagnostics no test provokes; add a test that asserts on the summary (through Terraform where a user can reach it):\n{}",
