@@ -21,8 +21,6 @@ const KNOWN_GAPS: &[&str] = &[
     "Cannot Build The Trust",
     "Cannot Build The Trust Policy",
     "Cannot Check The Trust Policy",
-    "Cannot Import The Chain",
-    "Cannot Import The Cloud",
     "Cannot Reach The Account",
     "Cannot Reach The Controller Cluster",
     "Cluster Has No OIDC Issuer",
@@ -435,6 +433,9 @@ fn line_of(code: &str, at: usize) -> usize {
     code[..at].bytes().filter(|&b| b == b'\n').count() + 1
 }
 
+/// A file's path (relative to the root) and its text.
+type Source = (String, String);
+
 struct Inventory {
     entries: BTreeMap<(Severity, Summary), Entry>,
     /// Summary arguments neither resolved nor listed as forwarders.
@@ -443,7 +444,7 @@ struct Inventory {
 
 /// The production sources the inventory covers: the provider's `src/`, without the plugin
 /// transport (it logs, it makes no diagnostics) and the test driver.
-fn production_sources() -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn production_sources() -> (Vec<Source>, Vec<Source>) {
     let mut files = Vec::new();
     rust_files(&root().join("src"), &mut files);
     let (mut prod, mut tests) = (Vec::new(), Vec::new());

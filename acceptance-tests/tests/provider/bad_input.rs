@@ -599,3 +599,67 @@ fn what_only_the_apply_finds_is_refused_before_anything_is_written() {
         );
     });
 }
+
+/// A ConfigMap carrying this provider's ownership labels whose file is not one it wrote (a hand edit,
+/// another tool): importing it is refused with what is wrong, and the ConfigMap is left as it was.
+#[test]
+fn an_unreadable_configmap_is_not_imported_and_left_untouched() {
+    let env = Env::new("bad-unreadable");
+    let ns = env.namespace.clone();
+    let manifest = format!(
+        r#"apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: tf-jcasc-cloud-garbled
+    namespace: {ns}
+    labels: {{app.kubernetes.io/managed-by: terraform-provider-jenkins, jenkins-eks.io/resource: agent-cloud}}
+  data:
+    cloud-garbled.yaml: "jenkins: [not, a, cloud"
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: garbled-chain
+    namespace: {ns}
+    labels: {{app.kubernetes.io/managed-by: terraform-provider-jenkins, jenkins-eks.io/resource: cross-account-chain}}
+  data:
+    config: "[profile prod\nrole_arn = nonsense\n"
+"#
+    );
+    let tf = &terraforms()[0];
+    let w = env.workdir("bad-unreadable", tf);
+    std::fs::write(w.dir.join("objects.yaml"), &manifest).expect("write manifest");
+    env.kubectl("controller", &["create", "--validate=false", "-f", &w.dir.join("objects.yaml").display().to_string()]);
+    let before = |name: &str| env.get_json("configmap", name).expect("ConfigMap")["data"].clone();
+    let (cloud_before, chain_before) = (before("tf-jcasc-cloud-garbled"), before("garbled-chain"));
+    w.write_config(&format!(
+        r#"{}
+resource "jenkins_agent_cloud" "c" {{
+  name      = "garbled"
+  namespace = "jenkins"
+  templates = []
+}}
+resource "jenkins_cross_account_chain" "k" {{
+  configmap_name = "garbled-chain"
+  base {{
+    name     = "prod"
+    role_arn = "arn:aws:iam::111111111111:role/bad-ci"
+  }}
+}}
+"#,
+        env.provider_block()
+    ));
+    for (address, id, summary) in [
+        ("jenkins_agent_cloud.c", "garbled".to_string(), "Cannot Import The Cloud"),
+        ("jenkins_cross_account_chain.k", format!("{ns}/garbled-chain"), "Cannot Import The Chain"),
+    ] {
+        let r = w.expect_error(&["import", "-no-color", "-input=false", address, &id], &[&format!("Error: {summary}")]);
+        assert!(diagnostics(&r).iter().all(|(s, _)| s == summary), "{}", r.text());
+        assert_state_empty(&w);
+    }
+    assert_eq!(before("tf-jcasc-cloud-garbled"), cloud_before, "the cloud's ConfigMap is untouched");
+    assert_eq!(before("garbled-chain"), chain_before, "the chain's ConfigMap is untouched");
+    w.cleanup();
+}
