@@ -235,9 +235,12 @@ impl Workdir {
         let r = self.run(args);
         assert_ne!(r.code, 0, "[{}] `terraform {}` should fail:\n{}", self.tf.version, args.join(" "), r.text());
         let text = r.text();
+        // Terraform word-wraps a diagnostic's detail at its own width, so a needle matches across
+        // line breaks: both sides are compared with whitespace runs folded to one space.
+        let flat = fold_whitespace(&text);
         for n in needles {
             assert!(
-                text.contains(n),
+                flat.contains(&fold_whitespace(n)),
                 "[{}] output of `terraform {}` lacks {n:?}:\n{text}",
                 self.tf.version,
                 args.join(" ")
@@ -308,4 +311,9 @@ impl Workdir {
         }
         r
     }
+}
+
+/// `text` with every run of whitespace (line breaks included) folded to one space.
+fn fold_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
