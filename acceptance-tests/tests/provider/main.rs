@@ -6,6 +6,7 @@ mod agent_cloud;
 mod cross_account_chain;
 mod irsa_role;
 mod jenkins_loop;
+mod killed_apply;
 mod kube_faults;
 mod log_secrets;
 mod pod_template;
