@@ -171,6 +171,19 @@ impl Workdir {
         Run::from(cmd.output().expect("run terraform"))
     }
 
+    /// Starts terraform in a process group of its own (the provider it starts joins it), so a
+    /// test can SIGKILL the whole command mid-apply.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(&self.tf.path);
+        cmd.args(args).current_dir(&self.dir).env_remove("TF_LOG").process_group(0);
+        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("start terraform")
+    }
+
     /// `apply`, which must succeed.
     pub fn apply(&self) -> Run {
         let r = self.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);

@@ -2,7 +2,9 @@
 //! objects someone else owns, and deletes that only touch our own objects.
 //!
 //! Our own objects are applied with `force`: a field another manager changed on an object we own
-//! is drift, and apply repairs it. Objects without our labels are never written.
+//! is drift, and apply repairs it. Objects without our labels are never written, nor objects whose
+//! owner mark ([`ownership::OWNER_ANNOTATION`]) names another resource; one with the writer's own
+//! mark is adopted (a create killed after this write finds it again).
 
 use super::ownership::{self, FIELD_MANAGER};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
@@ -19,6 +21,11 @@ pub enum ApplyError {
         "{kind} {namespace}/{name} already exists and is not managed by this resource; this provider never adopts or overwrites objects it did not create. Delete or rename it, or choose another name."
     )]
     Foreign { kind: String, namespace: String, name: String },
+    /// The object is ours by its labels but another resource of ours made it.
+    #[error(
+        "{kind} {namespace}/{name} already exists and belongs to another resource ({owner}); two resources cannot own one object. Choose another name, or let only one resource create it."
+    )]
+    OtherOwner { kind: String, namespace: String, name: String, owner: String },
     /// The API refused the call.
     #[error(transparent)]
     Api(#[from] kube::Error),
@@ -41,20 +48,35 @@ where
     api.get_opt(name).await
 }
 
-/// Applies `desired` (which must carry our ownership labels for `owner`), refusing a foreign object.
+/// The refusal for `existing` as seen by resource kind `owner` with owner mark `mark`, if any.
+fn refusal<K>(existing: &K, name: &str, owner: &str, mark: Option<&str>) -> Option<ApplyError>
+where
+    K: kube::Resource,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    let m = existing.meta();
+    let kind = K::kind(&Default::default()).to_string();
+    let namespace = m.namespace.clone().unwrap_or_default();
+    let name = name.to_string();
+    match ownership::owned(m.labels.as_ref(), m.annotations.as_ref(), owner, mark) {
+        ownership::Owned::Ours => None,
+        ownership::Owned::ByAnother(by) => Some(ApplyError::OtherOwner { kind, namespace, name, owner: by }),
+        ownership::Owned::Foreign => Some(ApplyError::Foreign { kind, namespace, name }),
+    }
+}
+
+/// Applies `desired` (which must carry our ownership labels for `owner`), refusing a foreign object
+/// and one whose owner mark differs from `desired`'s.
 pub async fn apply_owned<K>(api: &Api<K>, name: &str, owner: &str, desired: &K) -> Result<K, ApplyError>
 where
     K: kube::Resource + Clone + DeserializeOwned + Serialize + Debug,
     <K as kube::Resource>::DynamicType: Default,
 {
+    let mark = desired.meta().annotations.as_ref().and_then(|a| a.get(ownership::OWNER_ANNOTATION));
     if let Some(existing) = api.get_opt(name).await?
-        && !ownership::is_ours(existing.meta().labels.as_ref(), owner)
+        && let Some(refused) = refusal(&existing, name, owner, mark.map(String::as_str))
     {
-        return Err(ApplyError::Foreign {
-            kind: K::kind(&Default::default()).to_string(),
-            namespace: existing.meta().namespace.clone().unwrap_or_default(),
-            name: name.to_string(),
-        });
+        return Err(refused);
     }
     let params = PatchParams::apply(FIELD_MANAGER).force();
     Ok(api.patch(name, &params, &Patch::Apply(desired)).await?)
@@ -66,13 +88,18 @@ where
     K: kube::Resource + Clone + DeserializeOwned + Debug,
     <K as kube::Resource>::DynamicType: Default,
 {
+    delete_owned_by(api, name, owner, None).await
+}
+
+/// [`delete_owned`] that also leaves alone an object another resource's owner mark names.
+pub async fn delete_owned_by<K>(api: &Api<K>, name: &str, owner: &str, mark: Option<&str>) -> Result<(), ApplyError>
+where
+    K: kube::Resource + Clone + DeserializeOwned + Debug,
+    <K as kube::Resource>::DynamicType: Default,
+{
     match api.get_opt(name).await? {
         None => Ok(()),
-        Some(existing) if !ownership::is_ours(existing.meta().labels.as_ref(), owner) => Err(ApplyError::Foreign {
-            kind: K::kind(&Default::default()).to_string(),
-            namespace: existing.meta().namespace.clone().unwrap_or_default(),
-            name: name.to_string(),
-        }),
+        Some(existing) if let Some(refused) = refusal(&existing, name, owner, mark) => Err(refused),
         Some(_) => match api.delete(name, &DeleteParams::default()).await {
             Ok(_) => Ok(()),
             Err(e) if super::errors::is_not_found(&e) => Ok(()),
@@ -91,7 +118,7 @@ pub fn report(
 ) {
     match err {
         ApplyError::Api(e) => super::errors::report(diags, None, action, e),
-        foreign @ ApplyError::Foreign { kind, .. } => {
+        foreign @ (ApplyError::Foreign { kind, .. } | ApplyError::OtherOwner { kind, .. }) => {
             diags.error_at(path, format!("{kind} Owned By Someone Else"), foreign.to_string())
         }
     }

@@ -191,7 +191,9 @@ fn created_objects(prior: &Value, planned: &Value) -> Vec<PendingObject> {
 fn report_apply(diags: &mut Diagnostics, what: &str, e: apply::ApplyError) {
     match e {
         apply::ApplyError::Api(e) => errors::report(diags, None, what, &e),
-        e @ apply::ApplyError::Foreign { .. } => diags.error("Object Owned By Someone Else", e.to_string()),
+        e @ (apply::ApplyError::Foreign { .. } | apply::ApplyError::OtherOwner { .. }) => {
+            diags.error("Object Owned By Someone Else", e.to_string())
+        }
     }
 }
 
@@ -369,7 +371,9 @@ impl RemoteClusterAccess {
             let current = access.credential.as_ref().map(|c| (jns.clone(), c.id.clone()));
             for (old_ns, old_id) in old_credentials.into_iter().filter(|o| Some(o) != current.as_ref()) {
                 let old_api: Api<Secret> = apply::api(controller.clone(), &old_ns);
-                if let Err(e) = apply::delete_owned(&old_api, &old_id, model::OWNER).await {
+                if let Err(e) =
+                    apply::delete_owned_by(&old_api, &old_id, model::OWNER, Some(&access.owner_mark())).await
+                {
                     report_apply(diags, &format!("delete the old credential Secret {old_ns}/{old_id}"), e);
                     return None;
                 }
@@ -378,7 +382,7 @@ impl RemoteClusterAccess {
         if let Some(b) = &before {
             let old_token = b.token_secret_name();
             if old_token != token_name
-                && let Err(e) = apply::delete_owned(&secrets, &old_token, model::OWNER).await
+                && let Err(e) = apply::delete_owned_by(&secrets, &old_token, model::OWNER, Some(&b.owner_mark())).await
             {
                 report_apply(diags, &format!("delete the old token Secret {ns}/{old_token}"), e);
                 return None;
@@ -423,7 +427,12 @@ impl RemoteClusterAccess {
             }
         };
         let Some(live_ns) = live_ns else { return Some(None) };
-        let ns_ours = ownership::is_ours(live_ns.metadata.labels.as_ref(), model::OWNER);
+        let mark = access.owner_mark();
+        let ours_meta = |m: &kube::api::ObjectMeta| {
+            ownership::owned(m.labels.as_ref(), m.annotations.as_ref(), model::OWNER, Some(&mark))
+                == ownership::Owned::Ours
+        };
+        let ns_ours = ours_meta(&live_ns.metadata);
         if importing {
             access.create_namespace = ns_ours;
         }
@@ -432,18 +441,16 @@ impl RemoteClusterAccess {
         let roles: Api<Role> = apply::api(client.clone(), &ns);
         let bindings: Api<RoleBinding> = apply::api(client.clone(), &ns);
         let secrets: Api<Secret> = apply::api(client.clone(), &ns);
-        let ours =
-            |labels: Option<&std::collections::BTreeMap<String, String>>| ownership::is_ours(labels, model::OWNER);
         let sa_live = match apply::get(&sas, &sa).await {
-            Ok(x) => x.filter(|x| ours(x.metadata.labels.as_ref())),
+            Ok(x) => x.filter(|x| ours_meta(&x.metadata)),
             Err(e) => return read_failed(diags, format!("ServiceAccount {ns}/{sa}"), e),
         };
         let role_live = match apply::get(&roles, &sa).await {
-            Ok(x) => x.filter(|x| ours(x.metadata.labels.as_ref())),
+            Ok(x) => x.filter(|x| ours_meta(&x.metadata)),
             Err(e) => return read_failed(diags, format!("Role {ns}/{sa}"), e),
         };
         let binding_live = match apply::get(&bindings, &sa).await {
-            Ok(x) => x.filter(|x| ours(x.metadata.labels.as_ref()) && binding_matches(x, &sa, &ns)),
+            Ok(x) => x.filter(|x| ours_meta(&x.metadata) && binding_matches(x, &sa, &ns)),
             Err(e) => return read_failed(diags, format!("RoleBinding {ns}/{sa}"), e),
         };
         if importing {
@@ -455,7 +462,7 @@ impl RemoteClusterAccess {
         }
         let token_name = access.token_secret_name();
         let token_live = match apply::get(&secrets, &token_name).await {
-            Ok(x) => x.filter(|x| ours(x.metadata.labels.as_ref())),
+            Ok(x) => x.filter(|x| ours_meta(&x.metadata)),
             Err(e) => return read_failed(diags, format!("Secret {ns}/{token_name}"), e),
         };
         let remote_owned = (access.create_namespace && ns_ours)
@@ -494,7 +501,7 @@ impl RemoteClusterAccess {
                         apply::get(&cred_api, &id).await
                     };
                     match live {
-                        Ok(Some(s)) if ours(s.metadata.labels.as_ref()) => {
+                        Ok(Some(s)) if ours_meta(&s.metadata) => {
                             let (c, sha) = model::credential_of(&s);
                             access.credential = Some(c);
                             credential_sha = sha;
@@ -866,7 +873,7 @@ impl Resource for RemoteClusterAccess {
         if let Some(c) = &access.credential {
             let Some((controller, jns)) = self.controller(diags).await else { return };
             let api: Api<Secret> = apply::api(controller, &jns);
-            if let Err(e) = apply::delete_owned(&api, &c.id, model::OWNER).await {
+            if let Err(e) = apply::delete_owned_by(&api, &c.id, model::OWNER, Some(&access.owner_mark())).await {
                 report_apply(diags, &format!("delete Secret {jns}/{}", c.id), e);
                 return;
             }
@@ -876,26 +883,26 @@ impl Resource for RemoteClusterAccess {
         let client = remote.client;
         let token_name = access.token_secret_name();
         let secrets: Api<Secret> = apply::api(client.clone(), &ns);
-        if let Err(e) = apply::delete_owned(&secrets, &token_name, model::OWNER).await {
+        if let Err(e) = apply::delete_owned_by(&secrets, &token_name, model::OWNER, Some(&access.owner_mark())).await {
             return report_apply(diags, &format!("delete Secret {ns}/{token_name}"), e);
         }
         let bindings: Api<RoleBinding> = apply::api(client.clone(), &ns);
-        if let Err(e) = apply::delete_owned(&bindings, &sa, model::OWNER).await {
+        if let Err(e) = apply::delete_owned_by(&bindings, &sa, model::OWNER, Some(&access.owner_mark())).await {
             return report_apply(diags, &format!("delete RoleBinding {ns}/{sa}"), e);
         }
         let roles: Api<Role> = apply::api(client.clone(), &ns);
-        if let Err(e) = apply::delete_owned(&roles, &sa, model::OWNER).await {
+        if let Err(e) = apply::delete_owned_by(&roles, &sa, model::OWNER, Some(&access.owner_mark())).await {
             return report_apply(diags, &format!("delete Role {ns}/{sa}"), e);
         }
         let sas: Api<ServiceAccount> = apply::api(client.clone(), &ns);
-        if let Err(e) = apply::delete_owned(&sas, &sa, model::OWNER).await {
+        if let Err(e) = apply::delete_owned_by(&sas, &sa, model::OWNER, Some(&access.owner_mark())).await {
             return report_apply(diags, &format!("delete ServiceAccount {ns}/{sa}"), e);
         }
         if !access.create_namespace {
             return;
         }
         let namespaces: Api<Namespace> = Api::all(client);
-        if let Err(e) = apply::delete_owned(&namespaces, &ns, model::OWNER).await {
+        if let Err(e) = apply::delete_owned_by(&namespaces, &ns, model::OWNER, Some(&access.owner_mark())).await {
             return report_apply(diags, &format!("delete Namespace {ns}"), e);
         }
         // Wait for it to be gone, so re-creating it right after does not hit a terminating namespace.

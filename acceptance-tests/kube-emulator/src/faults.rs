@@ -1,5 +1,5 @@
 //! Fault injection: rules set through `POST /emulator/faults` that make the next N matching requests
-//! fail with 429, 500 or 409 and/or wait `latency_ms` first. Pure matching; the server applies the result.
+//! fail with 429, 500 or 409 and/or wait `latency_ms` first, or be carried out and answered `after_ms` late. Pure matching; the server applies the result.
 
 use serde::Deserialize;
 
@@ -21,6 +21,10 @@ pub struct Fault {
     /// Latency added before answering.
     #[serde(default)]
     pub latency_ms: u64,
+    /// Latency added after the request was carried out (a write has landed) and before its answer
+    /// is sent: a client killed meanwhile never learns that its write succeeded.
+    #[serde(default)]
+    pub after_ms: u64,
 }
 
 fn star() -> String {
@@ -43,8 +47,11 @@ impl Fault {
         {
             return Err(format!("status must be 409, 429 or 500, got {s}"));
         }
-        if self.status.is_none() && self.latency_ms == 0 {
+        if self.status.is_none() && self.latency_ms == 0 && self.after_ms == 0 {
             return Err("a fault needs a status or a latency".into());
+        }
+        if self.status.is_some() && self.after_ms > 0 {
+            return Err("after_ms delays a carried-out request; it cannot go with a status".into());
         }
         Ok(())
     }
@@ -57,6 +64,8 @@ pub struct Effect {
     pub status: Option<u16>,
     /// Milliseconds to wait.
     pub latency_ms: u64,
+    /// Milliseconds to wait after carrying the request out.
+    pub after_ms: u64,
 }
 
 /// Consumes one use of the first rule matching (verb, path), if any.
@@ -66,7 +75,7 @@ pub fn take(rules: &mut Vec<Fault>, verb: &str, path: &str) -> Option<Effect> {
         .position(|f| f.count > 0 && (f.verb == "*" || f.verb == verb) && path.starts_with(&f.path_prefix))?;
     let f = &mut rules[i];
     f.count -= 1;
-    let effect = Effect { status: f.status, latency_ms: f.latency_ms };
+    let effect = Effect { status: f.status, latency_ms: f.latency_ms, after_ms: f.after_ms };
     if f.count == 0 {
         rules.remove(i);
     }
@@ -85,6 +94,7 @@ mod tests {
             status: Some(429),
             count: 2,
             latency_ms: 0,
+            after_ms: 0,
         }];
         assert_eq!(take(&mut rules, "get", "/api/v1/namespaces/x/configmaps"), None);
         assert_eq!(take(&mut rules, "create", "/api/v1/namespaces/y/configmaps"), None);
@@ -94,5 +104,9 @@ mod tests {
         assert!(rules.is_empty());
         let bad: Fault = serde_json::from_str(r#"{"verb":"get","status":418}"#).unwrap();
         assert!(bad.validate().is_err());
+        let late: Fault = serde_json::from_str(r#"{"verb":"patch","after_ms":5}"#).unwrap();
+        assert!(late.validate().is_ok());
+        let late_error: Fault = serde_json::from_str(r#"{"verb":"patch","status":500,"after_ms":5}"#).unwrap();
+        assert!(late_error.validate().is_err());
     }
 }

@@ -250,15 +250,20 @@ async fn decode_body(req: Request<Incoming>) -> ApiResult<Value> {
 /// Handles one request.
 pub async fn handle(cluster: Arc<Cluster>, req: Request<Incoming>) -> Response<Body> {
     let line = format!("{} {}", req.method(), req.uri());
-    let response = match handle_inner(&cluster, req).await {
+    let mut after_ms = 0;
+    let response = match handle_inner(&cluster, req, &mut after_ms).await {
         Ok(r) => r,
         Err(e) => error_response(&e),
     };
+    if after_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(after_ms)).await;
+    }
     eprintln!("kube-emulator[{}]: {line} -> {}", cluster.name, response.status().as_u16());
     response
 }
 
-async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResult<Response<Body>> {
+/// Serves one request; `after_ms` is set when a fault rule delays the answer of a carried-out request.
+async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>, after_ms: &mut u64) -> ApiResult<Response<Body>> {
     let path = req.uri().path().to_string();
     let query = parse_query(req.uri().query());
     let method = req.method().clone();
@@ -335,6 +340,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>) -> ApiResu
 
     let effect = faults::take(&mut cluster.lock().faults, verb, &path);
     if let Some(effect) = effect {
+        *after_ms = effect.after_ms;
         if effect.latency_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(effect.latency_ms)).await;
         }
@@ -488,7 +494,7 @@ fn handle_faults(cluster: &Cluster, method: &hyper::Method, body: Bytes) -> ApiR
             let list: Vec<Value> = st
                 .faults
                 .iter()
-                .map(|f| json!({"verb": f.verb, "path_prefix": f.path_prefix, "status": f.status, "count": f.count, "latency_ms": f.latency_ms}))
+                .map(|f| json!({"verb": f.verb, "path_prefix": f.path_prefix, "status": f.status, "count": f.count, "latency_ms": f.latency_ms, "after_ms": f.after_ms}))
                 .collect();
             Ok(json_response(200, &json!({"faults": list})))
         }

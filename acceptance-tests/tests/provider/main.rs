@@ -7,6 +7,7 @@ mod bad_input;
 mod cross_account_chain;
 mod irsa_role;
 mod jenkins_loop;
+mod killed_apply;
 mod kube_faults;
 mod log_secrets;
 mod pod_template;

@@ -149,6 +149,12 @@ impl Access {
         format!("{}/{}/{}", self.cluster.key(), self.namespace, self.service_account)
     }
 
+    /// The owner mark on every object this access writes: another access (another cluster,
+    /// namespace or service account) never adopts or deletes them.
+    pub fn owner_mark(&self) -> String {
+        ownership::owner_mark(OWNER, &self.id())
+    }
+
     /// The token Secret's name: fixed per `rotate_token_when`, so a change makes a new Secret.
     pub fn token_secret_name(&self) -> String {
         token_secret_name(&self.service_account, &self.rotate_token_when)
@@ -223,24 +229,25 @@ pub fn fingerprint(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
+fn meta(mark: String, name: &str, namespace: Option<&str>) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_string()),
         namespace: namespace.map(str::to_string),
         labels: Some(ownership::labels(OWNER)),
+        annotations: Some(BTreeMap::from([(ownership::OWNER_ANNOTATION.to_string(), mark)])),
         ..Default::default()
     }
 }
 
 /// The agent namespace, when this resource creates it.
 pub fn namespace_object(a: &Access) -> Namespace {
-    Namespace { metadata: meta(&a.namespace, None), ..Default::default() }
+    Namespace { metadata: meta(a.owner_mark(), &a.namespace, None), ..Default::default() }
 }
 
 /// The service account the controller authenticates as. Its token is the Secret's, so no automount.
 pub fn service_account_object(a: &Access) -> ServiceAccount {
     ServiceAccount {
-        metadata: meta(&a.service_account, Some(&a.namespace)),
+        metadata: meta(a.owner_mark(), &a.service_account, Some(&a.namespace)),
         automount_service_account_token: Some(false),
         ..Default::default()
     }
@@ -249,7 +256,7 @@ pub fn service_account_object(a: &Access) -> ServiceAccount {
 /// The Role: the plugin's rules plus `extra_rules`.
 pub fn role_object(a: &Access) -> Role {
     Role {
-        metadata: meta(&a.service_account, Some(&a.namespace)),
+        metadata: meta(a.owner_mark(), &a.service_account, Some(&a.namespace)),
         rules: Some(a.role_rules().iter().map(Rule::to_policy_rule).collect()),
     }
 }
@@ -257,7 +264,7 @@ pub fn role_object(a: &Access) -> Role {
 /// The RoleBinding of the Role to the service account.
 pub fn role_binding_object(a: &Access) -> RoleBinding {
     RoleBinding {
-        metadata: meta(&a.service_account, Some(&a.namespace)),
+        metadata: meta(a.owner_mark(), &a.service_account, Some(&a.namespace)),
         role_ref: RoleRef {
             api_group: "rbac.authorization.k8s.io".into(),
             kind: "Role".into(),
@@ -274,25 +281,23 @@ pub fn role_binding_object(a: &Access) -> RoleBinding {
 
 /// The long-lived token Secret the token controller fills; it records its rotation map.
 pub fn token_secret_object(a: &Access) -> Secret {
-    let mut m = meta(&a.token_secret_name(), Some(&a.namespace));
-    m.annotations = Some(BTreeMap::from([
-        (SA_NAME_ANNOTATION.to_string(), a.service_account.clone()),
-        (ROTATION_ANNOTATION.to_string(), rotation_json(&a.rotate_token_when)),
-    ]));
+    let mut m = meta(a.owner_mark(), &a.token_secret_name(), Some(&a.namespace));
+    let annotations = m.annotations.get_or_insert_with(BTreeMap::new);
+    annotations.insert(SA_NAME_ANNOTATION.to_string(), a.service_account.clone());
+    annotations.insert(ROTATION_ANNOTATION.to_string(), rotation_json(&a.rotate_token_when));
     Secret { metadata: m, type_: Some(TOKEN_SECRET_TYPE.into()), ..Default::default() }
 }
 
 /// The credential Secret in kubernetes-credentials-provider's `secretText` format: id = name,
 /// `text` = the token. The only object that ever holds the token outside the remote cluster.
 pub fn credential_secret_object(c: &Credential, jenkins_namespace: &str, access_id: &str, token: &str) -> Secret {
-    let mut m = meta(&c.id, Some(jenkins_namespace));
+    let mut m = meta(ownership::owner_mark(OWNER, access_id), &c.id, Some(jenkins_namespace));
     let labels = m.labels.get_or_insert_with(BTreeMap::new);
     labels.insert(CREDENTIALS_TYPE_LABEL.into(), "secretText".into());
     labels.insert(CREDENTIALS_SCOPE_LABEL.into(), c.scope.clone());
-    m.annotations = Some(BTreeMap::from([
-        (CREDENTIALS_DESCRIPTION_ANNOTATION.to_string(), c.description.clone()),
-        (ACCESS_ANNOTATION.to_string(), access_id.to_string()),
-    ]));
+    let annotations = m.annotations.get_or_insert_with(BTreeMap::new);
+    annotations.insert(CREDENTIALS_DESCRIPTION_ANNOTATION.to_string(), c.description.clone());
+    annotations.insert(ACCESS_ANNOTATION.to_string(), access_id.to_string());
     Secret {
         metadata: m,
         type_: Some("Opaque".into()),
