@@ -357,7 +357,7 @@ pub fn render_cloud_with(c: &CloudSpec, lint: &LintContext) -> (Option<RenderedC
         match parse_definition(text) {
             Ok(d) => {
                 defs.push(Some(d));
-                inline.push(serde_yaml_ng::from_str(text).unwrap_or(Value::Null));
+                inline.push(serde_yaml_ng::from_str(&super::definition::to_casc(text)).unwrap_or(Value::Null));
             }
             Err(e) => {
                 f.error(at(i), "Invalid Template Definition", e);

@@ -76,6 +76,7 @@ pub struct TemplateDef {
 
 /// Parses one definition (a JCasC template object as YAML, `^${`-escaped).
 pub fn parse_definition(text: &str) -> Result<TemplateDef, String> {
+    let text = &super::definition::to_casc(text);
     let v: Value = serde_yaml_ng::from_str(text).map_err(|e| {
         format!("The template definition does not parse ({e}); pass a `jenkins_pod_template` definition.")
     })?;

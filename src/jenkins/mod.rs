@@ -13,6 +13,7 @@ mod builder;
 pub mod casc_merge;
 pub mod cloud;
 pub mod cloud_parse;
+pub mod definition;
 mod escape;
 mod fields;
 mod inherit;
