@@ -277,3 +277,33 @@ impl Stack {
         rest.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
     }
 }
+
+/// How often the fault rules fired: a fault test asserts its fault was met, or it proves nothing.
+impl Stack {
+    /// Every rule of `account` that fired, as `{account, kind, operation, count}` (kind `throttle`,
+    /// `server_error`, `error <Code>`, `new_role_not_found_reads`, `invalid_principal`).
+    pub fn fired(&self, account: &str) -> Vec<Json> {
+        let body = self.request("GET", &format!("/_stack/fired?account={account}"), None);
+        let all: Json = serde_json::from_str(&body).expect("fault API answers JSON");
+        all["fired"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// How often rules of `kind` whose operation pattern is `operation` fired in `account`.
+    pub fn fired_count(&self, account: &str, kind: &str, operation: &str) -> u64 {
+        self.fired(account)
+            .iter()
+            .filter(|r| r["kind"] == kind && r["operation"] == operation)
+            .map(|r| r["count"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    /// Panics unless a rule of `kind` on `operation` fired in `account` at least `at_least` times.
+    pub fn assert_fired(&self, account: &str, kind: &str, operation: &str, at_least: u64) {
+        let n = self.fired_count(account, kind, operation);
+        assert!(
+            n >= at_least,
+            "the {kind} fault on {operation} fired {n} times, expected at least {at_least}; all fired: {:?}",
+            self.fired(account)
+        );
+    }
+}

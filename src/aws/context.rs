@@ -58,12 +58,21 @@ impl AwsContext {
         let provider = self.sdk().await.credentials_provider().ok_or_else(|| {
             "No AWS credentials are configured: set the usual AWS environment variables or a profile.".to_string()
         })?;
-        provider.provide_credentials().await.map_err(|e| format!("cannot load AWS credentials: {e}"))
+        // The error's sources carry the AWS call and code (e.g. `sts:AssumeRole: AccessDenied`).
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| format!("cannot load AWS credentials: {}", aws_sdk_iam::error::DisplayErrorContext(&e)))
     }
 
     /// Where an EKS cluster is and whom it trusts.
     pub async fn describe_eks_cluster(&self, name: &str) -> Result<EksCluster, String> {
-        let eks = aws_sdk_eks::Client::new(self.sdk().await);
+        // The SDK's retry off: `describe_cluster` retries with IAM's budget, and two nested loops
+        // would multiply the attempts.
+        let conf = aws_sdk_eks::config::Builder::from(self.sdk().await)
+            .retry_config(aws_sdk_eks::config::retry::RetryConfig::disabled())
+            .build();
+        let eks = aws_sdk_eks::Client::from_conf(conf);
         let cluster = super::iam::describe_cluster(&eks, name)
             .await
             .map_err(|e| format!("cannot describe EKS cluster {name:?}: {e}"))?

@@ -13,6 +13,7 @@ Control API (JSON), served by the middleware on the moto port:
                            "new_role_not_found_reads": 2,         # GetRole of a new role -> NoSuchEntity
                            "invalid_principal_seconds": 5.0}      # trust policy naming a young role -> 400
   GET    /_stack/faults   current rules and what is left of them
+  GET    /_stack/fired[?account=A]   how often each rule fired: [{account, kind, operation, count}]
   DELETE /_stack/faults[?account=A]   clears all rules (of one account)
 Operation patterns are fnmatch patterns on `service:Operation`.
 """
@@ -37,6 +38,7 @@ class Faults:
         self._settings: dict[tuple[str, str], float] = {}
         self._pending_reads: dict[tuple[str, str], int] = {}
         self._role_created: dict[str, float] = {}
+        self._fired: dict[tuple[str, str, str], int] = {}
 
     def clear(self, account: str | None = None) -> None:
         """Drops every rule, or those of one account; `POST /moto-api/reset` calls it too."""
@@ -48,6 +50,7 @@ class Faults:
             self._errors = {k: v for k, v in self._errors.items() if k[0] != account}
             self._settings = {k: v for k, v in self._settings.items() if k[0] != account}
             self._pending_reads = {k: v for k, v in self._pending_reads.items() if k[0] != account}
+            self._fired = {k: v for k, v in self._fired.items() if k[0] != account}
 
     def configure(self, spec: dict) -> None:
         """Adds the rules of one POST /_stack/faults body (counts add up; settings replace)."""
@@ -98,6 +101,7 @@ class Faults:
                     and fnmatch.fnmatchcase(op_name, pattern)
                 ):
                     self._counted[key] = remaining - 1
+                    self._count_fired(scope, kind, pattern)
                     return True
         return False
 
@@ -108,6 +112,7 @@ class Faults:
                 scope, _, pattern = key
                 if remaining > 0 and scope in (account, ANY) and fnmatch.fnmatchcase(op_name, pattern):
                     self._errors[key] = (remaining - 1, status, code, message)
+                    self._count_fired(scope, f"error {code}", pattern)
                     return status, code, message
         return None
 
@@ -139,6 +144,7 @@ class Faults:
                 del self._pending_reads[(account, role_name)]
             else:
                 self._pending_reads[(account, role_name)] = left - 1
+            self._count_fired(account, "new_role_not_found_reads", f"iam:GetRole {role_name}")
             return True
 
     def role_age(self, role_arn: str) -> float | None:
@@ -146,3 +152,29 @@ class Faults:
         with self._lock:
             created = self._role_created.get(role_arn)
         return None if created is None else time.monotonic() - created
+
+    # --- How often each rule fired ------------------------------------------------------------
+    # A test that arms a fault and sees its apply pass proves nothing unless the fault was met, so
+    # every rule counts its firings (per account, kind and operation pattern) and GET /_stack/fired
+    # reports them; the counts survive the rule being used up, and go with `clear`.
+
+    def _count_fired(self, account: str, kind: str, operation: str) -> None:
+        """Counts one firing; the caller holds the lock."""
+        key = (account, kind, operation)
+        self._fired[key] = self._fired.get(key, 0) + 1
+
+    def principal_refused(self, account: str, op_name: str) -> None:
+        """Counts one "Invalid principal" answer of the `invalid_principal_seconds` setting."""
+        with self._lock:
+            self._count_fired(account, "invalid_principal", op_name)
+
+    def fired(self, account: str | None = None) -> dict:
+        """Every rule that fired, how often (of one account, or all), for GET /_stack/fired."""
+        with self._lock:
+            return {
+                "fired": [
+                    {"account": a, "kind": k, "operation": p, "count": n}
+                    for (a, k, p), n in sorted(self._fired.items())
+                    if account is None or a == account
+                ]
+            }

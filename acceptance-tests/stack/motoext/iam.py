@@ -26,6 +26,7 @@ def before(call: Call, faults: Faults):
         young = _young_principal(call, faults)
         if young:
             kind = "Federated" if ":oidc-provider/" in young else "AWS"
+            faults.principal_refused(call.account, call.op_name)
             return query_error("iam", 400, "MalformedPolicyDocument", f'Invalid principal in policy: "{kind}":"{young}"')
     return None
 

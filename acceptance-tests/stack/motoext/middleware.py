@@ -72,6 +72,9 @@ class StackMiddleware:
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/_stack/health":
             return json_ok({"ok": True})
+        if path == "/_stack/fired" and method == "GET":
+            account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [None])[-1]
+            return json_ok(self.faults.fired(account))
         if path != "/_stack/faults":
             return _plain(404, "unknown control path")
         if method == "GET":

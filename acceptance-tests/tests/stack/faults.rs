@@ -120,3 +120,69 @@ async fn faults_stay_in_their_account() {
     let n = clients_with(&noisy, RetryConfig::disabled()).await;
     n.iam.list_roles().send().await.expect("cleared");
 }
+
+/// STS speaks the query protocol: a throttled `AssumeRole` is `<ErrorResponse><Error><Code>Throttling`
+/// with 400, a failing one `InternalFailure` with 500, as aws-sdk-rust (the provider's client)
+/// parses them; each firing is counted.
+#[tokio::test]
+async fn sts_assume_role_throttling_and_server_errors_use_the_query_shape_and_are_counted() {
+    use aws_sdk_sts::error::ProvideErrorMetadata as _;
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    let arn = role(&c, "assumable").await;
+    let assume = || c.sts.assume_role().role_arn(&arn).role_session_name("shape").send();
+    stack().throttle(&account, "sts:AssumeRole", 2);
+    stack().server_errors(&account, "sts:AssumeRole", 1);
+    for _ in 0..2 {
+        let err = assume().await.expect_err("throttled");
+        assert_eq!(err.code(), Some("Throttling"));
+        assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+    }
+    let err = assume().await.expect_err("5xx");
+    assert_eq!(err.code(), Some("InternalFailure"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
+    assume().await.expect("then the role is assumed");
+    assert_eq!(stack().fired_count(&account, "throttle", "sts:AssumeRole"), 2);
+    assert_eq!(stack().fired_count(&account, "server_error", "sts:AssumeRole"), 1);
+}
+
+/// EKS is REST-JSON: a failing `DescribeCluster` is a 500 with `x-amzn-ErrorType: ServerException`;
+/// the firing is counted, and `GET /_stack/fired` stays within the account.
+#[tokio::test]
+async fn eks_describe_cluster_server_errors_are_counted_per_account() {
+    let (account, other) = (fresh_account(), fresh_account());
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    let role_arn = role(&c, "cluster").await;
+    cluster(&c, "ci", &role_arn).await;
+    stack().server_errors(&account, "eks:DescribeCluster", 1);
+    stack().server_errors(&other, "eks:DescribeCluster", 1);
+    let err = c.eks.describe_cluster().name("ci").send().await.expect_err("5xx");
+    assert_eq!(err.code(), Some("ServerException"));
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
+    c.eks.describe_cluster().name("ci").send().await.expect("then fine");
+    assert_eq!(stack().fired_count(&account, "server_error", "eks:DescribeCluster"), 1);
+    assert!(stack().fired(&other).is_empty(), "the other account's rule never fired");
+    assert!(stack().fired(&account).iter().all(|r| r["account"] == account.as_str()));
+    stack().clear_faults(&other);
+}
+
+/// The IAM eventual-consistency knobs count their firings too: NoSuchEntity reads per role, and
+/// each "Invalid principal" answer.
+#[tokio::test]
+async fn eventual_consistency_firings_are_counted() {
+    let account = fresh_account();
+    let c = clients_with(&account, RetryConfig::disabled()).await;
+    stack().new_role_not_found_reads(&account, 1);
+    stack().invalid_principal_for(&account, 30.0);
+    let young = role(&c, "young").await;
+    c.iam.get_role().role_name("young").send().await.expect_err("not yet visible");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{young}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let err = c.iam.create_role().role_name("trusting").assume_role_policy_document(&trust).send().await;
+    assert_eq!(err.expect_err("invalid principal").code(), Some("MalformedPolicyDocument"));
+    assert_eq!(stack().fired_count(&account, "new_role_not_found_reads", "iam:GetRole young"), 1);
+    assert_eq!(stack().fired_count(&account, "invalid_principal", "iam:CreateRole"), 1);
+    stack().clear_faults(&account);
+    assert!(stack().fired(&account).is_empty(), "clearing an account's rules clears their counts");
+}
