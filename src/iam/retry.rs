@@ -71,6 +71,9 @@ const TRANSIENT: &[&str] = &[
     "RequestTimeoutException",
     "ConcurrentModification",
     "ConcurrentModificationException",
+    // EKS's 500 ("These errors are usually caused by a server-side issue", EKS API reference,
+    // Common errors / DescribeCluster errors).
+    "ServerException",
 ];
 
 /// Whether the code is a throttling code (callers may want adaptive rate limiting on top).

@@ -1110,6 +1110,8 @@ fn error_classification() {
         (Op::CreateRole, "AccessDenied", "", RetryClass::Fatal),
         (Op::CreateRole, "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: 2048", RetryClass::Fatal),
         (Op::CreateRole, "EntityAlreadyExists", "", RetryClass::Fatal),
+        (Op::Read, "ServerException", "", RetryClass::Retryable),
+        (Op::Other, "Throttling", "Rate exceeded", RetryClass::Retryable),
     ];
     for (op, code, message, want) in cases {
         assert_eq!(classify(op, code, message), want, "{op:?} {code} {message}");

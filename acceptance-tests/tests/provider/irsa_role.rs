@@ -248,7 +248,12 @@ fn creates_oidc_provider_and_service_account() {
 /// apply still succeeds.
 #[test]
 fn retries_propagation_and_throttling() {
-    let (env, w, _, _) = unannotated_role("irsa-retry");
+    // The apply creates the OIDC provider itself, so the trust's `Federated` principal is seconds
+    // old when CreateRole names it (one created beforehand may be older than the window by then).
+    let env = Env::new("irsa-retry");
+    let w = env.workdir("irsa-retry", &terraforms()[0]);
+    let policy = create_policy(&env, "ci-list");
+    w.write_config(&config(&env, "manage_oidc_provider = true\n  annotate_service_accounts = false", &policy));
     let s = stack::shared();
     s.new_role_not_found_reads(&env.account, 3);
     s.invalid_principal_for(&env.account, 3.0);
@@ -256,11 +261,13 @@ fn retries_propagation_and_throttling() {
     s.throttle(&env.account, "iam:AttachRolePolicy", 1);
     w.apply();
     let left = s.armed(&env.account);
+    let refused = s.fired_count(&env.account, "invalid_principal", "iam:CreateRole");
     s.clear_faults(&env.account);
     // Throttles and NoSuchEntity reads were all used up during apply. The OIDC provider was created
     // just before, so CreateRole first met "Invalid principal" for its `Federated` principal and
-    // the provider retried until the stand-in let it through.
+    // the provider retried until the stand-in let it through (counted by the stand-in).
     assert!(left.is_empty(), "every armed fault fired: {left:?}");
+    assert!(refused > 0, "CreateRole met \"Invalid principal\" at least once, and was retried");
     w.assert_plans_empty();
     w.destroy();
     w.cleanup();

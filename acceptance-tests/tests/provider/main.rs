@@ -3,6 +3,7 @@
 //! One test binary for the provider's behaviour as a user sees it; one module per resource.
 
 mod agent_cloud;
+mod aws_faults;
 mod bad_input;
 mod cross_account_chain;
 mod irsa_role;
