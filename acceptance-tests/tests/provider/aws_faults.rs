@@ -82,3 +82,31 @@ resource "jenkins_remote_cluster_access" "remote" {{
     w.destroy();
     w.cleanup();
 }
+
+/// `jenkins_cross_account_chain` manages a target account's trust through an assumed admin role:
+/// that AssumeRole, throttled beyond the SDK's own three attempts, is retried with IAM's budget
+/// (it used to be a fail-fast credential load), and the apply converges.
+#[test]
+fn a_throttled_admin_assume_role_of_the_chain_is_ridden_out() {
+    let tf = &terraforms()[0];
+    let env = Env::new("awsf-chain");
+    let target = stack::fresh_account();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    env.aws(&["iam", "create-role", "--role-name", "jenkins-ci-role", "--assume-role-policy-document", trust]);
+    let body = acceptance_tests::terraform::example("resources/jenkins_cross_account_chain/resource.tf")
+        .replace("111111111111", &env.account)
+        .replace("222222222222", &target);
+    let w = env.workdir("aws-faults-chain", tf);
+    w.write_config(&format!("{}{body}", env.provider_block()));
+
+    let s = stack::shared();
+    s.throttle(&env.account, "sts:AssumeRole", BEYOND_SDK_RETRY);
+    w.apply();
+    s.assert_fired(&env.account, "throttle", "sts:AssumeRole", BEYOND_SDK_RETRY.into());
+    s.clear_faults(&env.account);
+    let (ok, out) = env.aws_in(&target, &["iam", "get-role", "--role-name", "jenkins-deploy-role"]);
+    assert!(ok && out.contains(&env.account), "the target role trusts the source account's role: {out}");
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}
