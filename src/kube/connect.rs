@@ -6,12 +6,11 @@
 //! cluster created in the same apply is read only when it exists.
 
 use super::ca;
+use super::eks_auth::{EksAuthLayer, TokenSource};
 use super::retry;
 use super::retrying::RetryLayer;
 use crate::aws::AwsContext;
-use crate::aws::eks_token::{self, EksToken};
 use std::sync::Arc;
-use std::time::SystemTime;
 use tokio::sync::Mutex;
 
 /// How to reach one cluster, as configured. Secrets inside are never logged (see `Debug`).
@@ -57,11 +56,12 @@ pub struct EksCluster {
     pub oidc_issuer: Option<String>,
 }
 
-/// A lazily connected cluster: caches the client and, for EKS, re-signs the token when stale.
+/// A lazily connected cluster: caches the client; an EKS client signs its token per request
+/// ([`super::eks_auth`]: re-signed when stale, and once more on a 401).
 pub struct Connector {
     spec: ClusterSpec,
     aws: Arc<AwsContext>,
-    cached: Mutex<Option<(kube::Client, Option<EksToken>)>>,
+    cached: Mutex<Option<kube::Client>>,
 }
 
 impl Connector {
@@ -75,34 +75,30 @@ impl Connector {
         &self.spec
     }
 
-    /// A client, built on first use and rebuilt when its EKS token is due for re-signing.
+    /// A client, built on first use.
     pub async fn client(&self) -> Result<kube::Client, String> {
         let mut cached = self.cached.lock().await;
-        if let Some((client, token)) = cached.as_ref()
-            && token.as_ref().is_none_or(|t| !t.is_stale(SystemTime::now()))
-        {
+        if let Some(client) = cached.as_ref() {
             return Ok(client.clone());
         }
-        let (client, token) = self.build().await?;
-        *cached = Some((client.clone(), token));
+        let client = self.build().await?;
+        *cached = Some(client.clone());
         Ok(client)
     }
 
-    async fn build(&self) -> Result<(kube::Client, Option<EksToken>), String> {
+    async fn build(&self) -> Result<kube::Client, String> {
         match &self.spec {
             ClusterSpec::Eks { cluster_name } => {
                 let cluster = self.aws.describe_eks_cluster(cluster_name).await?;
-                let creds = self.aws.credentials().await?;
-                let token = eks_token::sign_token(cluster_name, &self.aws.region().await?, &creds, SystemTime::now())
-                    .map_err(|e| e.to_string())?;
-                let config = direct_config(&cluster.endpoint, Some(&cluster.ca_pem), Some(&token.token), false)?;
-                let client = client_from(config)?;
-                Ok((client, Some(token)))
+                let source = Arc::new(TokenSource::new(self.aws.clone(), cluster_name.clone()));
+                // Signed now, so that missing credentials fail here, with the connection's context.
+                source.token(false).await?;
+                let config = direct_config(&cluster.endpoint, Some(&cluster.ca_pem), None, false)?;
+                eks_client(config, source)
             }
             ClusterSpec::Direct { host, ca_pem, token, insecure } => {
                 let config = direct_config(host, ca_pem.as_deref(), token.as_deref(), *insecure)?;
-                let client = client_from(config)?;
-                Ok((client, None))
+                client_from(config)
             }
             ClusterSpec::Kubeconfig { path, context } => {
                 let kubeconfig = kube::config::Kubeconfig::read_from(expand_home(path))
@@ -111,8 +107,7 @@ impl Connector {
                 let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
                     .await
                     .map_err(|e| format!("cannot use kubeconfig {path}: {e}"))?;
-                let client = client_from(config)?;
-                Ok((client, None))
+                client_from(config)
             }
         }
     }
@@ -123,6 +118,14 @@ impl Connector {
 /// second, longer budget.
 pub fn client_from(config: kube::Config) -> Result<kube::Client, String> {
     client_with_policy(config, retry::KUBE_BACKOFF)
+}
+
+/// [`client_from`] for an EKS cluster: the bearer token comes from `source` per request, outside
+/// the retry layer, so a retried request keeps its token and a 401 is re-signed once.
+fn eks_client(mut config: kube::Config, source: Arc<TokenSource>) -> Result<kube::Client, String> {
+    config.default_retry = false;
+    let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
+    Ok(builder.with_layer(&RetryLayer::new(retry::KUBE_BACKOFF)).with_layer(&EksAuthLayer::new(source)).build())
 }
 
 /// [`client_from`] with another budget (tests use short ones).

@@ -7,6 +7,7 @@ pub mod ca;
 pub mod connect;
 pub mod controller;
 pub mod dry_run;
+pub mod eks_auth;
 pub mod errors;
 pub mod ownership;
 pub mod plugin_identity;

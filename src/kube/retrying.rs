@@ -170,7 +170,7 @@ fn verb_parts(request: &Request<Body>) -> (String, Option<String>, Option<Body>)
 }
 
 /// A copy of the request for one attempt, or `None` for a streamed body.
-fn try_clone(request: &Request<Body>) -> Option<Request<Body>> {
+pub(crate) fn try_clone(request: &Request<Body>) -> Option<Request<Body>> {
     let body = request.body().try_clone()?;
     let mut copy = Request::new(body);
     *copy.method_mut() = request.method().clone();

@@ -23,6 +23,8 @@ pub struct State {
     pub pods_started: u32,
     /// Counter for Service cluster IPs.
     pub services_created: u32,
+    /// The token clock knob (`POST /emulator/clock`).
+    pub clock_shifts: Vec<crate::token_clock::ClockShift>,
 }
 
 /// A cluster.

@@ -30,6 +30,7 @@ mod status;
 mod store;
 mod table;
 mod tls;
+mod token_clock;
 mod tokens;
 mod validation;
 mod watch;

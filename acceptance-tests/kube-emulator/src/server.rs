@@ -114,6 +114,7 @@ enum Route {
     SelfSubjectReview,
     Faults,
     Compact,
+    Clock,
     /// `watch` is set for the `/watch/` path forms (deprecated, still served by real servers).
     Resource {
         rt: &'static ResourceType,
@@ -135,6 +136,7 @@ fn route(path: &str) -> Route {
         ["openapi", "v3", rest @ ..] => Route::OpenApi(rest.join("/")),
         ["emulator", "faults"] => Route::Faults,
         ["emulator", "compact"] => Route::Compact,
+        ["emulator", "clock"] => Route::Clock,
         ["api", "v1"] => Route::ResourceList(String::new()),
         ["apis", g, "v1"] => Route::ResourceList(g.to_string()),
         ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"] => Route::SelfSubjectAccessReview,
@@ -271,12 +273,15 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>, after_ms: 
     let now = crate::clock::now_secs();
     let authz = header(&req, "authorization").map(String::from);
 
-    if let Route::Faults | Route::Compact = route {
+    if let Route::Faults | Route::Compact | Route::Clock = route {
         if authz.as_deref().and_then(|h| h.strip_prefix("Bearer ")) != Some(cluster.admin_token.as_str()) {
             return Err(ApiError::unauthorized());
         }
         if let Route::Compact = route {
             return handle_compact(cluster, &method);
+        }
+        if let Route::Clock = route {
+            return handle_clock(cluster, &method, read_body(req).await?, now);
         }
         return handle_faults(cluster, &method, read_body(req).await?);
     }
@@ -375,7 +380,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, req: Request<Incoming>, after_ms: 
             Some(v) => Ok(json_response(200, &v)),
             None => Err(ApiError::new(404, "NotFound", "the server could not find the requested resource")),
         },
-        Route::NotFound | Route::Health | Route::Faults | Route::Compact => {
+        Route::NotFound | Route::Health | Route::Faults | Route::Compact | Route::Clock => {
             Err(ApiError::new(404, "NotFound", "the server could not find the requested resource"))
         }
         Route::SelfSubjectAccessReview => {
@@ -497,6 +502,26 @@ fn handle_faults(cluster: &Cluster, method: &hyper::Method, body: Bytes) -> ApiR
                 .map(|f| json!({"verb": f.verb, "path_prefix": f.path_prefix, "status": f.status, "count": f.count, "latency_ms": f.latency_ms, "after_ms": f.after_ms}))
                 .collect();
             Ok(json_response(200, &json!({"faults": list})))
+        }
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+/// `POST /emulator/clock`: ages the EKS tokens an access key signed so far (see
+/// [`crate::token_clock`]); `DELETE` clears the knob.
+fn handle_clock(cluster: &Cluster, method: &hyper::Method, body: Bytes, now: i64) -> ApiResult<Response<Body>> {
+    let mut st = cluster.lock();
+    match method.as_str() {
+        "POST" => {
+            let mut shift: crate::token_clock::ClockShift = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request(format!("invalid clock shift: {e}")))?;
+            shift.set_at = now;
+            st.clock_shifts.push(shift);
+            Ok(json_response(201, &json!({"clock_shifts": st.clock_shifts.len()})))
+        }
+        "DELETE" => {
+            st.clock_shifts.clear();
+            Ok(json_response(200, &json!({"clock_shifts": 0})))
         }
         _ => Err(ApiError::method_not_allowed()),
     }

@@ -23,6 +23,8 @@ pub struct Verified {
     pub access_key: String,
     /// The region of the STS endpoint.
     pub region: String,
+    /// `X-Amz-Date` as epoch seconds.
+    pub signed_at: i64,
 }
 
 fn hmac(key: &[u8], data: &str) -> Vec<u8> {
@@ -184,7 +186,7 @@ pub fn verify_url(url: &str, cluster: &str, secrets: &HashMap<String, String>, n
     if !constant_time_eq(expected.as_bytes(), get("X-Amz-Signature")?.as_bytes()) {
         return Err("signature does not match (wrong secret or x-k8s-aws-id)".into());
     }
-    Ok(Verified { access_key: access_key.to_string(), region })
+    Ok(Verified { access_key: access_key.to_string(), region, signed_at })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -11,6 +11,7 @@ mod jenkins_loop;
 mod killed_apply;
 mod kube_faults;
 mod log_secrets;
+mod long_apply;
 mod pod_template;
 mod preflight;
 mod remote_cluster_access;
