@@ -4,7 +4,9 @@
 //! owner mark), leave one of each and nothing more, and plan empty. An object another resource
 //! marks is still refused.
 
+use super::irsa_role::{role, role_names, role_policies, unannotated_role};
 use super::support::Env;
+use acceptance_tests::stack;
 use acceptance_tests::terraform::{Workdir, terraforms};
 use serde_json::{Value as Json, json};
 use std::time::{Duration, Instant};
@@ -28,13 +30,19 @@ fn armed(env: &Env, cluster: &str, path: &str) -> bool {
 
 /// Starts `apply`, waits until the held request arrives, and SIGKILLs terraform's process group.
 fn apply_killed_at(env: &Env, w: &Workdir, cluster: &str, path: &str) {
+    apply_killed_when(w, path, || armed(env, cluster, path));
+}
+
+/// Starts `apply`, waits while `waiting` says the held call (`what`) has not come, and SIGKILLs
+/// terraform's process group (the provider with it).
+fn apply_killed_when(w: &Workdir, what: &str, waiting: impl Fn() -> bool) {
     let mut child = w.spawn(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     let start = Instant::now();
-    while armed(env, cluster, path) {
+    while waiting() {
         if let Some(status) = child.try_wait().expect("poll terraform") {
-            panic!("apply ended ({status}) before it reached the held call {path}");
+            panic!("apply ended ({status}) before it reached the held call {what}");
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "apply never reached {path}");
+        assert!(start.elapsed() < Duration::from_secs(120), "apply never reached {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
     let pgid = child.id() as i32;
@@ -139,5 +147,62 @@ fn remote_access_killed_after_its_namespace_converges_and_refuses_another_access
     w.destroy();
     assert!(env.get_json("secret", "remote-agents").is_none(), "credential deleted");
     other.cleanup();
+    w.cleanup();
+}
+
+fn inline_policy_names(env: &Env, name: &str) -> Vec<String> {
+    let out = env.aws(&["iam", "list-role-policies", "--role-name", name, "--output", "json"]);
+    let json: Json = serde_json::from_str(&out).expect("list-role-policies JSON");
+    json["PolicyNames"].as_array().into_iter().flatten().filter_map(|p| p.as_str().map(str::to_string)).collect()
+}
+
+fn owner_tag(env: &Env, name: &str) -> Option<String> {
+    let tags = role(env, name)["Tags"].clone();
+    let found = tags.as_array().into_iter().flatten().find(|t| t["Key"] == "jenkins-eks.io/resource");
+    found.and_then(|t| t["Value"].as_str()).map(str::to_string)
+}
+
+/// CreateRole is carried out and its answer held, so the provider never learns of the role: the
+/// apply is killed with the role made (tagged as ours) and nothing attached. The rerun adopts
+/// that role by its owner tag, attaches exactly what is configured, and leaves one role; a role of
+/// the same name marked by another owner is still refused.
+#[test]
+fn irsa_role_killed_after_create_role_adopts_its_own_role() {
+    let (env, w, name, policy) = unannotated_role("killed-irsa");
+    let s = stack::shared();
+    s.hold_reply(&env.account, "iam:CreateRole", 120_000);
+    apply_killed_when(&w, "iam:CreateRole", || s.hold_armed(&env.account, "iam:CreateRole"));
+    s.clear_faults(&env.account);
+    assert_eq!(role_names(&env), [name.clone()], "CreateRole was carried out before the kill");
+    assert_eq!(owner_tag(&env, &name).as_deref(), Some(format!("irsa-role/{name}").as_str()), "marked as ours");
+    assert!(role_policies(&env, &name).is_empty(), "nothing was attached before the kill");
+    let state = w.run(&["state", "list"]);
+    assert!(!state.stdout.contains("jenkins_irsa_role"), "the killed create left no state: {}", state.stdout);
+
+    w.apply();
+    w.assert_plans_empty();
+    assert_eq!(role_names(&env), [name.clone()], "one role, no second one");
+    assert_eq!(role_policies(&env, &name), [policy.clone()], "managed policies exactly as configured");
+    assert_eq!(inline_policy_names(&env, &name), ["artifacts"], "inline policies exactly as configured");
+    let local = env.aws(&["iam", "list-policies", "--scope", "Local", "--query", "Policies[].Arn", "--output", "text"]);
+    assert_eq!(local.split_whitespace().collect::<Vec<_>>(), [policy.as_str()], "no orphaned managed policy");
+
+    // The same role name marked by another owner: create refuses it and leaves it as it was.
+    w.destroy();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    env.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        &name,
+        "--assume-role-policy-document",
+        trust,
+        "--tags",
+        "Key=jenkins-eks.io/resource,Value=irsa-role/someone-else",
+    ]);
+    w.expect_error(&["apply", "-auto-approve", "-input=false", "-no-color"], &["Role Already Exists", &name]);
+    assert!(role_policies(&env, &name).is_empty(), "the other owner's role got no attachment");
+    assert_eq!(owner_tag(&env, &name).as_deref(), Some("irsa-role/someone-else"), "its mark is untouched");
+    env.aws(&["iam", "delete-role", "--role-name", &name]);
     w.cleanup();
 }
