@@ -5,7 +5,9 @@
 //! marks is still refused.
 
 use super::irsa_role::{role, role_names, role_policies, unannotated_role};
+use super::jenkins_loop::{TEMPLATE, cloud, exported_cloud, with_standin};
 use super::support::Env;
+use acceptance_tests::jenkins::{Jenkins, Options};
 use acceptance_tests::stack;
 use acceptance_tests::terraform::{Workdir, terraforms};
 use serde_json::{Value as Json, json};
@@ -204,5 +206,64 @@ fn irsa_role_killed_after_create_role_adopts_its_own_role() {
     assert!(role_policies(&env, &name).is_empty(), "the other owner's role got no attachment");
     assert_eq!(owner_tag(&env, &name).as_deref(), Some("irsa-role/someone-else"), "its mark is untouched");
     env.aws(&["iam", "delete-role", "--role-name", &name]);
+    w.cleanup();
+}
+
+/// Names of the ConfigMaps in `env`'s namespace the agent-cloud resources own by their labels.
+fn cloud_configmaps(env: &Env) -> Vec<String> {
+    let selector = "app.kubernetes.io/managed-by=terraform-provider-jenkins,jenkins-eks.io/resource=agent-cloud";
+    let out = env.kubectl(
+        "controller",
+        &["-n", &env.namespace, "get", "configmap", "-l", selector, "-o", "jsonpath={.items[*].metadata.name}"],
+    );
+    out.split_whitespace().map(str::to_string).collect()
+}
+
+/// The cloud's ConfigMap write is carried out and its answer held, so the apply is killed after
+/// the ConfigMap and before Jenkins confirmed anything. The sidecar loads the file anyway; the
+/// rerun adopts the ConfigMap by its owner mark, Jenkins runs the cloud, one ConfigMap, empty
+/// plans. A ConfigMap of that name marked by another cloud is refused and left as it was.
+#[test]
+fn agent_cloud_killed_after_its_configmap_converges() {
+    let env = Env::new("killed-cloud");
+    let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+    let (block, vars) = with_standin(&env, &jenkins);
+    let w = env.workdir("killed-cloud", &terraforms()[0]).with_env(vars);
+    w.write_config(&format!("{block}{TEMPLATE}{}", cloud("killed", 5)));
+    let path = format!("/api/v1/namespaces/{}/configmaps/tf-jcasc-cloud-killed", env.namespace);
+    hold(&env, &w, "controller", "patch", &path, false);
+    apply_killed_at(&env, &w, "controller", &path);
+    let cm = env.get_json("configmap", "tf-jcasc-cloud-killed").expect("the ConfigMap was written before the kill");
+    assert_eq!(cm["metadata"]["annotations"]["jenkins-eks.io/owner"], "agent-cloud/killed", "owner mark: {cm}");
+    let state = w.run(&["state", "list"]);
+    assert!(!state.stdout.contains("jenkins_agent_cloud"), "the killed create left no state: {}", state.stdout);
+    // The sidecar does not need the provider: Jenkins loads the half-applied file on its own.
+    jenkins.wait_until(|| exported_cloud(&jenkins.export(), "killed").is_some(), "the cloud the killed apply wrote");
+
+    let applied = w.apply();
+    assert!(!applied.text().contains("Warning: Jenkins"), "Jenkins confirmed the rerun: {}", applied.text());
+    w.assert_plans_empty();
+    assert_eq!(cloud_configmaps(&env), ["tf-jcasc-cloud-killed"], "one ConfigMap");
+    let casc = w.resource("jenkins_agent_cloud.killed")["casc_yaml"].as_str().unwrap_or_default().to_string();
+    assert_eq!(jenkins.files().get("terraform/cloud-killed.yaml"), Some(&casc), "the sidecar's file is the state's");
+    let live = exported_cloud(&jenkins.export(), "killed").expect("Jenkins runs the cloud");
+    assert!(live.contains("containerCap: 5"), "{live}");
+
+    // A ConfigMap of that name with our labels but another cloud's mark is not adopted.
+    w.destroy();
+    let manifest = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tf-jcasc-cloud-killed\n  namespace: {}\n  labels: {{app.kubernetes.io/managed-by: terraform-provider-jenkins, jenkins-eks.io/resource: agent-cloud}}\n  annotations: {{jenkins-eks.io/owner: agent-cloud/someone-else}}\ndata:\n  other.yaml: \"jenkins: {{}}\"\n",
+        env.namespace
+    );
+    let file = w.dir.join("other.yaml");
+    std::fs::write(&file, manifest).expect("write manifest");
+    env.kubectl("controller", &["create", "-f", &file.display().to_string()]);
+    w.expect_error(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &["tf-jcasc-cloud-killed", "belongs to another resource", "agent-cloud/someone-else"],
+    );
+    let other = env.get_json("configmap", "tf-jcasc-cloud-killed").expect("left in place");
+    assert_eq!(other["data"], json!({"other.yaml": "jenkins: {}"}), "the other cloud's ConfigMap is untouched");
+    env.kubectl("controller", &["-n", &env.namespace, "delete", "configmap", "tf-jcasc-cloud-killed"]);
     w.cleanup();
 }
