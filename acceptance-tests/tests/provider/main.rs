@@ -10,6 +10,7 @@ mod jenkins_loop;
 mod killed_apply;
 mod kube_faults;
 mod log_secrets;
+mod many_accounts;
 mod pod_template;
 mod preflight;
 mod remote_cluster_access;
