@@ -4,7 +4,7 @@
 
 use super::cross_account_chain::{OTHER_TRUST, cli_identity, create_role, get_role, trust_of};
 use super::support::Env;
-use acceptance_tests::stack::fresh_account;
+use acceptance_tests::stack::{self, fresh_account};
 use acceptance_tests::terraform::terraforms;
 use serde_json::{Value as Json, json};
 
@@ -86,27 +86,61 @@ fn planned_trusts(w: &acceptance_tests::terraform::Workdir) -> (Json, Json) {
     (change["before"]["trust_policies"].clone(), change["after"]["trust_policies"].clone())
 }
 
-#[test]
-fn three_target_accounts_applied_drifted_in_one_repaired_and_destroyed() {
-    let env = Env::new("many-accounts");
+/// The source role and, in each of `n` fresh target accounts, the admin role that trusts the
+/// provider's account: (source role ARN, target accounts).
+fn accounts(env: &Env, n: usize) -> (String, Vec<String>) {
     let source = format!("arn:aws:iam::{}:role/jenkins-ci-role", env.account);
-    create_role(&env, &env.account, "jenkins-ci-role", OTHER_TRUST);
+    create_role(env, &env.account, "jenkins-ci-role", OTHER_TRUST);
     let admin_trust = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"sts:AssumeRole"}}]}}"#,
         env.account
     );
-    let targets: Vec<String> = (0..3).map(|_| fresh_account()).collect();
+    let targets: Vec<String> = (0..n).map(|_| fresh_account()).collect();
     for t in &targets {
-        create_role(&env, t, ADMIN, &admin_trust);
+        create_role(env, t, ADMIN, &admin_trust);
     }
+    (source, targets)
+}
+
+fn token_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let token = dir.join("token");
+    std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6amVua2luczpqZW5raW5zIn0.c2ln")
+        .expect("write token");
+    token
+}
+
+/// An apply that fails in the second account after it replaced the first account's trust keeps
+/// the original trust in state (the create is saved as tainted), so destroy gives it back.
+#[test]
+fn a_trust_replaced_before_a_failure_in_another_account_is_restored() {
+    let env = Env::new("many-failed");
+    let (_, targets) = accounts(&env, 2);
+    create_role(&env, &targets[0], DEPLOY, OTHER_TRUST);
+    stack::shared().fail(&targets[1], "iam:CreateRole", 1, 403, "AccessDenied");
+    let w = env.workdir("many-failed", &terraforms()[0]);
+    w.write_config(&config(&env, &targets, &token_file(&w.dir)));
+    w.expect_error(&["apply", "-auto-approve", "-input=false", "-no-color"], &["AccessDenied", "CreateRole"]);
+    stack::shared().clear_faults(&targets[1]);
+    let replaced = live_trust(&env, &targets[0]);
+    assert!(replaced.to_string().contains("aws:PrincipalArn"), "the first trust was replaced: {replaced}");
+    let state = w.resource("jenkins_cross_account_chain.many");
+    let original = state["replaced_trusts"][format!("arn:aws:iam::{}:role/{DEPLOY}", targets[0])].as_str();
+    assert!(original.is_some_and(|t| t.contains("ec2.amazonaws.com")), "the original trust is kept: {state}");
+    w.destroy();
+    assert_eq!(live_trust(&env, &targets[0]), serde_json::from_str::<Json>(OTHER_TRUST).expect("JSON"), "restored");
+    assert!(get_role(&env, &targets[1], DEPLOY).is_none(), "nothing was created in the second account");
+    w.cleanup();
+}
+
+#[test]
+fn three_target_accounts_applied_drifted_in_one_repaired_and_destroyed() {
+    let env = Env::new("many-accounts");
+    let (source, targets) = accounts(&env, 3);
     // The third account already has the deploy role: its trust is replaced, and restored on destroy.
     create_role(&env, &targets[2], DEPLOY, OTHER_TRUST);
 
     let w = env.workdir("many-accounts", &terraforms()[0]);
-    let token = w.dir.join("token");
-    std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6amVua2luczpqZW5raW5zIn0.c2ln")
-        .expect("write token");
-    w.write_config(&config(&env, &targets, &token));
+    w.write_config(&config(&env, &targets, &token_file(&w.dir)));
     w.apply();
     w.assert_plans_empty();
 
