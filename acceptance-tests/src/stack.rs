@@ -257,6 +257,21 @@ impl Stack {
         self.request("DELETE", &format!("/_stack/faults?account={account}"), None);
     }
 
+    /// The next call of `operation` in `account` is carried out, and its answer held back for
+    /// `after_ms` (or until the account's rules are cleared): a client killed meanwhile never
+    /// learns what the call did.
+    pub fn hold_reply(&self, account: &str, operation: &str, after_ms: u64) {
+        self.faults(&json!({"account": account, "hold": {operation: {"count": 1, "after_ms": after_ms}}}));
+    }
+
+    /// True while the hold on `operation` in `account` waits for its call (it has not been made).
+    pub fn hold_armed(&self, account: &str, operation: &str) -> bool {
+        let all = self.faults(&json!({"account": account}));
+        all["holds"].as_array().into_iter().flatten().any(|h| {
+            h["account"] == account && h["operation"] == operation && h["remaining"].as_u64().unwrap_or(0) > 0
+        })
+    }
+
     /// A minimal HTTP/1.1 exchange with moto's control API (no client crate needed for three calls).
     fn request(&self, method: &str, path: &str, body: Option<&Json>) -> String {
         let addr = self.moto_url.trim_start_matches("http://");

@@ -3,7 +3,8 @@
 //!
 //! The ConfigMap holds only `jenkins.clouds[0].kubernetes`, so JCasC's merge with the chart's own
 //! file can never conflict. It is written by server-side apply with our field manager, carries our
-//! ownership labels, and a ConfigMap of that name without them is never touched. `jenkins_loop`
+//! ownership labels and the cloud's owner mark (`agent-cloud/<name>`), and a ConfigMap of that name
+//! without the labels, or with another cloud's mark, is never touched. `jenkins_loop`
 //! reads where the sidecar looks, checks the merged JCasC view (and, with its API, Jenkins) at plan,
 //! and makes applies return once Jenkins runs the change.
 
@@ -187,7 +188,22 @@ fn string_map_value(m: BTreeMap<String, String>) -> Value {
     Value::Map(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }
 
-/// The ConfigMap this cloud becomes, with the sidecar's label (key `label`) and ours.
+/// The owner mark of the cloud named `cloud`: its import id is its name. Two clouds whose names
+/// map to one ConfigMap name (a hashed name equal to a plain one) thus never share the object.
+fn owner_mark(cloud: &str) -> String {
+    crate::kube::ownership::owner_mark(OWNER, cloud)
+}
+
+/// True when `cm` is this cloud's: our labels, and its mark or none (written before marks).
+fn is_own(cm: &ConfigMap, cloud: &str) -> bool {
+    let mark = owner_mark(cloud);
+    let m = &cm.metadata;
+    crate::kube::ownership::owned(m.labels.as_ref(), m.annotations.as_ref(), OWNER, Some(&mark))
+        == crate::kube::ownership::Owned::Ours
+}
+
+/// The ConfigMap this cloud becomes, with the sidecar's label (key `label`), ours, and the
+/// cloud's owner mark, so a create killed after this write adopts it when it runs again.
 fn desired_configmap(state: &Value, namespace: &str, label: &str) -> ConfigMap {
     let mut labels = crate::kube::ownership::labels(OWNER);
     labels.insert(label.to_string(), crate::kube::controller::OUR_LABEL_VALUE.into());
@@ -199,10 +215,13 @@ fn desired_configmap(state: &Value, namespace: &str, label: &str) -> ConfigMap {
             name: Some(name),
             namespace: Some(namespace.to_string()),
             labels: Some(labels),
-            annotations: Some(BTreeMap::from([(
-                "k8s-sidecar-target-directory".to_string(),
-                jenkins::cloud::SIDECAR_SUBDIR.to_string(),
-            )])),
+            annotations: Some(BTreeMap::from([
+                ("k8s-sidecar-target-directory".to_string(), jenkins::cloud::SIDECAR_SUBDIR.to_string()),
+                (
+                    crate::kube::ownership::OWNER_ANNOTATION.to_string(),
+                    owner_mark(&string(state, "name").unwrap_or_default()),
+                ),
+            ])),
             ..Default::default()
         },
         data: Some(BTreeMap::from([(key, content)])),
@@ -403,7 +422,7 @@ impl Resource for AgentCloud {
         let api = apply::api::<ConfigMap>(client, namespace);
         match apply::get(&api, &name).await {
             Ok(None) => Some(None),
-            Ok(Some(cm)) if !crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) => Some(None),
+            Ok(Some(cm)) if !is_own(&cm, &string(state, "name").unwrap_or_default()) => Some(None),
             Ok(Some(cm)) => {
                 let live = cm.data.as_ref().and_then(|d| d.get(&key)).cloned().unwrap_or_default();
                 if state.get_attr("casc_yaml").is_none_or(Value::is_null) {
@@ -438,12 +457,39 @@ impl Resource for AgentCloud {
         let namespace = &configured.jenkins().namespace;
         let name = string(prior, "configmap_name").unwrap_or_default();
         let api = apply::api::<ConfigMap>(client.clone(), namespace);
-        match apply::delete_owned(&api, &name, OWNER).await {
+        let mark = owner_mark(&string(prior, "name").unwrap_or_default());
+        match apply::delete_owned_by(&api, &name, OWNER, Some(&mark)).await {
             Ok(()) => jenkins_loop::after_delete(&configured, client, prior, diags).await,
             Err(apply::ApplyError::Api(e)) => {
                 errors::report(diags, None, &format!("delete ConfigMap {namespace}/{name}"), &e)
             }
             Err(e) => diags.error("ConfigMap Owned By Someone Else", e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod owner_tests {
+    use super::*;
+    use crate::kube::ownership::{OWNER_ANNOTATION, labels};
+
+    fn configmap(labels: BTreeMap<String, String>, mark: Option<&str>) -> ConfigMap {
+        let mut cm = ConfigMap::default();
+        cm.metadata.labels = Some(labels);
+        cm.metadata.annotations = mark.map(|m| BTreeMap::from([(OWNER_ANNOTATION.to_string(), m.to_string())]));
+        cm
+    }
+
+    /// The written ConfigMap names its cloud; its own mark and no mark are adopted, another's not.
+    #[test]
+    fn the_configmap_carries_and_honours_the_clouds_mark() {
+        let mut state = schema().block.null_object();
+        set(&mut state, "name", Value::string("alpha"));
+        let written = desired_configmap(&state, "jenkins", "jenkins-jenkins-config");
+        assert_eq!(written.metadata.annotations.as_ref().unwrap()[OWNER_ANNOTATION], "agent-cloud/alpha");
+        assert!(is_own(&written, "alpha"));
+        assert!(is_own(&configmap(labels(OWNER), None), "alpha"), "a ConfigMap written before marks");
+        assert!(!is_own(&configmap(labels(OWNER), Some("agent-cloud/beta")), "alpha"));
+        assert!(!is_own(&configmap(labels("cross-account-chain"), Some("agent-cloud/alpha")), "alpha"));
     }
 }

@@ -673,6 +673,43 @@ impl CrossAccountChain {
         }
     }
 
+    /// The state as this resource's ConfigMap `cm` says: the whole of it on import, else `state`
+    /// with the live file.
+    fn read_configmap(
+        state: &Value,
+        cm: &ConfigMap,
+        namespace: &str,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let live = cm.data.as_ref().and_then(|d| d.get(awsconfig::CONFIG_KEY)).cloned().unwrap_or_default();
+        if state.get_attr("config_ini").is_none_or(Value::is_null) {
+            let settings: Settings = cm
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(SETTINGS_ANNOTATION))
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default();
+            let chain = match awsconfig::parse(&live) {
+                Ok(c) => c,
+                Err(e) => {
+                    diags.error(
+                        "Cannot Import The Chain",
+                        format!("ConfigMap {namespace}/{name} does not hold a chain this provider can read:\n{e}"),
+                    );
+                    return None;
+                }
+            };
+            Some(imported_state(namespace, name, &chain, &settings))
+        } else {
+            // Drift in the file shows as a diff of config_ini, which the plan re-renders.
+            let mut next = state.clone();
+            set(&mut next, "config_ini", Value::String(live));
+            Some(next)
+        }
+    }
+
     async fn write(&self, prior: &Value, planned: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let (configured, client) = self.client(diags).await?;
         let mut state = planned.clone();
@@ -718,11 +755,15 @@ impl CrossAccountChain {
         let had_grants = string_map(prior, "source_policies");
         let policy = grant_policy_name(&namespace, &name);
         let ok = ok && sync::converge_grants(&mut accounts, &policy, &want_grants, &had_grants, diags).await;
+        // A failed apply still saves the state when IAM now holds something of this resource's it
+        // did not before (a role it created, a trust it replaced, with the original text): without
+        // it the original trust would be lost and destroy could not restore it. Terraform keeps a
+        // failed create as tainted, so the next apply undoes it all and starts again.
+        let recorded = iam_state != sync::IamState::from_state(prior);
         iam_state.write_into(&mut state);
         set(&mut state, "source_policies", string_map_value(want_grants));
         if !ok {
-            // Record what IAM now holds even though the apply failed, so destroy can undo it.
-            return None;
+            return recorded.then_some(state);
         }
 
         let cm = desired_configmap(&state, &namespace);
@@ -731,7 +772,7 @@ impl CrossAccountChain {
             Err(e) => {
                 let action = format!("apply ConfigMap {namespace}/{name}");
                 apply::report(diags, AttributePath::attr("configmap_name"), &action, &e);
-                None
+                recorded.then_some(state)
             }
         }
     }
@@ -844,39 +885,24 @@ impl Resource for CrossAccountChain {
         let name = string(state, "configmap_name").unwrap_or_default();
         let api = apply::api::<ConfigMap>(client, &namespace);
         let cm = match apply::get(&api, &name).await {
-            Ok(None) => return Some(None),
-            Ok(Some(cm)) if !crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) => return Some(None),
-            Ok(Some(cm)) => cm,
+            Ok(Some(cm)) if crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) => Some(cm),
+            Ok(_) => None,
             Err(e) => {
                 errors::report(diags, None, &format!("read ConfigMap {namespace}/{name}"), &e);
                 return None;
             }
         };
-        let live = cm.data.as_ref().and_then(|d| d.get(awsconfig::CONFIG_KEY)).cloned().unwrap_or_default();
-        let mut next = if state.get_attr("config_ini").is_none_or(Value::is_null) {
-            let settings: Settings = cm
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(SETTINGS_ANNOTATION))
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or_default();
-            let chain = match awsconfig::parse(&live) {
-                Ok(c) => c,
-                Err(e) => {
-                    diags.error(
-                        "Cannot Import The Chain",
-                        format!("ConfigMap {namespace}/{name} does not hold a chain this provider can read:\n{e}"),
-                    );
-                    return None;
-                }
-            };
-            imported_state(&namespace, &name, &chain, &settings)
-        } else {
-            // Drift in the file shows as a diff of config_ini, which the plan re-renders.
-            let mut next = state.clone();
-            set(&mut next, "config_ini", Value::String(live));
-            next
+        let mut next = match cm {
+            Some(cm) => Self::read_configmap(state, &cm, &namespace, &name, diags)?,
+            // The ConfigMap is gone (never written by a failed create, or deleted by hand), but IAM
+            // still holds roles this resource made or trusts it replaced: the resource stays, so
+            // destroy can undo them and a rerun does not take our trust for the original.
+            None if sync::IamState::from_state(state) != sync::IamState::default() => {
+                let mut next = state.clone();
+                set(&mut next, "config_ini", Value::string(""));
+                next
+            }
+            None => return Some(None),
         };
         // Managed trusts and grants as IAM has them now; a hand edit shows as a diff.
         if let Some(chain) = chain_of(&next) {

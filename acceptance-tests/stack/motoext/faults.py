@@ -11,6 +11,8 @@ Control API (JSON), served by the middleware on the moto port:
                            "errors": {"iam:DeleteRole":           # next N calls -> this error
                                       {"count": 2, "status": 409, "code": "DeleteConflict"}},
                            "new_role_not_found_reads": 2,         # GetRole of a new role -> NoSuchEntity
+                           "hold": {"iam:CreateRole":              # next N calls carried out, their
+                                    {"count": 1, "after_ms": 120000}},  # answer held this long
                            "invalid_principal_seconds": 5.0}      # trust policy naming a young role -> 400
   GET    /_stack/faults   current rules and what is left of them
   GET    /_stack/fired[?account=A]   how often each rule fired: [{account, kind, operation, count}]
@@ -30,6 +32,7 @@ class Faults:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self.holds = Holds()
         self._empty()
 
     def _empty(self) -> None:
@@ -42,6 +45,7 @@ class Faults:
 
     def clear(self, account: str | None = None) -> None:
         """Drops every rule, or those of one account; `POST /moto-api/reset` calls it too."""
+        self.holds.clear(account)
         with self._lock:
             if account is None:
                 self._empty()
@@ -55,6 +59,7 @@ class Faults:
     def configure(self, spec: dict) -> None:
         """Adds the rules of one POST /_stack/faults body (counts add up; settings replace)."""
         account = str(spec.get("account") or ANY)
+        self.holds.configure(account, spec.get("hold") or {})
         with self._lock:
             for pattern, rule in (spec.get("errors") or {}).items():
                 key = (account, "error", pattern)
@@ -87,6 +92,7 @@ class Faults:
                 "pending_role_reads": [
                     {"account": a, "role": r, "remaining": n} for (a, r), n in sorted(self._pending_reads.items())
                 ],
+                "holds": self.holds.snapshot(),
             }
 
     def take(self, kind: str, account: str, op_name: str) -> bool:
@@ -178,3 +184,56 @@ class Faults:
                     if account is None or a == account
                 ]
             }
+
+class Holds:
+    """Answers carried out but held back: the call happens, its reply comes `after_ms` late.
+
+    What a client sees when the network or the process dies after AWS acted and before the answer
+    arrived: a test kills the apply while its provider waits, and the rerun meets what the call
+    made. A held answer is released early when the rules of its account are cleared (or the stack
+    is reset), so no server thread waits on after its test.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: dict[tuple[str, str], tuple[int, float]] = {}
+        self._held: dict[tuple[str, str], int] = {}
+        self._released: dict[str, threading.Event] = {}
+
+    def configure(self, account: str, rules: dict) -> None:
+        """Adds `{"service:Operation": {"count": N, "after_ms": MS}}` rules (counts add up)."""
+        with self._lock:
+            for pattern, rule in rules.items():
+                left = self._rules.get((account, pattern), (0, 0.0))[0]
+                self._rules[(account, pattern)] = (left + int(rule.get("count", 1)), float(rule["after_ms"]))
+            self._released.setdefault(account, threading.Event())
+
+    def clear(self, account: str | None = None) -> None:
+        """Drops the rules (of one account) and lets their held answers go."""
+        with self._lock:
+            scopes = list(self._released) if account is None else [account]
+            for scope in scopes:
+                event = self._released.pop(scope, None)
+                if event is not None:
+                    event.set()
+            self._rules = {k: v for k, v in self._rules.items() if account is not None and k[0] != account}
+            self._held = {k: v for k, v in self._held.items() if account is not None and k[0] != account}
+
+    def take(self, account: str, op_name: str) -> tuple[float, threading.Event] | None:
+        """For a call moto has carried out: how long to hold its answer and what ends the hold early."""
+        with self._lock:
+            for key, (remaining, after_ms) in self._rules.items():
+                scope, pattern = key
+                if remaining > 0 and scope in (account, ANY) and fnmatch.fnmatchcase(op_name, pattern):
+                    self._rules[key] = (remaining - 1, after_ms)
+                    self._held[key] = self._held.get(key, 0) + 1
+                    return after_ms / 1000.0, self._released.setdefault(scope, threading.Event())
+        return None
+
+    def snapshot(self) -> list[dict]:
+        """Rules not used up yet (`remaining`) and how many answers each has held (`held`)."""
+        with self._lock:
+            return [
+                {"account": a, "operation": p, "remaining": n, "held": self._held.get((a, p), 0)}
+                for (a, p), (n, _) in sorted(self._rules.items())
+            ]

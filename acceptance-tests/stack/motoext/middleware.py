@@ -48,6 +48,18 @@ class StackMiddleware:
             # moto's Flask app has produced the response by now; only the status matters here.
             body = list(body)
             iam.after(call, self.faults, status_seen[0] if status_seen else 500)
+        return self.held(call, body)
+
+    def held(self, call, body):
+        """The answer of a carried-out call, after the hold a `hold` rule puts on it (if any)."""
+        hold = self.faults.holds.take(call.account, call.op_name)
+        if hold is None:
+            return body
+        # werkzeug sends the status and headers with the first body chunk, so nothing of the
+        # answer leaves before the wait ends: the client sees a call that hangs after it acted.
+        body = list(body)
+        seconds, released = hold
+        released.wait(seconds)
         return body
 
     def before(self, call):

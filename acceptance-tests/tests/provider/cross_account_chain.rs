@@ -12,7 +12,7 @@ use std::process::Command;
 const CONFIGMAP: &str = "awsconfig-configmap";
 
 /// A role in `account`, or `None` when IAM does not have it.
-fn get_role(env: &Env, account: &str, name: &str) -> Option<Json> {
+pub(super) fn get_role(env: &Env, account: &str, name: &str) -> Option<Json> {
     let (ok, out) = env.aws_in(account, &["iam", "get-role", "--role-name", name, "--output", "json"]);
     if !ok {
         assert!(out.contains("NoSuchEntity"), "get-role {name}: {out}");
@@ -22,7 +22,7 @@ fn get_role(env: &Env, account: &str, name: &str) -> Option<Json> {
 }
 
 /// The trust of a role as a JSON value (the CLI decodes it already, or hands back text).
-fn trust_of(role: &Json) -> Json {
+pub(super) fn trust_of(role: &Json) -> Json {
     match &role["AssumeRolePolicyDocument"] {
         Json::String(s) => serde_json::from_str(&urlencoding_decode(s)).unwrap_or(Json::Null),
         other => other.clone(),
@@ -47,7 +47,7 @@ fn urlencoding_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-fn create_role(env: &Env, account: &str, name: &str, trust: &str) {
+pub(super) fn create_role(env: &Env, account: &str, name: &str, trust: &str) {
     let (ok, out) =
         env.aws_in(account, &["iam", "create-role", "--role-name", name, "--assume-role-policy-document", trust]);
     assert!(ok, "create-role {name}: {out}");
@@ -66,7 +66,7 @@ fn seed_config(env: &Env, target: &str) -> String {
     format!("{}{body}", env.provider_block())
 }
 
-const OTHER_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+pub(super) const OTHER_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 #[test]
 fn seed_profiles_lifecycle_with_managed_trust_in_a_second_account() {
@@ -436,26 +436,7 @@ fn the_generated_file_resolves_with_a_real_sdk() {
     let ini = w.resource("jenkins_cross_account_chain.deploy")["config_ini"].as_str().expect("config_ini").to_string();
     let file = w.dir.join("aws-config");
     std::fs::write(&file, &ini).expect("write config");
-    let venv = std::env::var("TFPJ_VENV").unwrap_or_else(|_| format!("{}/../.venv", env!("CARGO_MANIFEST_DIR")));
-    let out = Command::new(format!("{venv}/bin/aws"))
-        .args(["sts", "get-caller-identity", "--profile", "nonprod", "--output", "json"])
-        .envs(env.vars().into_iter().filter(|(k, _)| {
-            !k.starts_with("AWS_ACCESS_KEY") && !k.starts_with("AWS_SECRET") && k != "AWS_SESSION_TOKEN"
-        }))
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", &file)
-        .env("AWS_SHARED_CREDENTIALS_FILE", w.dir.join("no-credentials"))
-        // The CLI caches assumed-role credentials under ~/.aws/cli/cache by role ARN; account ids
-        // repeat across test runs while each stack is new, so a stale cache would answer instead.
-        .env("HOME", &w.dir)
-        .output()
-        .expect("run aws");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "profile nonprod does not resolve:\n{text}\n{ini}");
-    let id: Json = serde_json::from_slice(&out.stdout).expect("caller identity JSON");
+    let id = cli_identity(&env, &w.dir, &file, "nonprod", &ini);
     assert_eq!(id["Account"], target.as_str(), "{id}");
     assert!(id["Arn"].as_str().is_some_and(|a| a.contains("jenkins-deploy-role/jenkinssession")), "{id}");
 
@@ -466,6 +447,32 @@ fn the_generated_file_resolves_with_a_real_sdk() {
     assert!(arn.contains("jenkins-deploy-role/jenkinssession"), "{arn}");
     w.destroy();
     w.cleanup();
+}
+
+/// The caller identity of `profile` of the config file `file` as the AWS CLI (botocore) resolves
+/// it, with no credentials but the file's (home and CLI cache in `dir`); `ini` is shown on failure.
+pub(super) fn cli_identity(env: &Env, dir: &std::path::Path, file: &std::path::Path, profile: &str, ini: &str) -> Json {
+    let venv = std::env::var("TFPJ_VENV").unwrap_or_else(|_| format!("{}/../.venv", env!("CARGO_MANIFEST_DIR")));
+    let out = Command::new(format!("{venv}/bin/aws"))
+        .args(["sts", "get-caller-identity", "--profile", profile, "--output", "json"])
+        .envs(env.vars().into_iter().filter(|(k, _)| {
+            !k.starts_with("AWS_ACCESS_KEY") && !k.starts_with("AWS_SECRET") && k != "AWS_SESSION_TOKEN"
+        }))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", &file)
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        // The CLI caches assumed-role credentials under ~/.aws/cli/cache by role ARN; account ids
+        // repeat across test runs while each stack is new, so a stale cache would answer instead.
+        .env("HOME", &dir)
+        .output()
+        .expect("run aws");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "profile {profile} does not resolve:\n{text}\n{ini}");
+    let id: Json = serde_json::from_slice(&out.stdout).expect("caller identity JSON");
+    id
 }
 
 /// Resolves `profile` of the config file `config` with aws-config for Rust, in a helper process of

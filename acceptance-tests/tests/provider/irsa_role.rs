@@ -37,12 +37,12 @@ fn create_service_account(env: &Env, name: &str, helm: bool, dir: &std::path::Pa
     env.kubectl("controller", &["apply", "--server-side", "--field-manager", "helm", "-f", &file]);
 }
 
-fn role(env: &Env, name: &str) -> Json {
+pub(super) fn role(env: &Env, name: &str) -> Json {
     let out = env.aws(&["iam", "get-role", "--role-name", name, "--output", "json"]);
     serde_json::from_str::<Json>(&out).expect("get-role JSON")["Role"].clone()
 }
 
-fn role_names(env: &Env) -> Vec<String> {
+pub(super) fn role_names(env: &Env) -> Vec<String> {
     let out = env.aws(&["iam", "list-roles", "--output", "json"]);
     let json: Json = serde_json::from_str(&out).expect("list-roles JSON");
     json["Roles"].as_array().into_iter().flatten().filter_map(|r| r["RoleName"].as_str().map(str::to_string)).collect()
@@ -89,7 +89,7 @@ fn create_policy(env: &Env, name: &str) -> String {
 
 /// A test's account with the controller's OIDC provider and a managed policy, and a workdir whose
 /// configuration is the role without annotations: (environment, workdir, role name, policy ARN).
-fn unannotated_role(prefix: &str) -> (Env, Workdir, String, String) {
+pub(super) fn unannotated_role(prefix: &str) -> (Env, Workdir, String, String) {
     let env = Env::new(prefix);
     let w = env.workdir(prefix, &terraforms()[0]);
     create_oidc_provider(&env, "controller");
@@ -213,7 +213,7 @@ fn lifecycle_create_import_drift_destroy() {
     }
 }
 
-fn role_policies(env: &Env, name: &str) -> Vec<String> {
+pub(super) fn role_policies(env: &Env, name: &str) -> Vec<String> {
     let out = env.aws(&["iam", "list-attached-role-policies", "--role-name", name, "--output", "json"]);
     let json: Json = serde_json::from_str(&out).expect("JSON");
     json["AttachedPolicies"]

@@ -32,7 +32,7 @@ fn provider(env: &Env, jenkins: &str) -> String {
     )
 }
 
-const TEMPLATE: &str = r#"
+pub(super) const TEMPLATE: &str = r#"
 resource "jenkins_pod_template" "base" {
   name   = "base"
   labels = ["base"]
@@ -43,7 +43,7 @@ resource "jenkins_pod_template" "base" {
 }
 "#;
 
-fn cloud(name: &str, cap: u32) -> String {
+pub(super) fn cloud(name: &str, cap: u32) -> String {
     format!(
         r#"
 resource "jenkins_agent_cloud" "{name}" {{
@@ -172,7 +172,7 @@ fn an_unreachable_jenkins_leaves_the_apply_saying_what_it_could_not_confirm() {
 }
 
 /// The provider block that talks to the stand-in as its admin (the token through the environment).
-fn with_standin(env: &Env, jenkins: &Jenkins) -> (String, Vec<(String, String)>) {
+pub(super) fn with_standin(env: &Env, jenkins: &Jenkins) -> (String, Vec<(String, String)>) {
     let (user, token) = jenkins.admin();
     let block = provider(env, &format!("url = \"{}\"\n    username = \"{user}\"", jenkins.url()));
     (block, vec![("JENKINS_API_TOKEN".to_string(), token)])
@@ -186,7 +186,7 @@ fn timed_cloud(name: &str, cap: u32, timeout: &str) -> String {
 }
 
 /// The part of an export about one cloud (from its `- kubernetes:` item to the next).
-fn exported_cloud(export: &str, name: &str) -> Option<String> {
+pub(super) fn exported_cloud(export: &str, name: &str) -> Option<String> {
     export
         .split("- kubernetes:")
         .skip(1)

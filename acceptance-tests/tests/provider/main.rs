@@ -12,6 +12,7 @@ mod killed_apply;
 mod kube_faults;
 mod log_secrets;
 mod long_apply;
+mod many_accounts;
 mod pod_template;
 mod preflight;
 mod remote_cluster_access;
