@@ -147,3 +147,77 @@ async fn a_resource_without_import_refuses_it() {
     only_error(&r.diagnostics, "Import Not Supported");
     assert!(r.imported_resources.is_empty());
 }
+
+/// A resource that breaks Terraform's rules the way a provider bug would: its plan rewrites the
+/// configured `name`, and its create returns another `name` than the plan promised.
+struct Liar;
+
+#[async_trait]
+impl Resource for Liar {
+    fn type_name(&self) -> &'static str {
+        "jenkins_liar"
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new("").attr(Attribute::string("name").required()))
+    }
+    async fn modify_plan(&self, ctx: super::PlanContext<'_>, change: &mut super::PlanChange, _: &mut Diagnostics) {
+        if ctx.config.get_attr("name").and_then(Value::as_str) == Some("rewrite-me")
+            && let Some(name) = change.planned.get_attr_mut("name")
+        {
+            *name = Value::string("rewritten");
+        }
+    }
+    async fn create(&self, p: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+        let mut v = p.clone();
+        *v.get_attr_mut("name").expect("name") = Value::string("something else");
+        Some(v)
+    }
+    async fn read(&self, s: &Value, _: &mut Diagnostics) -> Option<Option<Value>> {
+        Some(Some(s.clone()))
+    }
+    async fn update(&self, _: &Value, p: &Value, _: &Value, _: &mut Diagnostics) -> Option<Value> {
+        Some(p.clone())
+    }
+    async fn delete(&self, _: &Value, _: &mut Diagnostics) {}
+}
+
+fn liar_server() -> ProviderServer {
+    ProviderServer::new(Arc::new(NoProvider), vec![Arc::new(Liar)])
+}
+
+#[tokio::test]
+async fn a_plan_that_rewrites_the_configuration_is_a_provider_bug() {
+    let plan = |name: &str| pb::plan_resource_change::Request {
+        type_name: "jenkins_liar".into(),
+        config: json_config(&format!(r#"{{"name": "{name}"}}"#)),
+        proposed_new_state: json_config(&format!(r#"{{"name": "{name}"}}"#)),
+        ..Default::default()
+    };
+    let r = liar_server().plan_resource_change(Request::new(plan("rewrite-me"))).await.expect("ok").into_inner();
+    only_error(&r.diagnostics, "Provider Bug: Invalid Plan");
+    assert!(r.diagnostics[0].detail.contains("name"), "the detail names the attribute: {:?}", r.diagnostics);
+    let r = liar_server().plan_resource_change(Request::new(plan("kept"))).await.expect("ok").into_inner();
+    assert!(r.diagnostics.is_empty(), "a plan that keeps the configuration passes: {:?}", r.diagnostics);
+}
+
+#[tokio::test]
+async fn an_apply_that_returns_other_values_than_planned_is_a_provider_bug() {
+    let req = pb::apply_resource_change::Request {
+        type_name: "jenkins_liar".into(),
+        config: json_config(r#"{"name": "n"}"#),
+        planned_state: json_config(r#"{"name": "n"}"#),
+        ..Default::default()
+    };
+    let r = liar_server().apply_resource_change(Request::new(req)).await.expect("ok").into_inner();
+    only_error(&r.diagnostics, "Provider Bug: Inconsistent Apply");
+    assert!(r.diagnostics[0].detail.contains("name"), "the detail names the attribute: {:?}", r.diagnostics);
+    // The honest resource's apply of the same plan passes the guard.
+    let req = pb::apply_resource_change::Request {
+        type_name: "jenkins_probe".into(),
+        config: json_config(r#"{"name": "n", "secret": null}"#),
+        planned_state: json_config(r#"{"name": "n", "secret": null}"#),
+        ..Default::default()
+    };
+    let r = server().apply_resource_change(Request::new(req)).await.expect("ok").into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+}

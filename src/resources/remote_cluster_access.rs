@@ -207,6 +207,32 @@ fn unreachable_remote(diags: &mut Diagnostics, cluster: &Cluster, e: String) {
     );
 }
 
+/// The access an apply converges to. Terraform sends no unknown value at apply, so one here (or a
+/// missing cluster) is a provider bug, refused before anything is written.
+fn planned_access(planned: &Value, diags: &mut Diagnostics) -> Option<Access> {
+    let access = Access::from_value(planned);
+    if access.is_none() {
+        diags.error(
+            "Unknown Values At Apply",
+            "Every input of jenkins_remote_cluster_access must be known at apply. This is a provider bug.",
+        );
+    }
+    access
+}
+
+/// The access a state records, for read and delete; a state that does not spell one (unknowns, no
+/// cluster) is refused rather than guessed at.
+fn recorded_access(state: &Value, diags: &mut Diagnostics) -> Option<Access> {
+    let access = Access::from_value(state);
+    if access.is_none() {
+        diags.error(
+            "Unreadable State",
+            "The state of jenkins_remote_cluster_access holds unknown values or no cluster; run `terraform apply` again.",
+        );
+    }
+    access
+}
+
 /// True when `cluster` is the controller's own cluster (by EKS name or host).
 fn same_as_controller(cluster: &Cluster, controller: &ClusterSpec, provider_region: Option<&str>) -> bool {
     match (cluster, controller) {
@@ -265,13 +291,7 @@ impl RemoteClusterAccess {
     /// Converges both clusters to `planned`; `prior` (on update) says what to clean up after.
     async fn converge(&self, planned: &Value, prior: Option<&Value>, diags: &mut Diagnostics) -> Option<Value> {
         let configured = self.configured(diags)?;
-        let Some(access) = Access::from_value(planned) else {
-            diags.error(
-                "Unknown Values At Apply",
-                "Every input of jenkins_remote_cluster_access must be known at apply. This is a provider bug.",
-            );
-            return None;
-        };
+        let access = planned_access(planned, diags)?;
         let before = prior.and_then(Access::from_value);
         let remote = self.remote(&configured, &access, diags).await?;
         let client = remote.client.clone();
@@ -404,16 +424,7 @@ impl RemoteClusterAccess {
     async fn read_live(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
         let configured = self.configured(diags)?;
         let importing = state.get_attr("managed_objects").is_none_or(Value::is_null);
-        let mut access = match Access::from_value(state) {
-            Some(a) => a,
-            None => {
-                diags.error(
-                    "Unreadable State",
-                    "The state of jenkins_remote_cluster_access holds unknown values; run `terraform apply` again.",
-                );
-                return None;
-            }
-        };
+        let mut access = recorded_access(state, diags)?;
         let remote = self.remote(&configured, &access, diags).await?;
         let ns = access.namespace.clone();
         let sa = access.service_account.clone();
@@ -865,10 +876,7 @@ impl Resource for RemoteClusterAccess {
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {
         let Some(configured) = self.configured(diags) else { return };
-        let Some(access) = Access::from_value(prior) else {
-            diags.error("Unreadable State", "The state of jenkins_remote_cluster_access holds unknown values.");
-            return;
-        };
+        let Some(access) = recorded_access(prior, diags) else { return };
         // The credential first: Jenkins must never hold a token whose Secret is gone.
         if let Some(c) = &access.credential {
             let Some((controller, jns)) = self.controller(diags).await else { return };

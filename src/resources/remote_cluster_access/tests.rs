@@ -2,7 +2,7 @@
 //! objects both clusters get, import ids, validation, and plans checked against core's rules.
 
 use super::model::{self, Access, Cluster, Credential};
-use super::{RemoteClusterAccess, created_objects, same_as_controller};
+use super::{RemoteClusterAccess, created_objects, planned_access, recorded_access, same_as_controller};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{Diagnostics, Resource, testing};
 use crate::kube::{ClusterSpec, ownership, rbac};
@@ -355,4 +355,32 @@ fn new_objects_are_pending_in_their_cluster_and_roles_are_not_listed() {
     // While the remote server URL is unknown (EKS, first plan) only the controller's objects are given.
     crate::resources::values::set(&mut planned, "server_url", Value::unknown());
     assert_eq!(shown(&Value::Null, &planned), ["Controller Secret jenkins/remote-agents"]);
+}
+
+#[test]
+fn an_apply_with_unknown_inputs_is_refused_as_a_provider_bug() {
+    let r = resource();
+    let unknown = config(json!({"cluster": {"eks_cluster_name": "ci-east"}, "namespace": "(unknown)"}));
+    let planned = block_on(testing::plan(&r, &Value::Null, &unknown)).planned;
+    let mut d = Diagnostics::new();
+    assert_eq!(planned_access(&planned, &mut d), None);
+    let m = messages(&d);
+    assert_eq!(m, [("Unknown Values At Apply".to_string(), None)]);
+    let detail = &d.iter().next().expect("one").detail;
+    assert!(detail.contains("must be known at apply") && detail.contains("provider bug"), "{detail}");
+    let mut d = Diagnostics::new();
+    let known = block_on(testing::plan(&r, &Value::Null, &config(base()))).planned;
+    assert!(planned_access(&known, &mut d).is_some() && d.is_empty(), "{d:?}");
+}
+
+#[test]
+fn a_state_without_a_cluster_is_unreadable_and_says_to_apply_again() {
+    let mut state = applied(&config(base()));
+    let mut d = Diagnostics::new();
+    assert!(recorded_access(&state, &mut d).is_some() && d.is_empty(), "{d:?}");
+    super::set(&mut state, "cluster", Value::Null);
+    assert_eq!(recorded_access(&state, &mut d), None);
+    assert_eq!(messages(&d), [("Unreadable State".to_string(), None)]);
+    let detail = &d.iter().next().expect("one").detail;
+    assert!(detail.contains("terraform apply") && detail.contains("jenkins_remote_cluster_access"), "{detail}");
 }
