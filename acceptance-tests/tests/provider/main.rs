@@ -5,6 +5,7 @@
 mod agent_cloud;
 mod bad_input;
 mod cross_account_chain;
+mod install;
 mod irsa_role;
 mod jenkins_loop;
 mod killed_apply;
