@@ -386,8 +386,9 @@ impl Mirror {
         let index: Json =
             serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).expect("index.json")).expect("json");
         let version = index["versions"].as_object().and_then(|v| v.keys().next().cloned()).expect("a version");
-        let doc: Json = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{version}.json"))).expect("json"))
-            .expect("version json");
+        let doc: Json =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{version}.json"))).expect("json"))
+                .expect("version json");
         let hashes: Vec<String> = doc["archives"]["linux_amd64"]["hashes"]
             .as_array()
             .expect("hashes")
