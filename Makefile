@@ -8,7 +8,7 @@ export TFPJ_VENV := $(VENV)
 STACK_DIR ?= $(CURDIR)/.stack
 CARGO ?= cargo
 
-.PHONY: all venv build test demo docs bench fuzz lint fmt stack-up stack-down licences
+.PHONY: all venv build test demo docs bench fuzz lint fmt stack-up stack-down licences release install
 
 all: test
 
@@ -71,3 +71,20 @@ licences:
 diagnostics-inventory:
 	$(CARGO) test --locked -p terraform-provider-jenkins --lib diagnostics_inventory -- --nocapture --test-threads 1 2>&1 \
 	  | grep -E '^(Error|Warning) summaries|^Bad input|^Fault kinds|^- '
+
+## Release artifacts in dist/: the zip, SHA256SUMS, the registry manifest, a detached signature of the
+## sums when RELEASE_GPG_KEY names a key, and dist/mirror/ (packed filesystem mirror + network-mirror
+## JSON). A release build with every build path remapped, packed by release/pack.py (fixed order,
+## times and modes), so two builds of one commit print the same SHA-256.
+RELEASE_TARGET_DIR ?= $(CARGO_TARGET_DIR)/reproducible
+CARGO_HOME ?= $(HOME)/.cargo
+release:
+	RUSTFLAGS="--remap-path-prefix=$(CURDIR)=/src --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(RELEASE_TARGET_DIR)=/target" \
+	  $(CARGO) build --locked --release -p terraform-provider-jenkins --target-dir "$(RELEASE_TARGET_DIR)"
+	python3 release/pack.py pack --binary "$(RELEASE_TARGET_DIR)/release/terraform-provider-jenkins" --out dist \
+	  $(if $(RELEASE_GPG_KEY),--gpg-key "$(RELEASE_GPG_KEY)")
+
+## Unpacks dist/'s zip into the implied local mirror (~/.terraform.d/plugins/registry.terraform.io/
+## jenkins-eks/jenkins/<version>/linux_amd64/), where `terraform init` finds it with no CLI config.
+install:
+	python3 release/pack.py install --dist dist --plugins "$${TF_PLUGINS_DIR:-$$HOME/.terraform.d/plugins}"

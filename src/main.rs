@@ -2,7 +2,11 @@
 //! the provider built by `provider::server`.
 
 use std::process::ExitCode;
+use terraform_provider_jenkins::plugin::log;
 
 fn main() -> ExitCode {
+    // Says which build Terraform started (under TF_LOG): the Cargo.toml version, the same one the
+    // release zip, the mirror path and the lock file carry.
+    log::info("terraform-provider-jenkins starting", &[("version", env!("CARGO_PKG_VERSION"))]);
     terraform_provider_jenkins::plugin::run(terraform_provider_jenkins::provider::server)
 }

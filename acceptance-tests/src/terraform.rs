@@ -4,6 +4,8 @@
 //! The provider is loaded through `dev_overrides` in a CLI config this module writes per working
 //! directory; `init` is skipped (Terraform 1.11 refuses it under overrides). Every case runs on the
 //! pinned Terraform 1.15 from the project venv and on any other Terraform ≥ 1.11 found on PATH.
+//! `Workdir::installed` (mirror mode, at the end) instead installs it as users do: `terraform init`
+//! from a filesystem mirror packed by `release/pack.py`, with the lock file checked.
 
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
@@ -113,6 +115,8 @@ pub struct Workdir {
     pub dir: PathBuf,
     pub tf: Terraform,
     env: Vec<(String, String)>,
+    /// Installed by `terraform init` from the test mirror (`Workdir::installed`), not dev_overrides.
+    installed: bool,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -136,7 +140,7 @@ impl Workdir {
             ("TF_INPUT".into(), "0".into()),
             ("CHECKPOINT_DISABLE".into(), "1".into()),
         ];
-        Workdir { dir, tf: tf.clone(), env }
+        Workdir { dir, tf: tf.clone(), env, installed: false }
     }
 
     /// Adds environment variables for every later command (e.g. the local stack's).
@@ -152,6 +156,9 @@ impl Workdir {
 
     /// Writes the configuration, with the provider requirement added.
     pub fn write_config(&self, hcl: &str) {
+        if self.installed {
+            return self.write_installed_config(hcl);
+        }
         let header = format!(
             "terraform {{\n  required_providers {{\n    jenkins = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\n\n"
         );
@@ -329,4 +336,172 @@ impl Workdir {
 /// `text` with every run of whitespace (line breaks included) folded to one space.
 fn fold_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mirror mode: the provider installed by `terraform init` from a packed filesystem mirror, as users
+// install it, with the lock file checked. Used by the demo and one case per resource; every other
+// case keeps dev_overrides (no init, no 150 MB unpack per working directory).
+
+/// The filesystem mirror packed once per test process from the debug binary, by the same
+/// `release/pack.py` that `make release` uses.
+pub struct Mirror {
+    /// The mirror root (`<root>/registry.terraform.io/jenkins-eks/jenkins/...`).
+    pub root: PathBuf,
+    /// The provider version (from the root Cargo.toml, via pack.py).
+    pub version: String,
+    /// The `h1:` and `zh:` hashes the mirror's `<version>.json` lists.
+    pub h1: String,
+    pub zh: String,
+}
+
+/// The repository's packing script, shared with the Makefile.
+pub fn pack_script() -> PathBuf {
+    repo_root().join("release/pack.py")
+}
+
+/// The venv's Python (any Python ≥ 3.11 runs pack.py; this one is there whenever tests run).
+pub fn python() -> PathBuf {
+    std::env::var_os("TFPJ_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv")).join("bin/python")
+}
+
+/// Runs `pack.py pack` for `binary` into `out` (fast compression: tests only need the layout).
+pub fn pack_into(binary: &Path, out: &Path) {
+    let o = Command::new(python())
+        .arg(pack_script())
+        .args(["pack", "--compress-level", "1", "--binary"])
+        .arg(binary)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run release/pack.py");
+    assert!(o.status.success(), "pack.py failed:\n{}", String::from_utf8_lossy(&o.stderr));
+}
+
+impl Mirror {
+    /// Reads a packed mirror under `out/mirror` (what `pack_into(_, out)` wrote).
+    pub fn read(out: &Path) -> Mirror {
+        let root = out.join("mirror");
+        let dir = root.join(PROVIDER_SOURCE);
+        let index: Json =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).expect("index.json")).expect("json");
+        let version = index["versions"].as_object().and_then(|v| v.keys().next().cloned()).expect("a version");
+        let doc: Json =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{version}.json"))).expect("json"))
+                .expect("version json");
+        let hashes: Vec<String> = doc["archives"]["linux_amd64"]["hashes"]
+            .as_array()
+            .expect("hashes")
+            .iter()
+            .filter_map(|h| h.as_str().map(str::to_string))
+            .collect();
+        let pick = |p: &str| hashes.iter().find(|h| h.starts_with(p)).cloned().unwrap_or_else(|| panic!("no {p} hash"));
+        Mirror { h1: pick("h1:"), zh: pick("zh:"), root, version }
+    }
+}
+
+/// The test process's mirror of the debug provider binary, packed on first use.
+pub fn mirror() -> &'static Mirror {
+    static MIRROR: OnceLock<Mirror> = OnceLock::new();
+    MIRROR.get_or_init(|| {
+        let out = target_dir().join("acceptance").join(format!("mirror-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        pack_into(&provider_dir().join("terraform-provider-jenkins"), &out);
+        Mirror::read(&out)
+    })
+}
+
+/// A CLI config installing the provider from the filesystem mirror at `root` only.
+pub fn mirror_cli_config(root: &Path) -> String {
+    format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n  direct {{\n    exclude = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+        root.display()
+    )
+}
+
+impl Workdir {
+    /// Like `new`, but the provider comes from `terraform init` against the test mirror: the first
+    /// `write_config` runs `init` and checks the lock file it writes (`assert_lock_file`).
+    pub fn installed(name: &str, tf: &Terraform) -> Self {
+        let mut w = Workdir::new(name, tf);
+        w.installed = true;
+        std::fs::write(w.dir.join("dev.tfrc"), mirror_cli_config(&mirror().root)).expect("write cli config");
+        w
+    }
+
+    fn write_installed_config(&self, hcl: &str) {
+        let m = mirror();
+        let header = format!(
+            "terraform {{\n  required_providers {{\n    jenkins = {{\n      source  = \"{PROVIDER_SOURCE}\"\n      version = \"~> {}\"\n    }}\n  }}\n}}\n\n",
+            m.version
+        );
+        let first = !self.dir.join(".terraform.lock.hcl").exists();
+        std::fs::write(self.dir.join("main.tf"), format!("{header}{hcl}")).expect("write main.tf");
+        if first {
+            self.init();
+            self.assert_lock_file();
+        }
+    }
+
+    /// `terraform init`, which must succeed without the development-overrides warning.
+    pub fn init(&self) -> Run {
+        let r = self.run(&["init", "-input=false", "-no-color"]);
+        assert_eq!(r.code, 0, "[{}] init failed:\n{}", self.tf.version, r.text());
+        assert!(!r.text().contains("development overrides"), "{}", r.text());
+        r
+    }
+
+    /// The lock file `init` wrote pins the mirror's version with the mirror JSON's `h1:` hash;
+    /// `terraform providers lock -fs-mirror=<mirror> -platform=linux_amd64` writes the same file; a
+    /// second `init` with the lock file (read-only) accepts the package.
+    pub fn assert_lock_file(&self) {
+        let m = mirror();
+        let path = self.dir.join(".terraform.lock.hcl");
+        let lock = std::fs::read_to_string(&path).expect("init writes .terraform.lock.hcl");
+        let block = lock_block(&lock).unwrap_or_else(|| panic!("no {PROVIDER_SOURCE} block in:\n{lock}"));
+        assert!(block.contains(&format!("version     = \"{}\"", m.version)), "[{}] {lock}", self.tf.version);
+        let h1: Vec<&str> = lock_hashes(block).into_iter().filter(|h| h.starts_with("h1:")).collect();
+        assert_eq!(h1, vec![m.h1.as_str()], "[{}] lock h1 differs from the mirror JSON's:\n{lock}", self.tf.version);
+        std::fs::rename(&path, self.dir.join("init.lock.hcl")).expect("set the lock aside");
+        let mirror_arg = format!("-fs-mirror={}", m.root.display());
+        let r = self.run(&["providers", "lock", "-no-color", &mirror_arg, "-platform=linux_amd64"]);
+        assert_eq!(r.code, 0, "[{}] providers lock failed:\n{}", self.tf.version, r.text());
+        let relocked = std::fs::read_to_string(&path).expect("providers lock writes the lock file");
+        assert_eq!(relocked, lock, "[{}] `providers lock` does not reproduce init's lock file", self.tf.version);
+        let r = self.run(&["init", "-input=false", "-no-color", "-lockfile=readonly"]);
+        assert_eq!(r.code, 0, "[{}] init with the lock file refused the package:\n{}", self.tf.version, r.text());
+        let _ = std::fs::remove_file(self.dir.join("init.lock.hcl"));
+    }
+}
+
+/// The lock file's block for the provider.
+pub fn lock_block(lock: &str) -> Option<&str> {
+    let start = lock.find(&format!("provider \"{PROVIDER_SOURCE}\""))?;
+    let rest = &lock[start..];
+    Some(&rest[..rest.find("\n}").map(|i| i + 2).unwrap_or(rest.len())])
+}
+
+/// The quoted hashes of a lock block, in order.
+pub fn lock_hashes(block: &str) -> Vec<&str> {
+    block
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix('"').and_then(|l| l.strip_suffix("\",")))
+        .filter(|h| h.starts_with("h1:") || h.starts_with("zh:"))
+        .collect()
+}
+
+/// `apply_case` through `terraform init` from the mirror (lock file checked) instead of dev_overrides.
+pub fn apply_case_installed(name: &str, hcl: &str, check: impl Fn(&Workdir)) {
+    for tf in terraforms() {
+        let w = Workdir::installed(name, tf);
+        w.write_config(hcl);
+        let r = w.apply();
+        assert!(!r.text().contains("Provider produced"), "{}", r.text());
+        assert!(!r.text().contains("development overrides"), "{}", r.text());
+        w.assert_plans_empty();
+        check(&w);
+        w.destroy();
+        w.cleanup();
+    }
 }

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # make demo: starts the local stack (moto as AWS, the Kubernetes emulator as the EKS clusters),
 # applies the example Jenkins-on-EKS stack through real Terraform (the pinned 1.15 from the
-# project venv, the provider from the debug build via dev_overrides), prints what was created,
+# project venv, or DEMO_TERRAFORM; the provider from the debug build, installed by `terraform init`
+# from a filesystem mirror), prints what was created,
 # then shows that a second plan is empty. The stack stops on exit unless KEEP_STACK=1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="${TFPJ_VENV:-$root/.venv}"
 target="${CARGO_TARGET_DIR:-$root/target}"
-stack="$root/.stack"
-work="$root/.demo"
-tf="$venv/bin/terraform"
+stack="${DEMO_STACK_DIR:-$root/.stack}"
+work="${DEMO_WORK_DIR:-$root/.demo}"
+tf="${DEMO_TERRAFORM:-$venv/bin/terraform}"
 
 echo "==> Local stack"
 "$venv/bin/python" "$root/acceptance-tests/stack/stack.py" down --dir "$stack" >/dev/null 2>&1 || true
@@ -60,16 +61,27 @@ for p in "${parts[@]}"; do
   printf '\n' >> "$work/main.tf"
 done
 
-cat > "$work/dev.tfrc" <<RC
+# The provider as users install it: the debug build packed as a release is (release/pack.py, as
+# `make release` does) into a filesystem mirror that `terraform init` installs from, writing the
+# lock file. No dev_overrides, so no development-overrides warning.
+"$venv/bin/python" "$root/release/pack.py" pack --compress-level 1 --binary "$target/debug/terraform-provider-jenkins" \
+  --out "$work/dist" >/dev/null
+cat > "$work/mirror.tfrc" <<RC
 provider_installation {
-  dev_overrides {
-    "registry.terraform.io/jenkins-eks/jenkins" = "$target/debug"
+  filesystem_mirror {
+    path    = "$work/dist/mirror"
+    include = ["registry.terraform.io/jenkins-eks/jenkins"]
   }
-  direct {}
+  direct {
+    exclude = ["registry.terraform.io/jenkins-eks/jenkins"]
+  }
 }
 RC
-export TF_CLI_CONFIG_FILE="$work/dev.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+export TF_CLI_CONFIG_FILE="$work/mirror.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 cd "$work"
+"$tf" init -input=false -no-color > "$work/init.txt" 2>&1 || { cat "$work/init.txt" >&2; exit 1; }
+echo
+echo "==> terraform init: $(grep -E '^- Installed' "$work/init.txt" | sed 's/^- //'), locked in .terraform.lock.hcl"
 
 echo
 echo "==> terraform plan of the whole stack ($("$tf" version | head -1)): each effective pod is dry-run in its own cluster as the plugin's identity"

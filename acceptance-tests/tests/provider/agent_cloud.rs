@@ -58,7 +58,7 @@ fn configmap_data(env: &Env, name: &str) -> Option<String> {
 fn lifecycle_create_import_update_drift_destroy() {
     for tf in terraforms() {
         let env = Env::new("cloud-life");
-        let w = env.workdir("agent-cloud-life", tf);
+        let w = env.installed_workdir("agent-cloud-life", tf);
         let config = |image: &str| format!("{}{}{}", env.provider_block(), templates(image), cloud("eks", ""));
         w.write_config(&config("maven:3.9"));
         w.apply();

@@ -74,7 +74,7 @@ fn seed_profiles_lifecycle_with_managed_trust_in_a_second_account() {
         let env = Env::new("chain-life");
         let target = fresh_account();
         create_role(&env, &env.account, "jenkins-ci-role", OTHER_TRUST);
-        let w = env.workdir("cross-account-chain-life", tf);
+        let w = env.installed_workdir("cross-account-chain-life", tf);
         w.write_config(&seed_config(&env, &target));
         let r = w.run(&["plan", "-no-color"]);
         assert!(r.text().contains("[profile nonprod]"), "config_ini shown line by line at plan:\n{}", r.text());

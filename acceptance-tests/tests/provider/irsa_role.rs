@@ -103,7 +103,7 @@ pub(super) fn unannotated_role(prefix: &str) -> (Env, Workdir, String, String) {
 fn lifecycle_create_import_drift_destroy() {
     for tf in terraforms() {
         let env = Env::new("irsa-life");
-        let w = env.workdir("irsa-life", tf);
+        let w = env.installed_workdir("irsa-life", tf);
         create_oidc_provider(&env, "controller");
         create_service_account(&env, "jenkins", true, &w.dir);
         create_service_account(&env, "agents", false, &w.dir);

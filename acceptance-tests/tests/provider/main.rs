@@ -6,6 +6,7 @@ mod agent_cloud;
 mod aws_faults;
 mod bad_input;
 mod cross_account_chain;
+mod install;
 mod irsa_role;
 mod jenkins_loop;
 mod killed_apply;

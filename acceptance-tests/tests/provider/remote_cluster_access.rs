@@ -149,7 +149,7 @@ fn lifecycle_rbac_proof_import_drift_rotation_destroy() {
     for tf in terraforms() {
         let env = Env::new("rca-life");
         let ns = agents_namespace(&env);
-        let w = env.workdir("remote-access-life", tf);
+        let w = env.installed_workdir("remote-access-life", tf);
         w.write_config(&access(&env, CREDENTIAL));
         w.apply();
         w.assert_plans_empty();

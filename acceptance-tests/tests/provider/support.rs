@@ -53,6 +53,12 @@ impl Env {
         Workdir::new(name, tf).with_env(self.vars())
     }
 
+    /// `workdir`, with the provider installed by `terraform init` from the test mirror (lock file
+    /// checked) instead of dev_overrides: one case per resource runs this way (see `install.rs`).
+    pub fn installed_workdir(&self, name: &str, tf: &Terraform) -> Workdir {
+        Workdir::installed(name, tf).with_env(self.vars())
+    }
+
     /// The provider block for the controller cluster by EKS name, and this test's namespace.
     pub fn provider_block(&self) -> String {
         format!(
