@@ -267,9 +267,11 @@ impl Stack {
     /// True while the hold on `operation` in `account` waits for its call (it has not been made).
     pub fn hold_armed(&self, account: &str, operation: &str) -> bool {
         let all = self.faults(&json!({"account": account}));
-        all["holds"].as_array().into_iter().flatten().any(|h| {
-            h["account"] == account && h["operation"] == operation && h["remaining"].as_u64().unwrap_or(0) > 0
-        })
+        all["holds"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|h| h["account"] == account && h["operation"] == operation && h["remaining"].as_u64().unwrap_or(0) > 0)
     }
 
     /// A minimal HTTP/1.1 exchange with moto's control API (no client crate needed for three calls).

@@ -25,7 +25,10 @@ pub fn authenticate(cluster: &Cluster, authorization: Option<&str>, now: i64) ->
     if token.starts_with(crate::sigv4::PREFIX) {
         return match crate::sigv4::verify_token(token, &cluster.name, &cluster.aws_secrets, now) {
             Ok(v) if crate::token_clock::expired(&cluster.lock().clock_shifts, &v.access_key, v.signed_at, now) => {
-                eprintln!("kube-emulator[{}]: EKS token of {} rejected: token expired (clock knob)", cluster.name, v.access_key);
+                eprintln!(
+                    "kube-emulator[{}]: EKS token of {} rejected: token expired (clock knob)",
+                    cluster.name, v.access_key
+                );
                 Err(ApiError::unauthorized())
             }
             Ok(v) => Ok(admin(format!("arn:aws:iam::000000000000:user/{}", v.access_key))),

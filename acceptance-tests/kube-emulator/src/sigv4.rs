@@ -222,7 +222,10 @@ mod tests {
     #[test]
     fn botocore_vector_verifies() {
         let v = verify_url(BOTOCORE_URL, "controller", &secrets(), signed_at() + 60).unwrap();
-        assert_eq!(v, Verified { access_key: "AKIDEXAMPLE".into(), region: "us-east-1".into(), signed_at: signed_at() });
+        assert_eq!(
+            v,
+            Verified { access_key: "AKIDEXAMPLE".into(), region: "us-east-1".into(), signed_at: signed_at() }
+        );
         let token = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(BOTOCORE_URL));
         assert!(verify_token(&token, "controller", &secrets(), signed_at() + 899).is_ok());
     }

@@ -5,6 +5,7 @@
 mod agent_cloud;
 mod aws_faults;
 mod bad_input;
+mod cluster_in_apply;
 mod cross_account_chain;
 mod install;
 mod irsa_role;

@@ -67,7 +67,8 @@ fn admits(trust: &Json, source: &str) -> bool {
         let names = |p: &str| principal == json!(p) || principal.as_array().is_some_and(|a| a.contains(&json!(p)));
         let condition = st["Condition"]["ArnEquals"]["aws:PrincipalArn"].clone();
         st["Effect"] == "Allow"
-            && (st["Action"] == "sts:AssumeRole" || st["Action"].as_array().is_some_and(|a| a.contains(&json!("sts:AssumeRole"))))
+            && (st["Action"] == "sts:AssumeRole"
+                || st["Action"].as_array().is_some_and(|a| a.contains(&json!("sts:AssumeRole"))))
             && (names(source) || (names(&root) && (condition == json!(source) || condition == json!([source]))))
     })
 }
@@ -147,7 +148,10 @@ fn three_target_accounts_applied_drifted_in_one_repaired_and_destroyed() {
     let arn = |t: &str| format!("arn:aws:iam::{t}:role/{DEPLOY}");
     let state = w.resource("jenkins_cross_account_chain.many");
     assert_eq!(state["created_roles"], json!([arn(&targets[0]), arn(&targets[1])]), "two created");
-    assert_eq!(state["replaced_trusts"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()), Some(vec![arn(&targets[2])]));
+    assert_eq!(
+        state["replaced_trusts"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()),
+        Some(vec![arn(&targets[2])])
+    );
     let ini = state["config_ini"].as_str().expect("config_ini").to_string();
     let file = w.dir.join("aws-config");
     std::fs::write(&file, &ini).expect("write config");

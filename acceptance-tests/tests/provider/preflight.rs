@@ -345,7 +345,7 @@ fn a_template_the_namespace_pod_security_level_refuses_fails_at_plan() {
 /// The chart's controller in the test's Jenkins namespace: a StatefulSet `jenkins` running as
 /// service account `jenkins-controller`, with the chart's config-reload sidecar watching that
 /// namespace (the plan refuses a cloud no sidecar would load).
-fn controller(env: &Env, dir: &std::path::Path) {
+pub(super) fn controller(env: &Env, dir: &std::path::Path) {
     let ns = &env.namespace;
     let sts = format!(
         r#"{{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{{"name":"jenkins","namespace":"{ns}","labels":{{"app.kubernetes.io/component":"jenkins-controller","app.kubernetes.io/instance":"jenkins"}}}},"spec":{{"serviceName":"jenkins","selector":{{"matchLabels":{{"app":"jenkins"}}}},"template":{{"metadata":{{"labels":{{"app":"jenkins"}}}},"spec":{{"serviceAccountName":"jenkins-controller","containers":[{{"name":"jenkins","image":"jenkins/jenkins:lts"}},{{"name":"config-reload","image":"kiwigrid/k8s-sidecar:2.10.1","env":[{{"name":"LABEL","value":"jenkins-jenkins-config"}},{{"name":"FOLDER","value":"/var/jenkins_home/casc_configs"}},{{"name":"NAMESPACE","value":"{ns}"}}]}}]}}}}}}}}"#
@@ -357,7 +357,7 @@ fn controller(env: &Env, dir: &std::path::Path) {
 }
 
 /// The chart's agent Role, bound to the controller's service account.
-fn grant_agents(env: &Env) {
+pub(super) fn grant_agents(env: &Env) {
     let ns = &env.namespace;
     env.kubectl(
         "controller",

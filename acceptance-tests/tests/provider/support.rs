@@ -19,6 +19,12 @@ static NEXT: AtomicUsize = AtomicUsize::new(1);
 impl Env {
     /// A fresh account with EKS clusters `controller` and `remote`, and a fresh Jenkins namespace.
     pub fn new(prefix: &str) -> Env {
+        Env::with_clusters(prefix, &["controller", "remote"])
+    }
+
+    /// A fresh account in which only `clusters` are registered with EKS yet (a test creates the
+    /// others itself, e.g. in its own apply), and a fresh Jenkins namespace.
+    pub fn with_clusters(prefix: &str, clusters: &[&str]) -> Env {
         let s = stack::shared();
         let account = fresh_account();
         let vars = s.env_for(&account);
@@ -27,7 +33,7 @@ impl Env {
             account,
             vars,
         };
-        for cluster in ["controller", "remote"] {
+        for cluster in clusters {
             env.aws(&[
                 "eks",
                 "create-cluster",
