@@ -462,11 +462,11 @@ pub(super) fn cli_identity(env: &Env, dir: &std::path::Path, file: &std::path::P
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", &file)
+        .env("AWS_CONFIG_FILE", file)
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
         // The CLI caches assumed-role credentials under ~/.aws/cli/cache by role ARN; account ids
         // repeat across test runs while each stack is new, so a stale cache would answer instead.
-        .env("HOME", &dir)
+        .env("HOME", dir)
         .output()
         .expect("run aws");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

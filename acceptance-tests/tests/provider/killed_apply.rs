@@ -175,7 +175,7 @@ fn irsa_role_killed_after_create_role_adopts_its_own_role() {
     s.hold_reply(&env.account, "iam:CreateRole", 120_000);
     apply_killed_when(&w, "iam:CreateRole", || s.hold_armed(&env.account, "iam:CreateRole"));
     s.clear_faults(&env.account);
-    assert_eq!(role_names(&env), [name.clone()], "CreateRole was carried out before the kill");
+    assert_eq!(role_names(&env), vec![name.clone()], "CreateRole was carried out before the kill");
     assert_eq!(owner_tag(&env, &name).as_deref(), Some(format!("irsa-role/{name}").as_str()), "marked as ours");
     assert!(role_policies(&env, &name).is_empty(), "nothing was attached before the kill");
     let state = w.run(&["state", "list"]);
@@ -183,8 +183,8 @@ fn irsa_role_killed_after_create_role_adopts_its_own_role() {
 
     w.apply();
     w.assert_plans_empty();
-    assert_eq!(role_names(&env), [name.clone()], "one role, no second one");
-    assert_eq!(role_policies(&env, &name), [policy.clone()], "managed policies exactly as configured");
+    assert_eq!(role_names(&env), vec![name.clone()], "one role, no second one");
+    assert_eq!(role_policies(&env, &name), vec![policy.clone()], "managed policies exactly as configured");
     assert_eq!(inline_policy_names(&env, &name), ["artifacts"], "inline policies exactly as configured");
     let local = env.aws(&["iam", "list-policies", "--scope", "Local", "--query", "Policies[].Arn", "--output", "text"]);
     assert_eq!(local.split_whitespace().collect::<Vec<_>>(), [policy.as_str()], "no orphaned managed policy");
