@@ -28,7 +28,6 @@ const KNOWN_GAPS: &[&str] = &[
     "Jenkins Did Not Load The Cloud",
     "Managed Trust Does Not Admit The Source",
     "No Way Into The Account",
-    "Provider Configuration Unknown",
     "Service Account Not Found",
     "Service Account Token Not Issued",
     "Source Role Not Found",

@@ -192,3 +192,22 @@ fn created_service_accounts_are_those_the_prior_state_did_not_find() {
     set(&mut annotate_only, "create_service_account", Value::Bool(false));
     assert!(created_service_accounts(&Value::Null, &annotate_only).is_empty());
 }
+
+/// Create and delete on a provider that was never configured (Terraform always configures it with
+/// known values before an apply): each refuses by name, writes nothing and does not panic.
+#[test]
+fn create_and_delete_refuse_an_unconfigured_provider() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let r = resource();
+    let planned = config_from_json(
+        &r.schema(),
+        json!({"name": "ci", "clusters": ["controller"], "service_accounts": [{"namespace": "jenkins", "name": "agents"}]}),
+    );
+    let mut d = Diagnostics::default();
+    assert!(rt.block_on(r.create(&planned, &planned, &mut d)).is_none());
+    assert_eq!(d.iter().map(|x| x.summary.as_str()).collect::<Vec<_>>(), ["Provider Configuration Unknown"], "{d:?}");
+    let mut d = Diagnostics::default();
+    rt.block_on(r.delete(&planned, &mut d));
+    assert_eq!(d.iter().map(|x| x.summary.as_str()).collect::<Vec<_>>(), ["Provider Configuration Unknown"], "{d:?}");
+    assert!(d.iter().all(|x| x.detail.contains("to delete the role")), "{d:?}");
+}

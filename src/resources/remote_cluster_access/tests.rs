@@ -384,3 +384,20 @@ fn a_state_without_a_cluster_is_unreadable_and_says_to_apply_again() {
     let detail = &d.iter().next().expect("one").detail;
     assert!(detail.contains("terraform apply") && detail.contains("jenkins_remote_cluster_access"), "{detail}");
 }
+
+/// Terraform configures the provider with known values before any apply, so these guards are only
+/// reachable by a caller that skips configuration: each still refuses with a diagnostic, not a panic.
+#[test]
+fn an_unconfigured_provider_is_refused_by_name() {
+    let r = resource();
+    let mut d = Diagnostics::default();
+    assert!(r.configured(&mut d).is_none());
+    let summaries: Vec<&str> = d.iter().map(|x| x.summary.as_str()).collect();
+    assert_eq!(summaries, ["Provider Configuration Unknown"], "{d:?}");
+    assert!(d.iter().all(|x| x.detail.contains("jenkins_remote_cluster_access")), "{d:?}");
+
+    let mut d = Diagnostics::default();
+    assert!(r.context.controller(&mut d, "jenkins_agent_cloud").is_none());
+    assert_eq!(d.iter().map(|x| x.summary.as_str()).collect::<Vec<_>>(), ["Provider Configuration Unknown"]);
+    assert!(d.iter().all(|x| x.detail.contains("`kubernetes` settings")), "{d:?}");
+}
