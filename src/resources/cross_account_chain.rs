@@ -35,6 +35,11 @@ const OWNER: &str = "cross-account-chain";
 /// created or replaced in IAM, so import restores them and destroy undoes only our own changes.
 const SETTINGS_ANNOTATION: &str = "jenkins-eks.io/cross-account-chain";
 
+/// The ConfigMap annotation holding `replaced_trusts` (target role ARN → original trust, JSON).
+/// Written before a trust is first replaced, so an apply killed before its state is saved leaves
+/// the original where the rerun finds it, instead of taking our trust for the original.
+const REPLACED_TRUSTS_ANNOTATION: &str = "jenkins-eks.io/replaced-trusts";
+
 /// The resource type; holds the provider context for its cluster and AWS access.
 pub struct CrossAccountChain {
     pub context: Arc<ProviderContext>,
@@ -533,16 +538,29 @@ pub(crate) fn settings_of(state: &Value) -> Settings {
     }
 }
 
-/// The ConfigMap: the file under `config`, our labels, the settings annotation.
+/// The originals of replaced trusts recorded in our ConfigMap `cm` (empty when none or unreadable).
+fn recorded_replacements(cm: &ConfigMap) -> BTreeMap<String, String> {
+    let text = cm.metadata.annotations.as_ref().and_then(|a| a.get(REPLACED_TRUSTS_ANNOTATION));
+    text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+}
+
+/// The ConfigMap: the file under `config`, our labels, the settings annotation, and the originals
+/// of the trusts it replaced.
 fn desired_configmap(state: &Value, namespace: &str) -> ConfigMap {
     let name = string(state, "configmap_name").unwrap_or_default();
     let settings = serde_json::to_string(&settings_of(state)).unwrap_or_default();
+    let mut annotations = BTreeMap::from([(SETTINGS_ANNOTATION.to_string(), settings)]);
+    let replaced = string_map(state, "replaced_trusts");
+    if !replaced.is_empty() {
+        annotations
+            .insert(REPLACED_TRUSTS_ANNOTATION.to_string(), serde_json::to_string(&replaced).unwrap_or_default());
+    }
     ConfigMap {
         metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             name: Some(name),
             namespace: Some(namespace.to_string()),
             labels: Some(crate::kube::ownership::labels(OWNER)),
-            annotations: Some(BTreeMap::from([(SETTINGS_ANNOTATION.to_string(), settings)])),
+            annotations: Some(annotations),
             ..Default::default()
         },
         data: Some(BTreeMap::from([(
@@ -721,7 +739,7 @@ impl CrossAccountChain {
         let api = apply::api::<ConfigMap>(client, &namespace);
 
         // Refuse a foreign ConfigMap before touching IAM, so a refused apply changes nothing.
-        match apply::get(&api, &name).await {
+        let existing = match apply::get(&api, &name).await {
             Ok(Some(cm)) if !crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER) => {
                 let e = apply::ApplyError::Foreign {
                     kind: "ConfigMap".into(),
@@ -731,23 +749,42 @@ impl CrossAccountChain {
                 diags.error_at(AttributePath::attr("configmap_name"), "ConfigMap Owned By Someone Else", e.to_string());
                 return None;
             }
-            Ok(_) => {}
+            Ok(cm) => cm,
             Err(e) => {
                 errors::report(diags, None, &format!("read ConfigMap {namespace}/{name}"), &e);
                 return None;
             }
-        }
+        };
 
         let mut iam_state = sync::IamState::from_state(prior);
         let owner = owner_tag(&namespace, &name);
         let trusts = managed_trusts(&state, &chain);
         let desired = desired_trusts(&trusts, diags);
+        // Originals an earlier, killed apply recorded in the ConfigMap before replacing them.
+        for (arn, original) in existing.as_ref().map(recorded_replacements).unwrap_or_default() {
+            if desired.contains_key(&arn) && !iam_state.created_roles.contains(&arn) {
+                iam_state.replaced_trusts.entry(arn).or_insert(original);
+            }
+        }
         let mut accounts = sync::Accounts::new(configured.aws.clone(), &trusts);
         let prior_trusts = match chain_of(prior) {
             Some(c) if !prior.is_null() => managed_trusts(prior, &c),
             _ => Vec::new(),
         };
         accounts.add_admins(&prior_trusts);
+        // Trusts about to be replaced for the first time: their originals go to the ConfigMap
+        // before IAM changes, the one record that survives a kill.
+        let first = sync::trusts_to_replace(&mut accounts, &trusts, &owner, &iam_state).await;
+        if !first.is_empty() {
+            iam_state.replaced_trusts.extend(first);
+            let mut early = state.clone();
+            iam_state.write_into(&mut early);
+            if let Err(e) = apply::apply_owned(&api, &name, OWNER, &desired_configmap(&early, &namespace)).await {
+                let action = format!("record the replaced trusts in ConfigMap {namespace}/{name}");
+                apply::report(diags, AttributePath::attr("configmap_name"), &action, &e);
+                return None;
+            }
+        }
         let ok = sync::converge_trusts(&mut accounts, &trusts, &prior_trusts, &owner, &mut iam_state, diags).await;
         set(&mut state, "trust_policies", string_map_value(desired));
         let grant = boolean(&state, "grant_source_permission").unwrap_or(false);

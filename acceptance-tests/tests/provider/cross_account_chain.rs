@@ -59,7 +59,7 @@ fn configmap_file(env: &Env) -> Option<String> {
 }
 
 /// The registry example with this test's accounts and namespace.
-fn seed_config(env: &Env, target: &str) -> String {
+pub(super) fn seed_config(env: &Env, target: &str) -> String {
     let body = example("resources/jenkins_cross_account_chain/resource.tf")
         .replace("111111111111", &env.account)
         .replace("222222222222", target);

@@ -4,11 +4,12 @@
 //! owner mark), leave one of each and nothing more, and plan empty. An object another resource
 //! marks is still refused.
 
+use super::cross_account_chain::{OTHER_TRUST, create_role, get_role, seed_config, trust_of};
 use super::irsa_role::{role, role_names, role_policies, unannotated_role};
 use super::jenkins_loop::{TEMPLATE, cloud, exported_cloud, with_standin};
 use super::support::Env;
 use acceptance_tests::jenkins::{Jenkins, Options};
-use acceptance_tests::stack;
+use acceptance_tests::stack::{self, fresh_account};
 use acceptance_tests::terraform::{Workdir, terraforms};
 use serde_json::{Value as Json, json};
 use std::time::{Duration, Instant};
@@ -265,5 +266,40 @@ fn agent_cloud_killed_after_its_configmap_converges() {
     let other = env.get_json("configmap", "tf-jcasc-cloud-killed").expect("left in place");
     assert_eq!(other["data"], json!({"other.yaml": "jenkins: {}"}), "the other cloud's ConfigMap is untouched");
     env.kubectl("controller", &["-n", &env.namespace, "delete", "configmap", "tf-jcasc-cloud-killed"]);
+    w.cleanup();
+}
+
+/// The chain replaces the trust of a target role it did not create; the answer of that
+/// UpdateAssumeRolePolicy is held and the apply killed, before any state or ConfigMap write of the
+/// old design. The original trust was recorded in the chain's ConfigMap first, so the rerun keeps
+/// it (not our trust) as the one to restore, and destroy gives the role its own trust back.
+#[test]
+fn chain_killed_after_replacing_a_trust_still_restores_the_original() {
+    let env = Env::new("killed-chain");
+    let target = fresh_account();
+    create_role(&env, &target, "jenkins-deploy-role", OTHER_TRUST);
+    let w = env.workdir("killed-chain", &terraforms()[0]);
+    w.write_config(
+        &seed_config(&env, &target).replace("grant_source_permission = true", "grant_source_permission = false"),
+    );
+    let s = stack::shared();
+    s.hold_reply(&target, "iam:UpdateAssumeRolePolicy", 120_000);
+    apply_killed_when(&w, "iam:UpdateAssumeRolePolicy", || s.hold_armed(&target, "iam:UpdateAssumeRolePolicy"));
+    s.clear_faults(&target);
+    let trust = || trust_of(&get_role(&env, &target, "jenkins-deploy-role").expect("the role is kept"));
+    assert!(trust().to_string().contains("aws:PrincipalArn"), "the trust was replaced before the kill: {}", trust());
+    let state = w.run(&["state", "list"]);
+    assert!(!state.stdout.contains("jenkins_cross_account_chain"), "the killed create left no state: {}", state.stdout);
+
+    w.apply();
+    w.assert_plans_empty();
+    let arn = format!("arn:aws:iam::{target}:role/jenkins-deploy-role");
+    let state = w.resource("jenkins_cross_account_chain.deploy");
+    assert_eq!(state["created_roles"], json!([]), "the role is not taken for ours");
+    let original = state["replaced_trusts"][&arn].as_str().unwrap_or_default().to_string();
+    assert!(original.contains("ec2.amazonaws.com") && !original.contains("PrincipalArn"), "original kept: {original}");
+
+    w.destroy();
+    assert_eq!(trust(), serde_json::from_str::<Json>(OTHER_TRUST).expect("JSON"), "the original trust is back");
     w.cleanup();
 }

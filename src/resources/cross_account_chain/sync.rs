@@ -213,6 +213,32 @@ pub(crate) async fn converge_trusts(
     true
 }
 
+/// The live trust of each desired target role that exists, is not ours (owner tag) and whose
+/// original `state` does not hold yet: what [`converge_trusts`] is about to replace first. Roles
+/// that cannot be read are left out; converge_trusts reports them before changing anything.
+pub(crate) async fn trusts_to_replace(
+    accounts: &mut Accounts,
+    desired: &[ManagedTrust],
+    owner: &str,
+    state: &IamState,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for t in desired {
+        let Ok(arn) = RoleArn::parse(&t.target_role_arn) else { continue };
+        let key = arn.to_string();
+        if state.created_roles.contains(&key) || state.replaced_trusts.contains_key(&key) {
+            continue;
+        }
+        let Ok(Some(api)) = accounts.api_for(&arn.account).await else { continue };
+        if let Ok(Some(live)) = api.read_role(&arn.name, false).await
+            && live.owner() != Some(owner)
+        {
+            out.insert(key, live.trust_policy);
+        }
+    }
+    out
+}
+
 /// Undoes what this resource did to one target role.
 async fn undo_trust(
     accounts: &mut Accounts,
