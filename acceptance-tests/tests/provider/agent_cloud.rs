@@ -231,6 +231,35 @@ resource "jenkins_agent_cloud" "ws" {
     w.cleanup();
 }
 
+/// The provider pointed at an EKS cluster that does not exist: refresh, destroy and create each fail
+/// naming the cluster, and nothing is lost: the cloud made before stays in state and in its cluster.
+#[test]
+fn an_unreachable_controller_cluster_fails_read_delete_and_create_naming_it() {
+    let tf = &terraforms()[0];
+    let env = Env::new("cloud-unreach");
+    let w = env.workdir("agent-cloud-unreachable", tf);
+    let good = env.provider_block();
+    w.write_config(&format!("{good}{}{}", templates("maven:3.9"), cloud("reach", "")));
+    w.apply();
+    let gone = good.replace("eks_cluster_name = \"controller\"", "eks_cluster_name = \"gone-cluster\"");
+    assert_ne!(gone, good, "the provider block names the controller cluster");
+    let needles = ["Error: Cannot Reach The Controller Cluster", "gone-cluster"];
+
+    w.write_config(&format!("{gone}{}{}", templates("maven:3.9"), cloud("reach", "")));
+    w.expect_error(&["plan", "-no-color"], &needles);
+    w.expect_error(&["destroy", "-refresh=false", "-auto-approve", "-no-color"], &needles);
+    w.write_config(&format!("{gone}{}{}{}", templates("maven:3.9"), cloud("reach", ""), cloud("never", "")));
+    w.expect_error(&["apply", "-refresh=false", "-auto-approve", "-no-color"], &needles);
+
+    assert!(configmap_data(&env, "reach").is_some(), "the failed destroy deleted nothing");
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-never").is_none(), "the failed create wrote nothing");
+    w.write_config(&format!("{good}{}{}", templates("maven:3.9"), cloud("reach", "")));
+    w.assert_plans_empty();
+    w.destroy();
+    assert!(configmap_data(&env, "reach").is_none(), "destroyed once the cluster is reachable");
+    w.cleanup();
+}
+
 #[test]
 fn a_configmap_someone_else_made_is_never_adopted() {
     let tf = &terraforms()[0];

@@ -91,6 +91,7 @@ fn release_ci_gets_the_label_its_sidecar_watches_and_one_warning_per_run() {
         assert_eq!(plan.matches("Warning: Jenkins Not Asked").count(), 1, "one warning per plan:\n{plan}");
         assert!(plan.contains("nothing verifies that Jenkins accepts the files and runs the clouds"), "{plan}");
         let applied = flat(&w.apply());
+        assert_eq!(applied.matches("Warning: Apply Not Confirmed By Jenkins").count(), 1, "one per apply:\n{applied}");
         assert!(applied.contains("did not wait for Jenkins"), "{applied}");
         w.assert_plans_empty();
         for name in ["alpha", "beta"] {
@@ -143,6 +144,8 @@ fn a_cloud_name_or_file_the_sidecars_other_configmaps_hold_fails_at_plan() {
         &[
             "Cloud Name Already Defined",
             "jenkins-jenkins-config-extra (key extra.yaml)",
+            // The chart's two files clash with each other, whatever this cloud does: a warning.
+            "Warning: The Sidecar's Files Already Conflict",
             "`jenkins.numExecutors` is set by",
         ],
     );
@@ -309,7 +312,76 @@ fn with_jenkins_down_the_apply_says_what_it_could_not_confirm_and_the_cloud_load
     jenkins.resume();
     jenkins.wait_until(|| exported_cloud(&jenkins.export(), "later").is_some(), "the cloud once Jenkins is back");
     w.assert_plans_empty();
-    w.destroy();
+    // Down again for the destroy: the ConfigMap goes, and the destroy says the removal is unconfirmed.
+    jenkins.stop();
+    let r = w.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let destroyed = flat(&r);
+    assert!(destroyed.contains("Warning: Jenkins Did Not Confirm The Removal"), "{destroyed}");
+    assert!(destroyed.contains("The ConfigMap of cloud \"later\" was deleted"), "{destroyed}");
+    assert!(!destroyed.contains(&vars[0].1), "the token never shows");
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-later").is_none(), "the ConfigMap is gone regardless");
+    jenkins.resume();
+    jenkins.wait_until(|| exported_cloud(&jenkins.export(), "later").is_none(), "the cloud gone once Jenkins is back");
+    w.cleanup();
+}
+
+/// A reload slower than the cloud's timeouts (the stand-in waits 7 s before reading the folder, inside
+/// the sidecar's 10 s request timeout): the apply fails saying what Jenkins still shows and which
+/// timeout to raise, and the marker left in state makes the rerun write again and converge. A slow
+/// reload on destroy is a warning: the ConfigMap is gone either way.
+#[test]
+fn a_reload_slower_than_the_timeout_fails_the_apply_and_the_rerun_converges() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-slow");
+    let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+    let (block, vars) = with_standin(&env, &jenkins);
+    let w = env.workdir("loop-slow", tf).with_env(vars);
+    w.write_config(&format!("{block}{TEMPLATE}{}", timed_cloud("sluggish", 5, "2s")));
+    jenkins.slow(7_000);
+    fails_with(
+        &w,
+        &["apply", "-auto-approve", "-no-color"],
+        &["Error: Jenkins Did Not Load The Cloud", "after 2s", "`timeouts.create`", "-c config-reload"],
+    );
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-sluggish").is_some(), "the ConfigMap was written");
+    jenkins.slow(0);
+    jenkins.wait_until(|| exported_cloud(&jenkins.export(), "sluggish").is_some(), "the slow reload landing");
+    // The plan shows the marked file being written again; the apply then returns confirmed.
+    w.plan_changes();
+    let applied = flat(&w.apply());
+    assert!(!applied.contains("Did Not"), "{applied}");
+    w.assert_plans_empty();
+
+    jenkins.slow(7_000);
+    let r = w.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let destroyed = flat(&r);
+    assert!(
+        destroyed.contains("Warning: Jenkins Still Runs The Cloud") && destroyed.contains("after 2s"),
+        "{destroyed}"
+    );
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-sluggish").is_none(), "the ConfigMap is gone");
+    jenkins.slow(0);
+    jenkins.wait_until(|| exported_cloud(&jenkins.export(), "sluggish").is_none(), "the slow reload dropping it");
+    w.cleanup();
+}
+
+/// The controller's StatefulSets cannot be listed (500 past the retry budget): the plan warns once
+/// that it assumed the chart's default label, and still plans; the rule must have fired.
+#[test]
+fn an_unlistable_controller_warns_that_the_default_label_was_assumed() {
+    let tf = &terraforms()[0];
+    let env = Env::new("loop-unread");
+    let w = env.workdir("loop-unread", tf);
+    w.write_config(&format!("{}{TEMPLATE}{}", provider(&env, ""), cloud("assumed", 5)));
+    let path = format!("/apis/apps/v1/namespaces/{}/statefulsets", env.namespace);
+    super::kube_faults::arm(&env, &w, "controller", "list", &path, 500, 10);
+    let plan = flat(&w.plan_changes());
+    assert_eq!(plan.matches("Warning: Controller Not Read").count(), 1, "once per plan:\n{plan}");
+    assert!(plan.contains("could not be listed") && plan.contains("\"jenkins-jenkins-config\""), "{plan}");
+    let left = super::kube_faults::pending(&env, "controller", &path);
+    assert!(left.is_empty(), "the fault never fired in full: {left:?}");
     w.cleanup();
 }
 
@@ -440,8 +512,11 @@ fn destroying_a_cloud_when_no_other_file_sets_clouds_warns_that_jenkins_keeps_it
     let r = w.run(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(r.code, 0, "{}", r.text());
     let text = flat(&r);
+    // The plan of the destroy says it first, the delete then finds no file that sets the clouds.
+    assert!(text.contains("Warning: Jenkins Keeps The Cloud Until Its Next Reload"), "{text}");
+    assert!(text.contains("Running agents of this cloud are not stopped"), "{text}");
     assert!(
-        text.contains("Jenkins Keeps The Cloud")
+        text.contains("Warning: Jenkins Keeps The Cloud ")
             && text.contains("no other file the sidecar loads sets `jenkins.clouds`"),
         "{text}"
     );

@@ -13,7 +13,7 @@ use acceptance_tests::terraform::{Workdir, example, terraforms};
 use serde_json::{Value as Json, json};
 
 /// Arms `count` answers of `status` for `verb` requests under `path` in `cluster`.
-fn arm(env: &Env, w: &Workdir, cluster: &str, verb: &str, path: &str, status: u16, count: u32) {
+pub(super) fn arm(env: &Env, w: &Workdir, cluster: &str, verb: &str, path: &str, status: u16, count: u32) {
     let file = w.dir.join("fault.json");
     let rule = json!({"verb": verb, "path_prefix": path, "status": status, "count": count});
     std::fs::write(&file, rule.to_string()).expect("write fault rule");
@@ -21,7 +21,7 @@ fn arm(env: &Env, w: &Workdir, cluster: &str, verb: &str, path: &str, status: u1
 }
 
 /// The rules of `cluster` still pending under `prefix`, as `verb path status ×count`.
-fn pending(env: &Env, cluster: &str, prefix: &str) -> Vec<String> {
+pub(super) fn pending(env: &Env, cluster: &str, prefix: &str) -> Vec<String> {
     let out = env.kubectl(cluster, &["get", "--raw", "/emulator/faults"]);
     let list: Json = serde_json::from_str(&out).expect("fault list JSON");
     list["faults"]

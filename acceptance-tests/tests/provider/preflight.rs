@@ -272,6 +272,37 @@ EOT
     a.cleanup();
 }
 
+/// `credentials_id` naming a Secret that holds no `text` key: the plugin would have no bearer token,
+/// so the plan fails on that attribute before anything is written.
+#[test]
+fn a_credential_without_a_token_fails_at_plan_on_credentials_id() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-notoken");
+    let w = env.workdir("preflight-notoken", tf);
+    with_access(&env, &w);
+    env.kubectl(
+        "controller",
+        &["-n", &env.namespace, "create", "secret", "generic", "plain-cred", "--from-literal=token=not-the-key"],
+    );
+    let cloud = remote_cloud("notoken", REMOTE_BODY).replace(
+        "credentials_id        = jenkins_remote_cluster_access.remote.credentials_id",
+        "credentials_id        = \"plain-cred\"",
+    );
+    assert!(cloud.contains("\"plain-cred\""), "the cloud names the Secret");
+    w.write_config(&format!("{}{cloud}", access(&env)));
+    let text = fails(
+        &w,
+        &["plan", "-no-color"],
+        &["Error: Credential Holds No Token", &format!("Secret {}/plain-cred has no `text` key", env.namespace)],
+    );
+    assert!(text.contains("credentials_id = \"plain-cred\""), "the error points at the attribute:\n{text}");
+    assert!(!text.contains("not-the-key"), "the Secret's value never shows");
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-remote-agents").is_none(), "nothing written");
+    w.write_config(&access(&env));
+    w.destroy();
+    w.cleanup();
+}
+
 #[test]
 fn a_remote_cloud_that_fits_its_cluster_passes() {
     for tf in terraforms() {
@@ -621,6 +652,9 @@ fn what_the_same_apply_creates_warns_at_plan_and_one_apply_converges() {
         "{text}"
     );
     assert!(text.contains("dry-run as service account `default` instead and admitted"), "{text}");
+    // Two summaries, so Terraform does not fold the service account's warning into the ConfigMap's.
+    assert!(text.contains("Warning: Agent Pod Needs What This Apply Creates"), "{text}");
+    assert!(text.contains("Warning: Agent Pod Runs As What This Apply Creates"), "{text}");
 
     let r = w.apply();
     assert!(!r.text().contains("Agent Pod Would Not Start"), "{}", r.text());
