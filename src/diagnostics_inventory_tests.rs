@@ -17,20 +17,7 @@ const UNPROVOKABLE: &[(&str, &str)] = &[];
 
 /// Summaries no test provokes yet, which a test could: the open work, shrinking. A summary that
 /// gets a test must leave this list (the inventory test says so).
-const KNOWN_GAPS: &[&str] = &[
-    "Cannot Build The Trust",
-    "Cannot Build The Trust Policy",
-    "Cannot Check The Trust Policy",
-    "Cannot Reach The Account",
-    "Cluster Has No OIDC Issuer",
-    "Managed Trust Does Not Admit The Source",
-    "No Way Into The Account",
-    "Service Account Not Found",
-    "Service Account Token Not Issued",
-    "Source Role Not Found",
-    "Namespace Still Terminating",
-    "Source Role Not Found",
-];
+const KNOWN_GAPS: &[&str] = &[];
 
 /// Summary arguments that pass a summary through rather than name one: the file and the
 /// argument's text. Their sources are inventoried where the summary is made.
@@ -518,6 +505,9 @@ const FAULT_KNOBS: &[(&str, &str)] = &[
     (".fail(", "AWS: a chosen error (AccessDenied halfway through an apply, DeleteConflict)"),
     (".reject_next(", "Jenkins: the configuration refused"),
     (".stop()", "Jenkins: the controller stopped"),
+    (".slow(", "Jenkins: a reload slower than the provider's timeout"),
+    ("\"after_ms\"|hold_reply(", "A Kubernetes or AWS answer held back (a kill or a change meanwhile)"),
+    ("\"finalizers\"", "Kubernetes: a namespace held Terminating by someone else's finalizer"),
 ];
 
 /// Per fault knob, the provider acceptance tests (`file::fn`, `#[test]` functions only) that arm it;

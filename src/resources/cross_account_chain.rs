@@ -789,16 +789,17 @@ impl CrossAccountChain {
         set(&mut state, "trust_policies", string_map_value(desired));
         let grant = boolean(&state, "grant_source_permission").unwrap_or(false);
         let want_grants = if grant { desired_grants(&chain) } else { BTreeMap::new() };
-        let had_grants = string_map(prior, "source_policies");
+        let mut grants_held = string_map(prior, "source_policies");
         let policy = grant_policy_name(&namespace, &name);
-        let ok = ok && sync::converge_grants(&mut accounts, &policy, &want_grants, &had_grants, diags).await;
+        let ok = ok && sync::converge_grants(&mut accounts, &policy, &want_grants, &mut grants_held, diags).await;
         // A failed apply still saves the state when IAM now holds something of this resource's it
         // did not before (a role it created, a trust it replaced, with the original text): without
         // it the original trust would be lost and destroy could not restore it. Terraform keeps a
         // failed create as tainted, so the next apply undoes it all and starts again.
         let recorded = iam_state != sync::IamState::from_state(prior);
         iam_state.write_into(&mut state);
-        set(&mut state, "source_policies", string_map_value(want_grants));
+        // What IAM holds: the wanted grants after a full converge, the ones made so far otherwise.
+        set(&mut state, "source_policies", string_map_value(grants_held));
         if !ok {
             return recorded.then_some(state);
         }
@@ -976,9 +977,9 @@ impl Resource for CrossAccountChain {
             if !sync::converge_trusts(&mut accounts, &[], &trusts, &owner, &mut iam_state, diags).await {
                 return;
             }
-            let had = string_map(prior, "source_policies");
+            let mut had = string_map(prior, "source_policies");
             let policy = grant_policy_name(&namespace, &name);
-            if !sync::converge_grants(&mut accounts, &policy, &BTreeMap::new(), &had, diags).await {
+            if !sync::converge_grants(&mut accounts, &policy, &BTreeMap::new(), &mut had, diags).await {
                 return;
             }
         }

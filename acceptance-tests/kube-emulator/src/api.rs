@@ -493,6 +493,11 @@ fn commit_update(
         return Ok((200, old.clone()));
     }
     let stored = st.store.put(rt, new);
+    if stored.pointer("/metadata/deletionTimestamp").is_some() && !controllers::has_finalizers(&stored) {
+        // The last finalizer of an object being deleted was removed: it goes now.
+        controllers::finish_deletion(st, rt, ctx.ns, name_of(&stored));
+        return Ok((200, stored));
+    }
     if matches!(rt.kind, "Pod" | "ResourceQuota") {
         refresh_quotas(st, ctx.ns);
     }
@@ -735,6 +740,16 @@ pub fn delete(ctx: &WriteCtx, name: &str, opts: &DeleteOptions) -> ApiResult<(u1
             let stored = st.store.put(rt, t);
             controllers::spawn_pod_removal(ctx.cluster.clone(), ctx.ns.to_string(), name.to_string());
             Ok((200, stored))
+        }
+        _ if controllers::has_finalizers(&old) => {
+            // Kept, marked for deletion, until its finalizers are removed (see `commit_update`).
+            if old.pointer("/metadata/deletionTimestamp").is_some() {
+                return Ok((200, old));
+            }
+            let mut t = old.clone();
+            t["metadata"]["deletionTimestamp"] = json!(crate::clock::now_rfc3339());
+            t["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            Ok((200, st.store.put(rt, t)))
         }
         _ => {
             let removed = st.store.remove(rt, ctx.ns, name).expect("looked up under the same lock");

@@ -1,6 +1,6 @@
 //! The asynchronous controllers a real cluster runs: the token controller (fills service-account token
 //! Secrets after a short delay, or deletes them when their service account is missing), the namespace
-//! lifecycle controller (empties a Terminating namespace, then removes it), and a stand-in kubelet
+//! lifecycle controller (empties a Terminating namespace, then removes it unless finalizers hold it), and a stand-in kubelet
 //! (Pending → Running, graceful pod deletion).
 
 use crate::cluster::{Cluster, State, rt};
@@ -106,8 +106,28 @@ pub fn spawn_namespace_finalizer(cluster: Arc<Cluster>, ns: String) {
         for (key, _) in st.store.namespace_contents(&ns) {
             st.store.remove_key(&key);
         }
-        st.store.remove(rt("", "namespaces"), "", &ns);
+        let namespaces = rt("", "namespaces");
+        // Finalizers someone else set keep it Terminating until they are removed.
+        if st.store.get(namespaces, "", &ns).is_some_and(|n| !has_finalizers(n)) {
+            st.store.remove(namespaces, "", &ns);
+        }
     });
+}
+
+/// True when `metadata.finalizers` holds any entry: a deleted object then stays, with its
+/// `deletionTimestamp`, until an update removes the last one.
+pub fn has_finalizers(obj: &Value) -> bool {
+    obj.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty())
+}
+
+/// Removes an object whose deletion waited for its finalizers; a namespace takes its contents along.
+pub fn finish_deletion(st: &mut State, rt: &crate::kinds::ResourceType, ns: &str, name: &str) {
+    if rt.kind == "Namespace" {
+        for (key, _) in st.store.namespace_contents(name) {
+            st.store.remove_key(&key);
+        }
+    }
+    st.store.remove(rt, ns, name);
 }
 
 /// Schedules a new pod to become Running.

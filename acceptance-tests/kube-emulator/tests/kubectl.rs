@@ -139,6 +139,47 @@ fn delete_namespace_and_watch_it_go() {
     assert!(!forbidden.ok && forbidden.stderr.contains("may not be deleted"), "{}", forbidden.stderr);
 }
 
+/// `metadata.finalizers` hold a deleted object as the real API server does: the namespace stays
+/// `Terminating` (kubectl's own wait times out), a ConfigMap keeps its `deletionTimestamp`, and a
+/// patch removing the last finalizer lets each go.
+#[test]
+fn finalizers_hold_a_deleted_object_until_removed() {
+    let ns = new_namespace("held");
+    let hold = r#"{"metadata":{"finalizers":["example.com/hold"]}}"#;
+    ok(kubectl(&["-n", &ns, "create", "configmap", "kept"]));
+    ok(kubectl(&["-n", &ns, "patch", "configmap", "kept", "--type=merge", "-p", hold]));
+    ok(kubectl(&["-n", &ns, "delete", "configmap", "kept", "--wait=false"]));
+    let kept = ok(kubectl(&["-n", &ns, "get", "configmap", "kept", "-o", "jsonpath={.metadata.deletionTimestamp}"]));
+    assert!(!kept.is_empty(), "marked for deletion, still there");
+    ok(kubectl(&[
+        "-n",
+        &ns,
+        "patch",
+        "configmap",
+        "kept",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]));
+    assert!(!kubectl(&["-n", &ns, "get", "configmap", "kept"]).ok, "gone once its finalizer is removed");
+
+    ok(kubectl(&["patch", "namespace", &ns, "--type=merge", "-p", hold]));
+    ok(kubectl(&["delete", "namespace", &ns, "--wait=false"]));
+    let waited = kubectl(&["wait", "--for=delete", &format!("namespace/{ns}"), "--timeout=2s"]);
+    assert!(!waited.ok, "the finalizer holds the namespace");
+    let phase = ok(kubectl(&["get", "namespace", &ns, "-o", "jsonpath={.status.phase}"]));
+    assert_eq!(phase, "Terminating");
+    ok(kubectl(&[
+        "patch",
+        "namespace",
+        &ns,
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ]));
+    ok(kubectl(&["wait", "--for=delete", &format!("namespace/{ns}"), "--timeout=10s"]));
+}
+
 /// The service account, Role and RoleBinding the Jenkins Kubernetes plugin documents for its cloud
 /// identity (verbs as in jenkinsci/kubernetes-plugin `src/main/kubernetes/service-account.yml`).
 fn jenkins_rbac(ns: &str) -> String {

@@ -4,7 +4,7 @@
 //! both, import, bad input, destroy.
 
 use super::support::Env;
-use acceptance_tests::stack::fresh_account;
+use acceptance_tests::stack::{self, fresh_account};
 use acceptance_tests::terraform::{example, terraforms};
 use serde_json::Value as Json;
 use std::process::Command;
@@ -499,4 +499,91 @@ fn resolve_with_rust_sdk(config: &std::path::Path, credentials: &std::path::Path
     );
     let id: Json = serde_json::from_slice(&out.stdout).expect("identity JSON");
     (id["Account"].as_str().unwrap_or_default().to_string(), id["Arn"].as_str().unwrap_or_default().to_string())
+}
+
+/// A source role that does not exist: planned without `grant_source_permission`, a warning at
+/// the hop's `source_profile` (builds would fail, the plan does not); applied with it, an error
+/// at `grant_source_permission`, since there is no role to grant `sts:AssumeRole` to.
+#[test]
+fn a_missing_source_role_warns_at_plan_and_fails_the_grant() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-nosrc");
+    let target = fresh_account();
+    let w = env.workdir("cross-account-chain-nosrc", tf);
+    let granting = seed_config(&env, &target);
+    w.write_config(&granting.replace("grant_source_permission = true", "grant_source_permission = false"));
+    let r = w.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "a warning, not an error:\n{}", r.text());
+    let text = r.text();
+    assert!(
+        text.contains("Warning: Source Role Not Found")
+            && text.contains("jenkins-ci-role")
+            && text.contains("source_profile"),
+        "{text}"
+    );
+
+    w.write_config(&granting);
+    w.expect_error(
+        &["apply", "-auto-approve", "-no-color"],
+        &["Error: Source Role Not Found", "grant_source_permission", "jenkins-ci-role", "Create it first"],
+    );
+    assert!(get_role(&env, &env.account, "jenkins-ci-role").is_none(), "no source role was made up");
+    w.destroy();
+    assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "destroy removed the target role it made");
+    w.cleanup();
+}
+
+/// A source role in an account the provider has no way into (its credentials act elsewhere and no
+/// hop's admin role is there) cannot be granted: the apply names the account and what to add.
+#[test]
+fn a_source_role_in_an_unreachable_account_cannot_be_granted() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-noway");
+    let (elsewhere, target) = (fresh_account(), fresh_account());
+    create_role(&env, &elsewhere, "jenkins-ci-role", OTHER_TRUST);
+    let w = env.workdir("cross-account-chain-noway", tf);
+    let body = example("resources/jenkins_cross_account_chain/resource.tf")
+        .replace("111111111111", &elsewhere)
+        .replace("222222222222", &target);
+    w.write_config(&format!("{}{body}", env.provider_block()));
+    w.expect_error(
+        &["apply", "-auto-approve", "-no-color"],
+        &["Error: No Way Into The Account", "grant_source_permission", &elsewhere, "manage_trust"],
+    );
+    let (_, policies) =
+        env.aws_in(&elsewhere, &["iam", "list-role-policies", "--role-name", "jenkins-ci-role", "--output", "json"]);
+    assert!(!policies.contains("jenkins-chain-"), "nothing granted in the other account: {policies}");
+    // The failed apply recorded the target role it made (and no grant), so destroy undoes it.
+    w.destroy();
+    assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "destroy removed the target role it made");
+    w.cleanup();
+}
+
+/// An admin role the provider may not assume fails the apply naming the account's admin role and
+/// what to check, before any IAM change in that account; the fault is asserted to have fired.
+#[test]
+fn an_admin_role_that_refuses_the_provider_fails_the_apply_naming_it() {
+    let tf = &terraforms()[0];
+    let env = Env::new("chain-refused");
+    let target = fresh_account();
+    create_role(&env, &env.account, "jenkins-ci-role", OTHER_TRUST);
+    let w = env.workdir("cross-account-chain-refused", tf);
+    w.write_config(&seed_config(&env, &target));
+    let s = stack::shared();
+    s.fail(&env.account, "sts:AssumeRole", 20, 403, "AccessDenied");
+    let r = w.expect_error(
+        &["apply", "-auto-approve", "-no-color"],
+        &["Error: Cannot Reach The Account", "OrganizationAccountAccessRole", "Check the admin role's trust"],
+    );
+    s.assert_fired(&env.account, "error AccessDenied", "sts:AssumeRole", 1);
+    let retried = s.fired_count(&env.account, "error AccessDenied", "sts:AssumeRole");
+    s.clear_faults(&env.account);
+    assert!(retried <= 3, "an access denial is not retried through the budget ({retried} calls):\n{}", r.text());
+    assert!(get_role(&env, &target, "jenkins-deploy-role").is_none(), "no IAM change in the target account");
+    // With the admin role assumable again, a rerun converges.
+    w.apply();
+    assert!(get_role(&env, &target, "jenkins-deploy-role").is_some(), "the rerun made the target role");
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
 }

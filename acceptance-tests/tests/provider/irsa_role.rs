@@ -486,3 +486,213 @@ fn pod_identity_binding() {
     env.aws(&["iam", "delete-role", "--role-name", &name]);
     w.cleanup();
 }
+
+/// A stand-in for EKS's `DescribeCluster`, for answers moto cannot give (every cluster it makes
+/// has an `https://` OIDC issuer): each named cluster answers with its `identity` (`Json::Null`:
+/// none at all, as an EKS local cluster on Outposts has), every other one is a 404. Terraform
+/// reaches it through `AWS_ENDPOINT_URL_EKS`, while IAM and STS stay with moto.
+fn fake_eks(account: &str, clusters: Vec<(&'static str, Json)>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the EKS stand-in");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let clusters = std::sync::Arc::new(clusters);
+    let account = account.to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let (clusters, account) = (clusters.clone(), account.clone());
+            std::thread::spawn(move || serve_eks(conn, &account, &clusters));
+        }
+    });
+    url
+}
+
+/// One keep-alive connection of [`fake_eks`].
+fn serve_eks(conn: std::net::TcpStream, account: &str, clusters: &[(&str, Json)]) {
+    use std::io::{BufRead, Read, Write};
+    let mut reader = std::io::BufReader::new(conn.try_clone().expect("clone the connection"));
+    let mut conn = conn;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let name = path.strip_prefix("/clusters/").unwrap_or_default().split(['?', '/']).next().unwrap_or_default();
+        let (status, error, json) = match clusters.iter().find(|(n, _)| *n == name) {
+            Some((n, identity)) => {
+                let mut cluster = serde_json::json!({
+                    "name": n,
+                    "arn": format!("arn:aws:eks:us-east-1:{account}:cluster/{n}"),
+                    "status": "ACTIVE",
+                    "version": "1.33",
+                    "endpoint": "https://127.0.0.1:1",
+                    "certificateAuthority": {"data": ""},
+                    "createdAt": 1.7e9
+                });
+                if !identity.is_null() {
+                    cluster["identity"] = identity.clone();
+                }
+                ("200 OK", None, serde_json::json!({ "cluster": cluster }))
+            }
+            None => (
+                "404 Not Found",
+                Some("ResourceNotFoundException"),
+                serde_json::json!({"message": format!("No cluster found for name: {name}.")}),
+            ),
+        };
+        let text = json.to_string();
+        let error = error.map(|e| format!("x-amzn-errortype: {e}\r\n")).unwrap_or_default();
+        let reply = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{error}content-length: {}\r\n\r\n{text}",
+            text.len()
+        );
+        if conn.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A cluster whose `DescribeCluster` names no OIDC issuer (EKS local clusters on Outposts have
+/// none), or one that no IAM OIDC provider ARN can be made from (an `http://` issuer), fails the
+/// apply at `clusters` with what to do, before any role is created; the plan had left the trust
+/// unknown rather than fail on it.
+#[test]
+fn a_cluster_without_a_usable_oidc_issuer_fails_the_apply_before_any_role_exists() {
+    let env = Env::with_clusters("irsa-issuer", &[]);
+    let eks = fake_eks(
+        &env.account,
+        vec![
+            ("outpost", Json::Null),
+            ("plain-http", serde_json::json!({"oidc": {"issuer": "http://oidc.example.internal/id/0A1B2C"}})),
+        ],
+    );
+    let w = env.workdir("irsa-issuer", &terraforms()[0]).with_env([("AWS_ENDPOINT_URL_EKS", eks)]);
+    let policy = create_policy(&env, "ci-list");
+    let cases: [(&str, &str, &[&str]); 2] = [
+        (
+            "outpost",
+            "Error: Cluster Has No OIDC Issuer\n",
+            &["EKS cluster \"outpost\" reports no OIDC issuer", "binding = \"pod_identity\""],
+        ),
+        (
+            "plain-http",
+            // The irsa role's own summary, not the chain's "Cannot Build The Trust Policy".
+            "Error: Cannot Build The Trust\n",
+            &["http://oidc.example.internal/id/0A1B2C", "expected https://<host>[/<path>]"],
+        ),
+    ];
+    for (cluster, summary, details) in cases {
+        let hcl = config(&env, "annotate_service_accounts = false", &policy)
+            .replace("clusters    = [\"controller\"]", &format!("clusters    = [\"{cluster}\"]"));
+        w.write_config(&hcl);
+        let r = w.run(&["plan", "-no-color"]);
+        assert_eq!(r.code, 0, "the plan leaves the trust unknown:\n{}", r.text());
+        assert!(
+            r.stdout.lines().any(|l| l.contains("trust_policy") && l.contains("(known after apply)")),
+            "{}",
+            r.stdout
+        );
+        // Reported at `clusters`: Terraform quotes that line of the configuration.
+        let at = format!("clusters = [\"{cluster}\"]");
+        let needles: Vec<&str> = details.iter().copied().chain([at.as_str()]).collect();
+        let r = w.expect_error(&["apply", "-auto-approve", "-no-color"], &needles);
+        let text = r.text().replace("│ ", "");
+        assert!(text.contains(summary), "{summary:?} missing:\n{}", r.text());
+        assert!(role_names(&env).is_empty(), "no role was created for {cluster}");
+        let listed = w.run(&["state", "list"]);
+        assert!(listed.stdout.trim().is_empty(), "nothing in state: {}", listed.stdout);
+    }
+    w.cleanup();
+}
+
+/// The apply of an IRSA role and a remote access with a `jenkins_credential`, with the provider
+/// pointed at a controller cluster EKS does not know: both fail with "Cannot Reach The Controller
+/// Cluster". Pointed at the right one, the role is still refused while a service account it
+/// annotates is missing ("Service Account Not Found", at `service_accounts`), and once the
+/// service accounts exist the rerun converges on the one role created before: nothing orphaned,
+/// nothing duplicated, and destroy leaves nothing behind.
+#[test]
+fn an_unreachable_controller_or_a_missing_service_account_fails_the_apply_and_the_rerun_converges() {
+    let env = Env::new("irsa-reach");
+    let w = env.workdir("irsa-reach", &terraforms()[0]);
+    create_oidc_provider(&env, "controller");
+    let policy = create_policy(&env, "ci-list");
+    let name = format!("ci-{}", env.namespace);
+    let remote_ns = format!("{}-agents", env.namespace);
+    let remote = format!(
+        r#"
+resource "jenkins_remote_cluster_access" "remote" {{
+  cluster {{
+    eks_cluster_name = "remote"
+  }}
+  namespace = "{remote_ns}"
+  jenkins_credential {{
+    id = "remote-agents"
+  }}
+}}
+"#
+    );
+    let good = format!("{}{remote}", config(&env, "", &policy));
+    let retired = good.replace("eks_cluster_name = \"controller\"", "eks_cluster_name = \"retired\"");
+    assert_ne!(good, retired);
+
+    w.write_config(&retired);
+    let r = w.expect_error(
+        &["apply", "-auto-approve", "-no-color"],
+        &["EKS cluster \"retired\"", "with jenkins_irsa_role.ci", "with jenkins_remote_cluster_access.remote"],
+    );
+    let text = r.text();
+    assert_eq!(text.matches("Error: Cannot Reach The Controller Cluster").count(), 2, "both resources:\n{text}");
+    assert!(env.get_json("secret", "remote-agents").is_none(), "no credential written");
+    assert!(w.run(&["state", "list"]).stdout.trim().is_empty(), "nothing in state");
+
+    w.write_config(&good);
+    let r = w.expect_error(
+        &["apply", "-auto-approve", "-no-color"],
+        &[
+            "Error: Service Account Not Found",
+            "does not exist in the controller cluster",
+            "create_service_account = true",
+            "with jenkins_irsa_role.ci",
+        ],
+    );
+    assert!(r.text().contains(&format!("Service account {}/", env.namespace)), "{}", r.text());
+    assert!(!r.text().contains("Cannot Reach The Controller Cluster"), "{}", r.text());
+    let listed = w.run(&["state", "list"]).stdout;
+    assert_eq!(listed.trim(), "jenkins_remote_cluster_access.remote", "only the access was created: {listed}");
+    assert!(env.get_json("secret", "remote-agents").is_some(), "the access converged with the right cluster");
+    assert_eq!(annotation(&env, "jenkins"), None);
+
+    create_service_account(&env, "jenkins", true, &w.dir);
+    create_service_account(&env, "agents", false, &w.dir);
+    w.apply();
+    w.assert_plans_empty();
+    assert_eq!(role_names(&env).iter().filter(|n| **n == name).count(), 1, "the role made before is reused");
+    let arn = role(&env, &name)["Arn"].as_str().expect("arn").to_string();
+    assert_eq!(annotation(&env, "jenkins").as_deref(), Some(arn.as_str()));
+    assert_eq!(annotation(&env, "agents").as_deref(), Some(arn.as_str()));
+    w.destroy();
+    assert!(!role_names(&env).contains(&name), "role left behind");
+    assert!(env.get_json("secret", "remote-agents").is_none(), "credential left behind");
+    let (gone, _) = env.try_kubectl("remote", &["get", "namespace", &remote_ns]);
+    assert!(!gone, "remote namespace left behind");
+    w.cleanup();
+}

@@ -423,3 +423,87 @@ fn registry_example_feeds_an_agent_cloud() {
     assert!(env.get_json("secret", "ci-east-agents").is_none());
     w.cleanup();
 }
+
+/// The service account deleted while the apply waits for its token (the token controller then
+/// deletes the token Secret, as a real one does): the apply fails with "Service Account Token Not
+/// Issued" saying why, before the credential is written, so Jenkins never gets a token that is
+/// not there; the rerun re-creates the service account and converges.
+#[test]
+fn a_token_revoked_while_waiting_fails_the_apply_before_the_credential_and_the_rerun_converges() {
+    let env = Env::new("rca-token");
+    let ns = agents_namespace(&env);
+    let w = env.workdir("remote-access-token", &terraforms()[0]);
+    w.write_config(&access(&env, CREDENTIAL));
+    // The token Secret's write is carried out at once but answered late: time to delete the
+    // service account while the provider has not started waiting yet.
+    let token_secret = format!("{SA}-token");
+    let rule = serde_json::json!({
+        "verb": "patch",
+        "path_prefix": format!("/api/v1/namespaces/{ns}/secrets/{token_secret}"),
+        "after_ms": 8000
+    });
+    let file = w.dir.join("fault.json");
+    std::fs::write(&file, rule.to_string()).expect("write fault rule");
+    env.kubectl("remote", &["create", "--raw", "/emulator/faults", "-f", &file.display().to_string()]);
+    let r = std::thread::scope(|s| {
+        let apply = s.spawn(|| w.run(&["apply", "-auto-approve", "-input=false", "-no-color"]));
+        let start = std::time::Instant::now();
+        while remote_json(&env, &ns, "secret", &token_secret).is_none() {
+            assert!(start.elapsed().as_secs() < 60, "the token Secret was never written");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        env.kubectl("remote", &["-n", &ns, "delete", "serviceaccount", SA]);
+        apply.join().expect("apply thread")
+    });
+    assert_ne!(r.code, 0, "{}", r.text());
+    assert!(r.text().replace("│ ", "").contains("Error: Service Account Token Not Issued\n"), "{}", r.text());
+    // The detail, across Terraform's line wrapping.
+    let flat = r.text().replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    let why = format!(
+        "Secret {ns}/{token_secret} was deleted while waiting for its token; its service account probably does not exist"
+    );
+    assert!(flat.contains(&why), "{}", r.text());
+    assert!(env.get_json("secret", "remote-agents").is_none(), "no credential without a token");
+    assert!(w.run(&["state", "list"]).stdout.trim().is_empty(), "nothing in state");
+
+    w.apply();
+    w.assert_plans_empty();
+    let token = remote_token(&env, &ns, &token_secret);
+    assert_eq!(credential_text(&env, "remote-agents").as_deref(), Some(token.as_str()));
+    w.destroy();
+    assert!(env.get_json("secret", "remote-agents").is_none(), "credential left behind");
+    assert!(remote_json(&env, "default", "namespace", &ns).is_none(), "namespace left behind");
+    w.cleanup();
+}
+
+/// A finalizer someone else put on the namespace holds it `Terminating` after destroy deletes
+/// it: destroy still succeeds (the namespace is going, nothing of ours is left in it), warning
+/// that re-creating it fails until it is gone; once the finalizer is removed it goes.
+#[test]
+fn a_namespace_held_by_a_finalizer_warns_on_destroy_that_it_still_terminates() {
+    let env = Env::new("rca-held");
+    let ns = agents_namespace(&env);
+    let w = env.workdir("remote-access-held", &terraforms()[0]);
+    w.write_config(&access(&env, CREDENTIAL));
+    w.apply();
+    env.kubectl(
+        "remote",
+        &["patch", "namespace", &ns, "--type=merge", "-p", r#"{"metadata":{"finalizers":["example.com/hold"]}}"#],
+    );
+    let r = w.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(r.code, 0, "a warning, not an error:\n{}", r.text());
+    let flat = r.text().replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("Warning: Namespace Still Terminating")
+            && flat.contains(&format!("Namespace {ns} was deleted but is still terminating after 60 s")),
+        "{}",
+        r.text()
+    );
+    assert!(w.run(&["state", "list"]).stdout.trim().is_empty(), "destroyed in state");
+    let held = remote_json(&env, "default", "namespace", &ns).expect("the finalizer holds the namespace");
+    assert_eq!(held["status"]["phase"], "Terminating", "{held}");
+    assert!(env.get_json("secret", "remote-agents").is_none(), "the credential is gone all the same");
+    env.kubectl("remote", &["patch", "namespace", &ns, "--type=merge", "-p", r#"{"metadata":{"finalizers":null}}"#]);
+    env.kubectl("remote", &["wait", "--for=delete", &format!("namespace/{ns}"), "--timeout=10s"]);
+    w.cleanup();
+}

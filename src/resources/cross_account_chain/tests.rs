@@ -181,3 +181,75 @@ fn a_new_or_moved_configmap_is_pending_and_an_unchanged_one_is_not() {
     set(&mut unknown, "configmap_name", Value::unknown());
     assert_eq!(created_configmap(&Value::Null, &unknown), None);
 }
+
+/// The managed trust of the seed's hop, as `managed_trusts` resolves it.
+fn seed_trust() -> ManagedTrust {
+    ManagedTrust {
+        hop_index: 0,
+        target_role_arn: "arn:aws:iam::222222222222:role/jenkins-deploy-role".into(),
+        source_role_arn: "arn:aws:iam::111111111111:role/jenkins-ci-role".into(),
+        external_id: Some("ci-42".into()),
+        admin_role_arn: "arn:aws:iam::222222222222:role/admin".into(),
+        admin_external_id: None,
+        robust: true,
+    }
+}
+
+/// (severity, summary, path) of each diagnostic.
+fn listed(diags: &Diagnostics) -> Vec<(crate::framework::Severity, String, String)> {
+    diags
+        .iter()
+        .map(|d| (d.severity, d.summary.clone(), d.path.as_ref().map(|p| format!("{p:?}")).unwrap_or_default()))
+        .collect()
+}
+
+/// A guard: validation refuses a bad source ARN first, but if one reached the trust builder the
+/// error names the hop's `manage_trust` instead of writing a broken policy.
+#[test]
+fn a_trust_that_cannot_be_built_is_an_error_at_manage_trust() {
+    let mut t = seed_trust();
+    t.source_role_arn = "jenkins-ci-role".into();
+    let mut diags = Diagnostics::new();
+    let out = desired_trusts(&[seed_trust(), t], &mut diags);
+    assert_eq!(out.len(), 1, "the good trust is still built: {out:?}");
+    let got = listed(&diags);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, crate::framework::Severity::Error);
+    assert_eq!(got[0].1, "Cannot Build The Trust Policy");
+    assert!(got[0].2.contains("manage_trust"), "{got:?}");
+}
+
+/// The planned trust is checked against the hop's source: what the provider builds admits it;
+/// a document that does not (an override, a future form) is an error naming why; one that is not
+/// a policy at all cannot be checked, also an error.
+#[test]
+fn a_planned_trust_must_admit_the_hop_source() {
+    let t = seed_trust();
+    let mut diags = Diagnostics::new();
+    sync::check_admission(&t, Some(&t.desired().expect("trust")), &mut diags);
+    assert!(diags.is_empty(), "the built trust admits its source: {:?}", listed(&diags));
+    sync::check_admission(&t, None, &mut diags);
+    assert!(diags.is_empty(), "no planned trust, nothing to check");
+
+    let other_id = ManagedTrust { external_id: Some("ci-43".into()), ..t.clone() }.desired().expect("trust");
+    sync::check_admission(&t, Some(&other_id), &mut diags);
+    let service = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    sync::check_admission(&t, Some(&service.to_string()), &mut diags);
+    sync::check_admission(&t, Some(&"{not json".to_string()), &mut diags);
+    let got = listed(&diags);
+    let summaries: Vec<&str> = got.iter().map(|(_, s, _)| s.as_str()).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Managed Trust Does Not Admit The Source",
+            "Managed Trust Does Not Admit The Source",
+            "Cannot Check The Trust Policy"
+        ],
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(sev, _, path)| *sev == crate::framework::Severity::Error && path.contains("manage_trust"))
+    );
+    let detail = &diags.iter().next().expect("one").detail;
+    assert!(detail.contains("jenkins-ci-role") && detail.contains("jenkins-deploy-role"), "{detail}");
+}
