@@ -8,6 +8,7 @@ pub mod aws;
 pub mod awsconfig;
 pub mod cty;
 pub mod framework;
+pub mod functions;
 pub mod iam;
 pub mod jenkins;
 pub mod jenkins_http;

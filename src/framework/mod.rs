@@ -8,6 +8,7 @@
 mod consistency;
 mod diagnostics;
 pub mod docs;
+pub mod function;
 mod plan;
 mod provider;
 mod resource;
@@ -22,6 +23,7 @@ pub mod validators;
 
 pub use consistency::{check_apply_consistent, check_plan_valid};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use function::{Function, FunctionError, Parameter, conform};
 pub use plan::{PlanOutcome, plan_resource_change, proposed_new, with_defaults};
 pub use provider::Provider;
 pub use resource::{PlanChange, PlanContext, Resource};

@@ -4,6 +4,7 @@
 //! schema's implied type, runs the framework, encodes once. Errors become diagnostics, never gRPC
 //! status errors (Terraform shows those as an opaque "rpc error").
 
+use super::function::{Function, FunctionError};
 use super::schema::{AttributeType, Block, NestedBlock, Nesting};
 use super::validate_block;
 use super::{Diagnostic, Diagnostics, Provider, Resource, Schema, Severity};
@@ -22,6 +23,7 @@ pub struct ProviderServer {
     provider: Arc<dyn Provider>,
     provider_schema: Schema,
     resources: BTreeMap<&'static str, Registered>,
+    functions: BTreeMap<&'static str, Arc<dyn Function>>,
 }
 
 impl ProviderServer {
@@ -36,7 +38,45 @@ impl ProviderServer {
                 (r.type_name(), (r, schema, ty))
             })
             .collect();
-        ProviderServer { provider, provider_schema, resources }
+        ProviderServer { provider, provider_schema, resources, functions: BTreeMap::new() }
+    }
+
+    /// The same server, also serving these provider functions.
+    pub fn with_functions(mut self, functions: Vec<Arc<dyn Function>>) -> Self {
+        self.functions = functions.into_iter().map(|f| (f.name(), f)).collect();
+        self
+    }
+
+    fn pb_functions(&self) -> HashMap<String, pb::Function> {
+        self.functions.iter().map(|(n, f)| (n.to_string(), to_pb_function(f.as_ref()))).collect()
+    }
+
+    /// Runs one function call: arguments decoded with the declared types, the result encoded
+    /// with the return type; every failure is a `FunctionError`, never a gRPC status.
+    fn call(&self, name: &str, args: &[pb::DynamicValue]) -> Result<pb::DynamicValue, FunctionError> {
+        let f = self.functions.get(name).ok_or_else(|| FunctionError {
+            text: format!("This provider has no function {name:?}."),
+            argument: None,
+        })?;
+        let params = f.parameters();
+        if args.len() != params.len() {
+            return Err(FunctionError {
+                text: format!("{name} takes {} arguments, got {}.", params.len(), args.len()),
+                argument: None,
+            });
+        }
+        let values = params
+            .iter()
+            .zip(args)
+            .enumerate()
+            .map(|(i, (p, a))| {
+                decode(Some(a), &p.ty)
+                    .map_err(|e| FunctionError::at(i, format!("Could not decode argument {:?}: {e}.", p.name)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = f.call(&values)?;
+        encode(&out, &f.return_type())
+            .map_err(|e| FunctionError { text: format!("Could not encode the result: {e}."), argument: None })
     }
 
     fn resource(&self, name: &str) -> Result<&Registered, Vec<pb::Diagnostic>> {
@@ -188,6 +228,27 @@ fn to_pb_attr(a: &super::Attribute) -> pb::schema::Attribute {
     }
 }
 
+fn to_pb_function(f: &dyn Function) -> pb::Function {
+    pb::Function {
+        parameters: f
+            .parameters()
+            .into_iter()
+            .map(|p| pb::function::Parameter {
+                name: p.name.to_owned(),
+                r#type: p.ty.to_json(),
+                description: p.description.to_owned(),
+                description_kind: pb::StringKind::Markdown as i32,
+                ..Default::default()
+            })
+            .collect(),
+        r#return: Some(pb::function::Return { r#type: f.return_type().to_json() }),
+        summary: f.summary().to_owned(),
+        description: f.description().to_owned(),
+        description_kind: pb::StringKind::Markdown as i32,
+        ..Default::default()
+    }
+}
+
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, ..Default::default() }
 }
@@ -210,6 +271,11 @@ impl pb::provider_server::Provider for ProviderServer {
                 .keys()
                 .map(|n| pb::get_metadata::ResourceMetadata { type_name: n.to_string() })
                 .collect(),
+            functions: self
+                .functions
+                .keys()
+                .map(|n| pb::get_metadata::FunctionMetadata { name: n.to_string() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -225,6 +291,7 @@ impl pb::provider_server::Provider for ProviderServer {
             provider: Some(to_pb_schema(&self.provider_schema)),
             resource_schemas,
             server_capabilities: Some(capabilities()),
+            functions: self.pb_functions(),
             ..Default::default()
         }))
     }
@@ -596,6 +663,29 @@ impl pb::provider_server::Provider for ProviderServer {
         let mut d = Diagnostics::new();
         d.error("Unknown Data Source", format!("This provider has no data source {:?}.", req.get_ref().type_name));
         Ok(Response::new(pb::read_data_source::Response { diagnostics: to_pb_diags(&d), ..Default::default() }))
+    }
+
+    async fn get_functions(
+        &self,
+        _req: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        log_rpc("GetFunctions", "");
+        Ok(Response::new(pb::get_functions::Response { functions: self.pb_functions(), diagnostics: Vec::new() }))
+    }
+
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("CallFunction", &req.name);
+        Ok(Response::new(match self.call(&req.name, &req.arguments) {
+            Ok(v) => pb::call_function::Response { result: Some(v), error: None },
+            Err(e) => pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError { text: e.text, function_argument: e.argument.map(|i| i as i64) }),
+            },
+        }))
     }
 
     async fn stop_provider(

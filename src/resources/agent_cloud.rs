@@ -184,6 +184,12 @@ fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, lint
     true
 }
 
+/// The computed attributes a plan shows, rendered into `target` without preflight or lint (the
+/// provider functions' view); false when a diagnostic says why not.
+pub(crate) fn render_computed(object: &Value, target: &mut Value, diags: &mut Diagnostics) -> bool {
+    render_into(object, target, diags, None)
+}
+
 fn string_map_value(m: BTreeMap<String, String>) -> Value {
     Value::Map(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }

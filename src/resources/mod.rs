@@ -74,6 +74,18 @@ mod tests {
         } else if std::fs::read_to_string(&index).ok().as_deref() != Some(page.as_str()) {
             stale.push(index.display().to_string());
         }
+        for f in crate::functions::all() {
+            let dir = root.join("examples/functions").join(f.name());
+            let example = std::fs::read_to_string(dir.join("function.tf")).ok();
+            let page = crate::framework::docs::function_page(f.as_ref(), example.as_deref());
+            let path = root.join("docs/functions").join(format!("{}.md", f.name()));
+            if update {
+                std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");
+                std::fs::write(&path, &page).expect("write function page");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
         assert!(stale.is_empty(), "stale docs pages (run `make docs`): {stale:?}");
     }
 
@@ -82,6 +94,11 @@ mod tests {
     fn every_resource_has_an_example() {
         for r in all(&Default::default()) {
             assert!(example_path(r.type_name()).exists(), "{} has no example", r.type_name());
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for f in crate::functions::all() {
+            let path = root.join("examples/functions").join(f.name()).join("function.tf");
+            assert!(path.exists(), "function {} has no example", f.name());
         }
     }
 }

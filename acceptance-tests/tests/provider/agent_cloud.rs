@@ -4,7 +4,7 @@
 use super::support::Env;
 use acceptance_tests::terraform::{Workdir, terraforms};
 
-fn templates(image: &str) -> String {
+pub(super) fn templates(image: &str) -> String {
     format!(
         r#"
 resource "jenkins_pod_template" "base" {{
@@ -49,7 +49,7 @@ resource "jenkins_agent_cloud" "{name}" {{
     )
 }
 
-fn configmap_data(env: &Env, name: &str) -> Option<String> {
+pub(super) fn configmap_data(env: &Env, name: &str) -> Option<String> {
     let cm = env.get_json("configmap", &format!("tf-jcasc-cloud-{name}"))?;
     cm.pointer(&format!("/data/cloud-{name}.yaml")).and_then(|v| v.as_str()).map(str::to_string)
 }

@@ -8,7 +8,7 @@ use acceptance_tests::terraform::{Workdir, terraforms};
 use serde_json::Value as Json;
 
 /// The IAM OIDC provider of an emulated cluster, created as a platform team would.
-fn create_oidc_provider(env: &Env, cluster: &str) -> String {
+pub(super) fn create_oidc_provider(env: &Env, cluster: &str) -> String {
     let out = env.aws(&["eks", "describe-cluster", "--name", cluster, "--output", "json"]);
     let json: Json = serde_json::from_str(&out).expect("describe-cluster JSON");
     let issuer = json["cluster"]["identity"]["oidc"]["issuer"].as_str().expect("issuer").to_string();
