@@ -19,3 +19,4 @@ mod pod_template;
 mod preflight;
 mod remote_cluster_access;
 mod support;
+mod terragrunt;
