@@ -820,6 +820,33 @@ fn clouds_unit_plans_with_mock_outputs_warning_what_it_could_not_check() {
     );
 }
 
+/// account.hcl's `aws_account_id` guards the irsa-role unit: with credentials of another account in
+/// the environment, the apply fails naming both accounts (and the role it made is destroyed with the
+/// same credentials, as the message says).
+#[test]
+fn irsa_role_unit_fails_its_apply_under_another_accounts_credentials() {
+    let tf = &terraforms()[0];
+    let env = Env::new("tg-account");
+    let subs = Substitutions::for_env(&env);
+    let unit = &units(&subs)["irsa-role"];
+    let mut inputs = unit.inputs(&BTreeMap::new());
+    assert_eq!(inputs["aws_account_id"], env.account.as_str(), "root.hcl passes account.hcl's id");
+    let other = fresh_account();
+    inputs.insert("aws_account_id".into(), Json::String(other.clone()));
+    let w = unit.workdir(tf, &env, &[], &inputs);
+    w.expect_error(
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &[
+            &format!("is not in account {other} (account.hcl)"),
+            &format!("arn:aws:iam::{}:role/jenkins-ci-role", env.account),
+        ],
+    );
+    w.destroy();
+    let (ok, _) = env.aws_in(&env.account, &["iam", "get-role", "--role-name", "jenkins-ci-role"]);
+    assert!(!ok, "the role is gone after destroy");
+    w.cleanup();
+}
+
 /// The layout is wired as Terragrunt needs it: every input a unit passes is a variable of its
 /// module and every required variable is passed; every `dependency.<x>.outputs.<y>` names an
 /// output of that unit's module and has a mock; every mock is such an output. Then `terraform
