@@ -774,6 +774,7 @@ fn plan_with_mocks(prefix: &str, names: &[&str], fakes: &[(&str, &[&str])]) {
             assert_eq!(r.code, 2, "[{}] {name}: plan with mocks must succeed with changes:\n{text}", tf.version);
             assert!(!text.contains("Error:"), "[{}] {name}: {text}", tf.version);
             let warned = warnings(&text);
+            eprintln!("[{}] {name} planned with mocks; warnings: {warned:#?}", tf.version);
             for fake in fakes.iter().filter(|(u, _)| *u == name).flat_map(|(_, f)| f.iter()) {
                 assert!(
                     warned.iter().any(|w| w.contains(fake)),
