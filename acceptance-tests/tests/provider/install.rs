@@ -185,3 +185,126 @@ fn readme_quick_start_installs_from_the_implied_local_mirror() {
         w.cleanup();
     }
 }
+
+/// What `make demo` applies: the files `examples/demo/run.sh` concatenates (read from its `parts`
+/// list, so the test follows the script).
+fn demo_parts() -> Vec<String> {
+    let script = std::fs::read_to_string(acceptance_tests::terraform::repo_root().join("examples/demo/run.sh"))
+        .expect("examples/demo/run.sh");
+    let list = script.split("parts=(\n").nth(1).and_then(|r| r.split("\n)").next()).expect("run.sh has parts=( ... )");
+    let parts: Vec<String> = list.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    assert!(parts.iter().any(|p| p == "examples/demo/stack.tf"), "{parts:?}");
+    parts
+}
+
+/// `make demo` as a test, on every Terraform: run.sh's configuration (the provider block, the seed's
+/// templates and cloud, the demo stack) with the test's accounts and namespaces, the chart's Jenkins
+/// with its API credentials in the environment, the provider installed by `terraform init` from the
+/// mirror (lock file checked), one saved plan applied, every check run during the apply; then what
+/// the demo prints as created is looked up where it lives (IAM, both clusters, Jenkins' own list of
+/// clouds), both plans are empty, and destroy removes it.
+#[test]
+fn the_demo_runs_through_init_on_every_terraform() {
+    use crate::support::Env;
+    use acceptance_tests::jenkins::{Jenkins, Options};
+    use serde_json::Value as Json;
+    let root = acceptance_tests::terraform::repo_root();
+    for tf in terraforms() {
+        let env = Env::new("demo");
+        let target = acceptance_tests::stack::fresh_account();
+        let remote_ns = format!("{}-agents", env.namespace);
+        let jenkins = Jenkins::start(&env.namespace, "jenkins", Options::default());
+        let (user, token) = jenkins.admin();
+        let mut hcl = String::new();
+        for p in demo_parts() {
+            let text = std::fs::read_to_string(root.join(&p)).unwrap_or_else(|e| panic!("{p}: {e}"));
+            hcl.push_str(&format!("# --- {p}\n{text}\n"));
+        }
+        // With a version constraint, as users pin it (and as `assert_lock_file` expects the lock
+        // file's `constraints` line); run.sh's provider.tf has none.
+        let source = format!("source = \"{PROVIDER_SOURCE}\"");
+        assert!(hcl.contains(&source), "the demo requires {PROVIDER_SOURCE}");
+        let hcl = hcl.replacen(&source, &format!("{source}\n      version = \"~> {}\"", mirror().version), 1);
+        let hcl = crate::terragrunt::replace_namespace(&hcl, "jenkins", &env.namespace)
+            .replace("123456789012", &env.account)
+            .replace("222222222222", &target)
+            .replace("\"jenkins-agents\"", &format!("{remote_ns:?}"));
+        let w = Workdir::installed("demo", tf).with_env(env.vars()).with_env([
+            ("JENKINS_URL", jenkins.url().to_string()),
+            ("JENKINS_USER", user),
+            ("JENKINS_API_TOKEN", token),
+        ]);
+        std::fs::write(w.dir.join("main.tf"), &hcl).expect("write main.tf");
+        let r = w.init();
+        assert!(r.text().contains(&format!("Installed jenkins-eks/jenkins v{}", mirror().version)), "{}", r.text());
+        w.assert_lock_file();
+
+        let r = w.run(&["plan", "-input=false", "-no-color", "-out=stack.tfplan"]);
+        assert_eq!(r.code, 0, "[{}] the demo's plan failed:\n{}", tf.version, r.text());
+        let r = w.run(&["apply", "-input=false", "-no-color", "stack.tfplan"]);
+        let applied = r.text();
+        assert_eq!(r.code, 0, "[{}] the demo's apply failed:\n{applied}", tf.version);
+        for bad in ["development overrides", "Provider produced", "Warning: Agent Pods Not Checked"] {
+            assert!(!applied.contains(bad), "[{}] {bad}:\n{applied}", tf.version);
+        }
+
+        // What the demo lists as created.
+        let state = w.run(&["state", "list"]);
+        let mut listed: Vec<&str> = state.stdout.lines().collect();
+        listed.sort_unstable();
+        assert_eq!(
+            listed,
+            [
+                "jenkins_agent_cloud.eks",
+                "jenkins_agent_cloud.remote",
+                "jenkins_cross_account_chain.deploy",
+                "jenkins_irsa_role.ci",
+                "jenkins_pod_template.base",
+                "jenkins_pod_template.helm",
+                "jenkins_pod_template.remote",
+                "jenkins_remote_cluster_access.remote",
+            ],
+            "[{}]",
+            tf.version
+        );
+        // Each cloud's pods passed the preflight during the apply, and the sidecar loaded both
+        // clouds into Jenkins.
+        for cloud in ["eks", "remote"] {
+            let v = w.resource(&format!("jenkins_agent_cloud.{cloud}"));
+            assert!(v["effective_pods"].as_object().is_some_and(|m| !m.is_empty()), "{v}");
+            let cm = v["configmap_name"].as_str().expect("configmap_name");
+            let labels = env.get_json("configmap", cm).expect("the cloud's ConfigMap")["metadata"]["labels"].clone();
+            assert_eq!(labels["jenkins-jenkins-config"], "true", "{labels}");
+            let name = v["name"].as_str().expect("name");
+            assert!(jenkins.state().clouds.iter().any(|c| c == name), "Jenkins runs {name}: {:?}", jenkins.state());
+        }
+        // The IRSA role in IAM, annotated on the service account it created.
+        let arn = w.resource("jenkins_irsa_role.ci")["arn"].as_str().expect("arn").to_string();
+        assert_eq!(arn, format!("arn:aws:iam::{}:role/jenkins-ci-role", env.account));
+        let role: Json = serde_json::from_str(&env.aws(&["iam", "get-role", "--role-name", "jenkins-ci-role"]))
+            .expect("get-role JSON");
+        assert_eq!(role["Role"]["Arn"], arn.as_str());
+        let sa = env.get_json("serviceaccount", "jenkins-serviceaccount").expect("the IRSA service account");
+        assert_eq!(sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], arn.as_str());
+        // The profile chain's ConfigMap, and the deploy role it manages in the other account.
+        let ini = w.resource("jenkins_cross_account_chain.deploy")["config_ini"].as_str().expect("ini").to_string();
+        let cm = env.get_json("configmap", "awsconfig-configmap").expect("the chain's ConfigMap");
+        assert_eq!(cm["data"]["config"].as_str(), Some(ini.as_str()));
+        let deploy = crate::cross_account_chain::get_role(&env, &target, "jenkins-deploy-role").expect("deploy role");
+        let trust = crate::cross_account_chain::trust_of(&deploy).to_string();
+        assert!(trust.contains(&arn), "the deploy role trusts {arn}: {trust}");
+        // The remote cluster's service account, Role and binding; the credential Secret here.
+        for kind in ["serviceaccount", "role", "rolebinding"] {
+            env.kubectl("remote", &["-n", &remote_ns, "get", kind, "jenkins-agent-controller"]);
+        }
+        assert!(env.get_json("secret", "remote-agents").is_some(), "the remote credential Secret");
+
+        w.assert_plans_empty();
+        w.destroy();
+        let (ok, out) = env.aws_in(&env.account, &["iam", "get-role", "--role-name", "jenkins-ci-role"]);
+        assert!(!ok && out.contains("NoSuchEntity"), "{out}");
+        assert!(env.get_json("configmap", "awsconfig-configmap").is_none());
+        assert!(env.get_json("secret", "remote-agents").is_none());
+        w.cleanup();
+    }
+}

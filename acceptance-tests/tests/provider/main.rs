@@ -20,3 +20,4 @@ mod pod_template;
 mod preflight;
 mod remote_cluster_access;
 mod support;
+mod terragrunt;
