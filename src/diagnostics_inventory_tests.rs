@@ -36,6 +36,9 @@ const FORWARDERS: &[(&str, &str)] = &[
     ("src/resources/pod_template.rs", "f.summary"),
     ("src/resources/agent_cloud.rs", "f.summary"),
     ("src/resources/cross_account_chain.rs", "f.summary.clone()"),
+    // The preflight's `Awaited::summary` picks one of four warnings (see EXTRA).
+    ("src/resources/agent_cloud/preflight.rs", "summary"),
+    ("src/resources/agent_cloud/preflight.rs", "awaited.summary(false)"),
 ];
 
 /// Summaries made outside a diagnostic call (returned by a `describe` function), by file.
@@ -45,6 +48,10 @@ const EXTRA: &[(&str, Severity, &str)] = &[
     ("src/aws/errors.rs", Severity::Error, "AWS API Error"),
     ("src/resources/agent_cloud/jenkins_loop.rs", Severity::Warning, "Apply Not Confirmed By Jenkins"),
     ("src/resources/agent_cloud/jenkins_loop.rs", Severity::Warning, "Jenkins Not Asked"),
+    ("src/resources/agent_cloud/preflight.rs", Severity::Warning, "Agent Pod Needs What This Apply Creates"),
+    ("src/resources/agent_cloud/preflight.rs", Severity::Warning, "Agent Pod Runs As What This Apply Creates"),
+    ("src/resources/agent_cloud/preflight.rs", Severity::Warning, "Agent Pod Needs What Does Not Exist Yet"),
+    ("src/resources/agent_cloud/preflight.rs", Severity::Warning, "Agent Pod Runs As What Does Not Exist Yet"),
 ];
 
 /// The calls that make a diagnostic; in each the summary is the second-to-last argument.

@@ -12,7 +12,7 @@
 //! `JENKINS_USER`); the environment is read by the caller and passed in, so parsing stays pure.
 
 use crate::cty::{AttributePath, Value};
-use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Schema};
+use crate::framework::{Attribute, Block, Diagnostics, NestedBlock, Schema, Validator};
 use crate::kube::ClusterSpec;
 
 /// Where Jenkins runs and how the Helm chart named it.
@@ -66,6 +66,10 @@ pub struct Settings {
     /// The controller's cluster; `None` when the block is absent.
     pub controller: Option<ClusterSpec>,
     pub jenkins: JenkinsSettings,
+    /// A pod reference the agent-cloud preflight finds missing at plan (and no resource of the plan
+    /// creates): an error, or with `missing_objects_at_plan = "warning"` a warning and an error at
+    /// apply, before the ConfigMap is written.
+    pub missing_objects_warn_at_plan: bool,
 }
 
 fn kubernetes_block() -> Block {
@@ -99,6 +103,12 @@ pub fn schema() -> Schema {
             Attribute::string("region")
                 .optional()
                 .describe("The AWS region. Defaults to the SDK's resolution (`AWS_REGION`, the profile)."),
+        )
+        .attr(
+            Attribute::string("missing_objects_at_plan")
+                .optional()
+                .describe("What the agent-cloud preflight does at plan when a template's pod names an object (service account, ConfigMap, Secret, PVC, namespace) that does not exist and that no resource of this plan creates: `error` (the default) fails the plan; `warning` warns and checks again at apply, failing it before the cloud's ConfigMap is written. Use `warning` where a plan runs before another configuration has created those objects, e.g. `terragrunt run --all plan` with `mock_outputs`.")
+                .validate(Validator::one_of(&["error", "warning"])),
         )
         .block(NestedBlock::single("kubernetes", kubernetes_block()))
         .block(NestedBlock::single("jenkins", jenkins_block())),
@@ -226,7 +236,12 @@ pub fn parse(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Option<Set
     {
         jenkins.api = Some(JenkinsApi { url, username, api_token });
     }
-    Some(Settings { region: string(config, "region"), controller, jenkins })
+    Some(Settings {
+        region: string(config, "region"),
+        controller,
+        jenkins,
+        missing_objects_warn_at_plan: string(config, "missing_objects_at_plan").as_deref() == Some("warning"),
+    })
 }
 
 #[cfg(test)]

@@ -326,6 +326,14 @@ impl AgentCloud {
         if !render_into(planned, &mut state, diags, None) {
             return None;
         }
+        // A plan lenient about missing objects (`missing_objects_at_plan = "warning"`) only warned:
+        // the real check, before anything is written.
+        if configured.settings.missing_objects_warn_at_plan {
+            preflight::check(&self.context, &Value::Null, &state, true, diags).await;
+            if diags.has_error() {
+                return None;
+            }
+        }
         let jenkins = configured.jenkins();
         let client = match connector.client().await {
             Ok(c) => c,
@@ -382,7 +390,7 @@ impl Resource for AgentCloud {
         {
             jenkins_loop::plan_checks(&configured, &change.planned, diags).await;
         }
-        preflight::check(&self.context, ctx.prior, &change.planned, diags).await;
+        preflight::check(&self.context, ctx.prior, &change.planned, false, diags).await;
     }
 
     async fn plan_destroy(&self, prior: &Value, diags: &mut Diagnostics) {

@@ -723,3 +723,41 @@ fn a_literal_name_nobody_creates_still_fails_at_plan() {
     assert!(!text.contains("in this apply"), "{text}");
     w.cleanup();
 }
+
+/// With `missing_objects_at_plan = "warning"` (what a Terragrunt plan over mocked outputs needs),
+/// the same missing ConfigMap is a warning at plan naming it, and the apply still refuses the
+/// cloud before its ConfigMap is written; once the object exists the apply goes through.
+#[test]
+fn a_lenient_plan_warns_and_the_apply_still_refuses_before_writing() {
+    let tf = &terraforms()[0];
+    let env = Env::new("pre-lenient");
+    let w = env.workdir("preflight-lenient", tf);
+    controller(&env, &w.dir);
+    grant_agents(&env);
+    let ns = env.namespace.clone();
+    let lenient = |hcl: String| {
+        hcl.replacen("provider \"jenkins\" {\n", "provider \"jenkins\" {\n  missing_objects_at_plan = \"warning\"\n", 1)
+    };
+    let config = lenient(same_apply(&env, "\"nobody-creates-this\"", "\"default\"", ""));
+    assert!(config.contains("missing_objects_at_plan"), "{config}");
+    w.write_config(&config);
+    let text = passes(&w, &["plan", "-no-color"]);
+    assert!(
+        text.contains("Warning: Agent Pod Needs What Does Not Exist Yet")
+            && text.contains(&format!("ConfigMap {ns}/nobody-creates-this does not exist yet"))
+            && text.contains("checked again at apply"),
+        "{text}"
+    );
+    fails(
+        &w,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+        &["Agent Pod Would Not Start", &format!("ConfigMap {ns}/nobody-creates-this does not exist (the pod names it")],
+    );
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-local-agents").is_none(), "the ConfigMap was written");
+    env.kubectl("controller", &["-n", &ns, "create", "configmap", "nobody-creates-this", "--from-literal=config=x"]);
+    w.apply();
+    assert!(env.get_json("configmap", "tf-jcasc-cloud-local-agents").is_some(), "written once it exists");
+    w.write_config(&without_cloud(&config));
+    w.destroy();
+    w.cleanup();
+}

@@ -21,6 +21,9 @@
 //! not an error while it is missing at plan but a warning; the apply plans this cloud again after
 //! that resource has applied, when it is no longer pending, and the check then runs for real. A pod
 //! refused only because its pending service account is missing is dry-run as `default` instead.
+//! With the provider's `missing_objects_at_plan = "warning"` a missing object nothing in the plan
+//! creates is treated alike at plan (`Awaited::Unplanned`), and `ApplyResourceChange` runs the
+//! checks once more (`at_apply`), strictly, before writing.
 
 use super::super::values::{boolean, string, string_map, strings};
 use crate::aws::iam::IamApi;
@@ -50,6 +53,13 @@ const PENDING: &str = "Agent Pod Needs What This Apply Creates";
 /// The same for a pod's own service account (a summary of its own: Terraform folds equal ones).
 const PENDING_SA: &str = "Agent Pod Runs As What This Apply Creates";
 
+/// Summary of the warning about a missing object nothing in this plan creates, with
+/// `missing_objects_at_plan = "warning"`.
+const MISSING_AT_PLAN: &str = "Agent Pod Needs What Does Not Exist Yet";
+
+/// The same for a pod's own service account (Terraform folds warnings of one summary).
+const MISSING_SA_AT_PLAN: &str = "Agent Pod Runs As What Does Not Exist Yet";
+
 /// Summary of every error that says an agent pod would not start.
 const WOULD_NOT_START: &str = "Agent Pod Would Not Start";
 
@@ -73,6 +83,49 @@ fn templates_path(i: usize) -> AttributePath {
 /// The sentence every pending warning ends with.
 fn checked_again() -> &'static str {
     "It is checked again when the apply plans this cloud, after that resource has applied and before this cloud's ConfigMap is written."
+}
+
+/// Why an object a pod needs may be missing at plan without failing it.
+enum Awaited {
+    /// Another resource of this plan creates it (`Configured::pending`); the value says which.
+    Pending(String),
+    /// Nothing in this plan does, but the provider lets the plan go on (`missing_objects_at_plan`).
+    Unplanned,
+}
+
+impl Awaited {
+    /// `Pending` when `by` names a resource of this plan, else `Unplanned` when the plan is lenient.
+    fn of(by: Option<&str>, lenient: bool) -> Option<Awaited> {
+        by.map(|b| Awaited::Pending(b.to_owned())).or(lenient.then_some(Awaited::Unplanned))
+    }
+
+    fn because(&self) -> String {
+        match self {
+            Awaited::Pending(by) => format!("it is created by {by} in this apply"),
+            Awaited::Unplanned => {
+                "no resource of this plan creates it (`missing_objects_at_plan = \"warning\"` lets the plan go on)"
+                    .into()
+            }
+        }
+    }
+
+    fn summary(&self, service_account: bool) -> &'static str {
+        match (self, service_account) {
+            (Awaited::Pending(_), true) => PENDING_SA,
+            (Awaited::Pending(_), false) => PENDING,
+            (Awaited::Unplanned, true) => MISSING_SA_AT_PLAN,
+            (Awaited::Unplanned, false) => MISSING_AT_PLAN,
+        }
+    }
+
+    fn again(&self) -> &'static str {
+        match self {
+            Awaited::Pending(_) => checked_again(),
+            Awaited::Unplanned => {
+                "It is checked again at apply, which fails before this cloud's ConfigMap is written if it is still missing."
+            }
+        }
+    }
 }
 
 /// The pod with its service account replaced by `default` (for a dry run while its own is pending).
@@ -140,13 +193,16 @@ struct Target {
 }
 
 /// Runs the preflight for a planned cloud whose inputs are known and whose file rendered.
-pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, diags: &mut Diagnostics) {
+/// `at_apply` is the check `ApplyResourceChange` repeats when the plan was lenient about
+/// missing objects: then they are errors again.
+pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, at_apply: bool, diags: &mut Diagnostics) {
     if !prior.is_null() && string(prior, "casc_yaml") == string(planned, "casc_yaml") {
         return;
     }
     let Some(configured) = context.get() else {
         return deferred(diags, "The provider's configuration is not known yet");
     };
+    let lenient = !at_apply && configured.settings.missing_objects_warn_at_plan;
     let Some(target) = target(&configured, planned, diags).await else { return };
     let pods = string_map(planned, "effective_pods");
     let mut trials: Vec<(usize, String, TrialPod)> = Vec::new();
@@ -167,45 +223,53 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, di
             Ok(()) => admitted.push(admit(trial)),
             Err(kube::Error::Api(status))
                 if service_account_missing(&status.message)
-                    && let Some(by) = configured.pending(&target.key, "ServiceAccount", &trial.namespace, &sa) =>
+                    && let Some(awaited) = Awaited::of(
+                        configured.pending(&target.key, "ServiceAccount", &trial.namespace, &sa),
+                        lenient,
+                    ) =>
             {
                 let what = format!(
-                    "Template {name:?} in {}: service account {}/{sa} does not exist yet; it is created by {by} in this apply.",
-                    target.cluster, trial.namespace
+                    "Template {name:?} in {}: service account {}/{sa} does not exist yet; {}.",
+                    target.cluster,
+                    trial.namespace,
+                    awaited.because()
                 );
+                let summary = awaited.summary(true);
                 match dry_run::create_pod(&target.client, &trial.namespace, &substitute.pod, &target.identity).await {
                     Ok(()) => {
-                        diags.warning_at(templates_path(*i), PENDING_SA, format!("{what} The pod was dry-run as service account `default` instead and admitted; its references were checked. {}", checked_again()));
+                        diags.warning_at(templates_path(*i), summary, format!("{what} The pod was dry-run as service account `default` instead and admitted; its references were checked. {}", awaited.again()));
                         admitted.push(admit(substitute));
                     }
                     Err(kube::Error::Api(s)) if s.code != 429 && s.code < 500 => diags.error_at(
                         templates_path(*i),
                         WOULD_NOT_START,
                         format!(
-                            "{} (Dry-run as service account `default`, since {sa} is created in this apply.)",
+                            "{} (Dry-run as service account `default`, since {sa} does not exist yet.)",
                             refusal_detail(name, &target.who(), &trial.namespace, &s.message, s.code, "default")
                         ),
                     ),
                     Err(_) => diags.warning_at(
                         templates_path(*i),
-                        PENDING_SA,
-                        format!("{what} Its admission was therefore not checked now. {}", checked_again()),
+                        summary,
+                        format!("{what} Its admission was therefore not checked now. {}", awaited.again()),
                     ),
                 }
             }
             Err(kube::Error::Api(status))
                 if status.code == 404
                     && status.message.contains("namespace")
-                    && let Some(by) = configured.pending(&target.key, "Namespace", "", &trial.namespace) =>
+                    && let Some(awaited) =
+                        Awaited::of(configured.pending(&target.key, "Namespace", "", &trial.namespace), lenient) =>
             {
                 diags.warning_at(
                     templates_path(*i),
-                    PENDING,
+                    awaited.summary(false),
                     format!(
-                        "Template {name:?} in {}: namespace {} does not exist yet; it is created by {by} in this apply, so the pod was not dry-run now. {}",
+                        "Template {name:?} in {}: namespace {} does not exist yet; {}, so the pod was not dry-run now. {}",
                         target.cluster,
                         trial.namespace,
-                        checked_again()
+                        awaited.because(),
+                        awaited.again()
                     ),
                 );
             }
@@ -239,7 +303,7 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, di
             Err(e) => return deferred(diags, format!("{} did not answer ({e})", target.cluster)),
         }
     }
-    check_references(&configured, &target, &admitted, diags).await;
+    check_references(&configured, &target, &admitted, lenient, diags).await;
     check_irsa(&configured, &target, &admitted, diags).await;
 }
 
@@ -478,7 +542,13 @@ fn refusal_detail(template: &str, t: &Who, namespace: &str, message: &str, code:
 }
 
 /// Looks up every referenced object, one list per kind and namespace.
-async fn check_references(configured: &Configured, t: &Target, admitted: &[Admitted<'_>], diags: &mut Diagnostics) {
+async fn check_references(
+    configured: &Configured,
+    t: &Target,
+    admitted: &[Admitted<'_>],
+    lenient: bool,
+    diags: &mut Diagnostics,
+) {
     let mut wanted: BTreeMap<(String, RefKind), Vec<(&Admitted<'_>, Reference)>> = BTreeMap::new();
     for a in admitted {
         for r in pod_references(&a.trial.pod) {
@@ -490,17 +560,20 @@ async fn check_references(configured: &Configured, t: &Target, admitted: &[Admit
         for (a, r) in refs {
             let (i, template) = (a.index, a.name);
             let problem = match present.get(&r.name) {
-                None if let Some(by) = configured.pending(&t.key, kind.as_str(), &namespace, &r.name) => {
+                None if let Some(awaited) =
+                    Awaited::of(configured.pending(&t.key, kind.as_str(), &namespace, &r.name), lenient) =>
+                {
                     diags.warning_at(
                         templates_path(i),
-                        PENDING,
+                        awaited.summary(false),
                         format!(
-                            "Template {template:?} in {}: {} {namespace}/{} does not exist yet; it is created by {by} in this apply (the pod names it in {}). {}",
+                            "Template {template:?} in {}: {} {namespace}/{} does not exist yet; {} (the pod names it in {}). {}",
                             t.cluster,
                             kind.as_str(),
                             r.name,
+                            awaited.because(),
                             r.via,
-                            checked_again()
+                            awaited.again()
                         ),
                     );
                     continue;
