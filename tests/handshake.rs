@@ -265,7 +265,14 @@ async fn terraform_like_client_completes_mtls_calls_grpc_and_shuts_down() {
     let caps = resp.server_capabilities.expect("capabilities");
     assert!(caps.plan_destroy && caps.get_provider_schema_optional);
 
-    let (status, _) = grpc_call(&mut sender, "/tfplugin6.Provider/GetFunctions", &[]).await.expect("call");
+    let (status, body) = grpc_call(&mut sender, "/tfplugin6.Provider/GetFunctions", &[]).await.expect("call");
+    assert_eq!(status, "0", "GetFunctions succeeds");
+    let functions: terraform_provider_jenkins::plugin::proto::tfplugin6::get_functions::Response =
+        prost::Message::decode(body.as_slice()).expect("decodes");
+    let mut names: Vec<&str> = functions.functions.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["aws_config", "cloud_casc", "effective_pod", "irsa_trust"]);
+    let (status, _) = grpc_call(&mut sender, "/tfplugin6.Provider/ValidateActionConfig", &[]).await.expect("call");
     assert_eq!(status, "12", "RPCs we do not implement answer Unimplemented");
 
     // Shutdown: the process exits at once (the reply may never arrive), and removes its socket.
