@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod awsconfig;
 pub mod cty;
+pub mod data_sources;
 pub mod framework;
 pub mod functions;
 pub mod iam;

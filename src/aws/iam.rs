@@ -568,6 +568,14 @@ impl IamApi {
         })
     }
 
+    /// `eks:DescribeCluster` of `cluster` in this account; `None` when it does not exist.
+    pub async fn eks_cluster(&self, cluster: &str) -> Result<Option<aws_sdk_eks::types::Cluster>, CallError> {
+        match describe_cluster(&self.eks, cluster).await {
+            Err(e) if e.is("ResourceNotFoundException") => Ok(None),
+            other => other,
+        }
+    }
+
     /// `eks:DescribeCluster`: the cluster's OIDC issuer URL.
     pub async fn cluster_issuer(&self, cluster: &str) -> Result<Option<String>, CallError> {
         let cluster = describe_cluster(&self.eks, cluster).await?;

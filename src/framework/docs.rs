@@ -52,6 +52,13 @@ pub fn function_page(f: &dyn super::Function, example: Option<&str>) -> String {
     out
 }
 
+/// The page of a data source (the registry's `docs/data-sources/<name>.md`).
+pub fn data_source_page(ds: &dyn super::DataSource, example: Option<&str>) -> String {
+    let name = ds.type_name();
+    let front = format!("page_title: \"{name} Data Source - jenkins\"\nsubcategory: \"\"");
+    page(&front, &format!("{name} (Data Source)"), &ds.schema(), example)
+}
+
 /// The provider's index page: what it is, its configuration block, and an example.
 pub fn provider_page(schema: &Schema, example: Option<&str>) -> String {
     page("page_title: \"jenkins Provider\"", "jenkins Provider", schema, example)

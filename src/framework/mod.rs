@@ -6,6 +6,7 @@
 //! and nothing of protobuf except in `server`.
 
 mod consistency;
+mod data_source;
 mod diagnostics;
 pub mod docs;
 pub mod function;
@@ -22,6 +23,7 @@ mod validate;
 pub mod validators;
 
 pub use consistency::{check_apply_consistent, check_plan_valid};
+pub use data_source::DataSource;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use function::{Function, FunctionError, Parameter, conform};
 pub use plan::{PlanOutcome, plan_resource_change, proposed_new, with_defaults};

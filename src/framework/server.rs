@@ -7,7 +7,7 @@
 use super::function::{Function, FunctionError};
 use super::schema::{AttributeType, Block, NestedBlock, Nesting};
 use super::validate_block;
-use super::{Diagnostic, Diagnostics, Provider, Resource, Schema, Severity};
+use super::{DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Severity};
 use super::{check_apply_consistent, check_plan_valid, plan_resource_change};
 use crate::cty::{self, AttributePath, PathStep, Type, Value};
 use crate::plugin::proto::tfplugin6 as pb;
@@ -18,12 +18,16 @@ use tonic::{Request, Response, Status};
 /// A registered resource: its implementation, schema and the schema's implied type.
 type Registered = (Arc<dyn Resource>, Schema, Type);
 
+/// A registered data source, likewise.
+type RegisteredDataSource = (Arc<dyn DataSource>, Schema, Type);
+
 /// Serves the provider and its resources.
 pub struct ProviderServer {
     provider: Arc<dyn Provider>,
     provider_schema: Schema,
     resources: BTreeMap<&'static str, Registered>,
     functions: BTreeMap<&'static str, Arc<dyn Function>>,
+    data_sources: BTreeMap<&'static str, RegisteredDataSource>,
 }
 
 impl ProviderServer {
@@ -38,13 +42,40 @@ impl ProviderServer {
                 (r.type_name(), (r, schema, ty))
             })
             .collect();
-        ProviderServer { provider, provider_schema, resources, functions: BTreeMap::new() }
+        ProviderServer {
+            provider,
+            provider_schema,
+            resources,
+            functions: BTreeMap::new(),
+            data_sources: BTreeMap::new(),
+        }
     }
 
     /// The same server, also serving these provider functions.
     pub fn with_functions(mut self, functions: Vec<Arc<dyn Function>>) -> Self {
         self.functions = functions.into_iter().map(|f| (f.name(), f)).collect();
         self
+    }
+
+    /// The same server, also serving these data sources.
+    pub fn with_data_sources(mut self, data_sources: Vec<Arc<dyn DataSource>>) -> Self {
+        self.data_sources = data_sources
+            .into_iter()
+            .map(|d| {
+                let schema = d.schema();
+                let ty = schema.implied_type();
+                (d.type_name(), (d, schema, ty))
+            })
+            .collect();
+        self
+    }
+
+    fn data_source(&self, name: &str) -> Result<&RegisteredDataSource, Vec<pb::Diagnostic>> {
+        self.data_sources.get(name).ok_or_else(|| {
+            let mut d = Diagnostics::new();
+            d.error("Unknown Data Source", format!("This provider has no data source {name:?}."));
+            to_pb_diags(&d)
+        })
     }
 
     fn pb_functions(&self) -> HashMap<String, pb::Function> {
@@ -276,6 +307,11 @@ impl pb::provider_server::Provider for ProviderServer {
                 .keys()
                 .map(|n| pb::get_metadata::FunctionMetadata { name: n.to_string() })
                 .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|n| pb::get_metadata::DataSourceMetadata { type_name: n.to_string() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -292,6 +328,11 @@ impl pb::provider_server::Provider for ProviderServer {
             resource_schemas,
             server_capabilities: Some(capabilities()),
             functions: self.pb_functions(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(n, (_, s, _))| (n.to_string(), to_pb_schema(s)))
+                .collect(),
             ..Default::default()
         }))
     }
@@ -359,9 +400,24 @@ impl pb::provider_server::Provider for ProviderServer {
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let mut d = Diagnostics::new();
-        d.error("Unknown Data Source", format!("This provider has no data source {:?}.", req.get_ref().type_name));
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: to_pb_diags(&d) }))
+        let req = req.into_inner();
+        log_rpc("ValidateDataResourceConfig", &req.type_name);
+        let (ds, schema, ty) = match self.data_source(&req.type_name) {
+            Ok(d) => d,
+            Err(diagnostics) => return Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics })),
+        };
+        let config = match decode(req.config.as_ref(), ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::validate_data_resource_config::Response {
+                    diagnostics: wire_error("configuration", e),
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        validate_block(&schema.block, &config, &AttributePath::root(), &mut diags);
+        ds.validate(&config, &mut diags);
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: to_pb_diags(&diags) }))
     }
 
     async fn upgrade_resource_state(
@@ -660,9 +716,42 @@ impl pb::provider_server::Provider for ProviderServer {
         &self,
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        let mut d = Diagnostics::new();
-        d.error("Unknown Data Source", format!("This provider has no data source {:?}.", req.get_ref().type_name));
-        Ok(Response::new(pb::read_data_source::Response { diagnostics: to_pb_diags(&d), ..Default::default() }))
+        let req = req.into_inner();
+        log_rpc("ReadDataSource", &req.type_name);
+        let (ds, schema, ty) = match self.data_source(&req.type_name) {
+            Ok(d) => d,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::read_data_source::Response { diagnostics, ..Default::default() }));
+            }
+        };
+        let config = match decode(req.config.as_ref(), ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::read_data_source::Response {
+                    diagnostics: wire_error("configuration", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        let config = super::with_defaults(&schema.block, &config);
+        let Some(state) = ds.read(&config, &mut diags).await else {
+            return Ok(Response::new(pb::read_data_source::Response {
+                diagnostics: to_pb_diags(&diags),
+                ..Default::default()
+            }));
+        };
+        match encode(&state, ty) {
+            Ok(v) => Ok(Response::new(pb::read_data_source::Response {
+                state: Some(v),
+                diagnostics: to_pb_diags(&diags),
+                ..Default::default()
+            })),
+            Err(e) => Ok(Response::new(pb::read_data_source::Response {
+                diagnostics: wire_error("data source state", e),
+                ..Default::default()
+            })),
+        }
     }
 
     async fn get_functions(

@@ -47,5 +47,7 @@ impl Provider for JenkinsProvider {
 pub fn server() -> ProviderServer {
     let context = Arc::new(ProviderContext::default());
     let provider = Arc::new(JenkinsProvider { context: context.clone() });
-    ProviderServer::new(provider, crate::resources::all(&context)).with_functions(crate::functions::all())
+    ProviderServer::new(provider, crate::resources::all(&context))
+        .with_functions(crate::functions::all())
+        .with_data_sources(crate::data_sources::all(&context))
 }

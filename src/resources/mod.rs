@@ -8,7 +8,7 @@ pub mod cross_account_chain;
 pub mod irsa_role;
 pub mod pod_template;
 pub mod remote_cluster_access;
-mod values;
+pub(crate) mod values;
 
 use crate::framework::Resource;
 use std::sync::Arc;
@@ -74,6 +74,20 @@ mod tests {
         } else if std::fs::read_to_string(&index).ok().as_deref() != Some(page.as_str()) {
             stale.push(index.display().to_string());
         }
+        for d in crate::data_sources::all(&Default::default()) {
+            let example =
+                std::fs::read_to_string(root.join("examples/data-sources").join(d.type_name()).join("data-source.tf"))
+                    .ok();
+            let page = crate::framework::docs::data_source_page(d.as_ref(), example.as_deref());
+            let short = d.type_name().strip_prefix("jenkins_").unwrap_or(d.type_name());
+            let path = root.join("docs/data-sources").join(format!("{short}.md"));
+            if update {
+                std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");
+                std::fs::write(&path, &page).expect("write data source page");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
         for f in crate::functions::all() {
             let dir = root.join("examples/functions").join(f.name());
             let example = std::fs::read_to_string(dir.join("function.tf")).ok();
@@ -99,6 +113,10 @@ mod tests {
         for f in crate::functions::all() {
             let path = root.join("examples/functions").join(f.name()).join("function.tf");
             assert!(path.exists(), "function {} has no example", f.name());
+        }
+        for d in crate::data_sources::all(&Default::default()) {
+            let path = root.join("examples/data-sources").join(d.type_name()).join("data-source.tf");
+            assert!(path.exists(), "data source {} has no example", d.type_name());
         }
     }
 }

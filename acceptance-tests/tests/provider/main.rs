@@ -7,6 +7,7 @@ mod aws_faults;
 mod bad_input;
 mod cluster_in_apply;
 mod cross_account_chain;
+mod data_sources;
 mod functions;
 mod install;
 mod irsa_role;
