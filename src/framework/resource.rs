@@ -52,6 +52,13 @@ pub trait Resource: Send + Sync {
     /// Deletes the object.
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics);
 
+    /// A state written under an older schema `version`, decoded with today's type (attributes
+    /// that no longer exist are dropped, new ones are null), brought to today's shape. The default
+    /// keeps it as decoded.
+    fn upgrade_state(&self, _version: i64, state: Value) -> Value {
+        state
+    }
+
     /// Builds a state from an import id, which the framework then reads. The default refuses.
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let _ = id;

@@ -268,6 +268,13 @@ impl Schema {
     pub fn new(block: Block) -> Self {
         Schema { version: 0, block }
     }
+    /// The same schema at state `version` (bumped when a state's shape changes; the resource's
+    /// `upgrade_state` takes older ones).
+    pub fn versioned(mut self, version: i64) -> Self {
+        self.version = version;
+        self
+    }
+
     /// The object type of the whole resource.
     pub fn implied_type(&self) -> Type {
         self.block.implied_type()

@@ -426,7 +426,7 @@ impl pb::provider_server::Provider for ProviderServer {
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
         log_rpc("UpgradeResourceState", &req.type_name);
-        let (_, schema, ty) = match self.resource(&req.type_name) {
+        let (res, schema, ty) = match self.resource(&req.type_name) {
             Ok(r) => r,
             Err(diagnostics) => {
                 return Ok(Response::new(pb::upgrade_resource_state::Response { diagnostics, ..Default::default() }));
@@ -466,6 +466,9 @@ impl pb::provider_server::Provider for ProviderServer {
                 }));
             }
         };
+        if req.version < schema.version && !value.is_null() {
+            value = res.upgrade_state(req.version, value);
+        }
         super::plan::null_write_only(&schema.block, &mut value);
         match encode(&value, ty) {
             Ok(v) => {

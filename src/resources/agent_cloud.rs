@@ -102,7 +102,8 @@ fn schema() -> Schema {
     .attr(Attribute::string_map("effective_pods").computed().describe("Template name → the pod the plugin will create for it, after inheritance and YAML merge; runtime values show as `(runtime)`."))
     .block(NestedBlock::single("garbage_collection", gc_block()))
     .block(NestedBlock::single("timeouts", jenkins_loop::timeouts_block()));
-    Schema::new(block)
+    // Version 1: `templates` hold `jenkins_pod_template` definitions in their JSON spelling.
+    Schema::new(block).versioned(1)
 }
 
 /// True when every configured input of the rendering is known.
@@ -297,8 +298,10 @@ fn spec_value(c: &CloudSpec) -> Value {
         ]))
     });
     set(&mut v, "garbage_collection", gc.unwrap_or(Value::Null));
-    let templates =
-        (!c.templates.is_empty()).then(|| Value::List(c.templates.iter().cloned().map(Value::String).collect()));
+    // Imported templates in the spelling `jenkins_pod_template` emits, so an import round-trips.
+    let templates = (!c.templates.is_empty()).then(|| {
+        Value::List(c.templates.iter().map(|t| Value::String(super::pod_template::to_json_spelling(t))).collect())
+    });
     set(&mut v, "templates", templates.unwrap_or(Value::Null));
     v
 }
@@ -366,6 +369,24 @@ impl Resource for AgentCloud {
 
     fn schema(&self) -> Schema {
         schema()
+    }
+
+    /// Version 0 held the templates' JCasC (YAML) spelling, as `jenkins_pod_template` then
+    /// emitted it; today's configurations pass the JSON spelling, so the state follows.
+    fn upgrade_state(&self, version: i64, mut state: Value) -> Value {
+        if version < 1
+            && let Some(Value::List(items)) = state.get_attr("templates").cloned()
+        {
+            let json = items
+                .into_iter()
+                .map(|t| match t {
+                    Value::String(s) => Value::String(super::pod_template::to_json_spelling(&s)),
+                    other => other,
+                })
+                .collect();
+            set(&mut state, "templates", Value::List(json));
+        }
+        state
     }
 
     fn validate(&self, schema: &Schema, config: &Value, diags: &mut Diagnostics) {
@@ -505,5 +526,28 @@ mod owner_tests {
         assert!(is_own(&configmap(labels(OWNER), None), "alpha"), "a ConfigMap written before marks");
         assert!(!is_own(&configmap(labels(OWNER), Some("agent-cloud/beta")), "alpha"));
         assert!(!is_own(&configmap(labels("cross-account-chain"), Some("agent-cloud/alpha")), "alpha"));
+    }
+}
+
+#[cfg(test)]
+mod upgrade_tests {
+    use super::*;
+
+    /// A version-0 state's templates (the JCasC spelling) become the JSON spelling today's
+    /// `jenkins_pod_template` emits, and render the same file.
+    #[test]
+    fn version_0_templates_take_the_json_spelling_and_the_file_stays() {
+        // As version 0 wrote it (the emitter's layout).
+        let casc = "name: base\nid: x\nyaml: |\n  apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n      - name: maven\n        image: maven:3.9\n";
+        let mut state = schema().block.null_object();
+        set(&mut state, "name", Value::string("eks"));
+        set(&mut state, "templates", Value::List(vec![Value::string(casc)]));
+        let cloud = AgentCloud { context: Arc::default() };
+        let upgraded = cloud.upgrade_state(0, state.clone());
+        let json = strings(&upgraded, "templates").pop().expect("one template");
+        let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON spelling");
+        assert_eq!(doc["yaml"]["spec"]["containers"][0]["image"], "maven:3.9");
+        assert_eq!(jenkins::definition::to_casc(&json), jenkins::definition::to_casc(casc), "the same file text");
+        assert_eq!(cloud.upgrade_state(1, upgraded.clone()), upgraded, "today's state passes through");
     }
 }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 /// The resource type.
 pub struct PodTemplate;
 
-const COMPUTED: [&str; 3] = ["id", "definition", "pod_yaml_normalized"];
+const COMPUTED: [&str; 2] = ["id", "definition"];
 
 fn tool_container_block() -> Block {
     Block::new("A build-tool container rendered into the pod: one container per tool, kept alive so pipeline `container()` steps can exec into it. It is written into the pod YAML, not into the plugin's `containers` list, so it inherits as YAML does: with the default `yaml_merge_strategy` (`override`) a child's tool containers replace every parent's; with `merge` they combine by name (the plugin's container templates would combine by name either way).")
@@ -96,11 +96,11 @@ Lint warnings appear at plan, each at the attribute that causes it (the agent co
         .validate(Validator::string("A DNS-1123 label.", "Invalid Container Name", jenkins::check_container_name)))
     .attr(Attribute::string("namespace").optional().describe("Namespace for agent pods; unset uses the cloud's."))
     .attr(Attribute::string("service_account").optional().describe("Service account of agent pods (for IRSA, the annotated one)."))
-    .attr(Attribute::string("definition").computed().describe("The JCasC template object (YAML), with `${` escaped as `^${`. Feed it to `jenkins_agent_cloud.templates`."))
-    .attr(Attribute::string("pod_yaml_normalized").computed().describe("The Pod this template defines, normalised, with tool containers and volumes rendered in."))
+    .attr(Attribute::string("definition").computed().describe("The template as canonical JSON: the plugin's template object with its pod (tool containers and volumes rendered in, normalised) as a nested object under `yaml`, strings `^${`-escaped. Feed it to `jenkins_agent_cloud.templates`. A plan shows a change of it key by key; the cloud's file holds its JCasC spelling. The whole pod the plugin creates (after inheritance) is `provider::jenkins::effective_pod(...)`, or `terraform show`."))
     .block(NestedBlock::list("tool_container", tool_container_block()))
     .block(NestedBlock::list("volume", volume_block()));
-    Schema::new(block)
+    // Version 1: `definition` is canonical JSON, `pod_yaml_normalized` is gone (it is in there).
+    Schema::new(block).versioned(1)
 }
 
 /// True when every input of the rendering is known.
@@ -209,9 +209,23 @@ fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, warn
     }
     let Some(r) = rendered else { return false };
     set(target, "id", Value::String(r.id));
-    set(target, "definition", Value::String(r.definition));
-    set(target, "pod_yaml_normalized", Value::String(r.pod_yaml_normalized));
+    set(target, "definition", Value::String(jenkins::definition::to_json(&r.definition).unwrap_or(r.definition)));
     true
+}
+
+/// A definition attribute in the JCasC spelling rewritten as canonical JSON (same file text).
+pub(crate) fn to_json_spelling(text: &str) -> String {
+    if text.trim_start().starts_with('{') {
+        return text.to_owned();
+    }
+    jenkins::definition::to_json(text).unwrap_or_else(|_| text.to_owned())
+}
+
+fn upgrade_definition(state: &mut Value, name: &str) {
+    if let Some(Value::String(d)) = state.get_attr(name) {
+        let json = to_json_spelling(d);
+        set(state, name, Value::String(json));
+    }
 }
 
 /// The planned or configured object with the computed attributes taken out, for rendering.
@@ -229,6 +243,15 @@ impl Resource for PodTemplate {
 
     fn schema(&self) -> Schema {
         schema()
+    }
+
+    /// Version 0 held `definition` in its JCasC (YAML) spelling and a copy of the pod in
+    /// `pod_yaml_normalized` (dropped on decoding); its definition in today's spelling.
+    fn upgrade_state(&self, version: i64, mut state: Value) -> Value {
+        if version < 1 {
+            upgrade_definition(&mut state, "definition");
+        }
+        state
     }
 
     fn validate(&self, schema: &Schema, config: &Value, diags: &mut Diagnostics) {

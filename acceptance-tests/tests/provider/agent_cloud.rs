@@ -424,3 +424,48 @@ resource "jenkins_agent_cloud" "c" {
     assert!(text.contains("TCP Agents In A Remote Cluster"), "{text}");
     w.cleanup();
 }
+
+/// The part of a plan a pull-request comment shows: from "Terraform will perform the following
+/// actions" to the "Plan:" line, as issue 14 measures it.
+fn resource_changes(plan: &str) -> &str {
+    let start = plan.find("Terraform will perform the following actions").unwrap_or(0);
+    let end = plan[start..].find("\nPlan:").map(|e| start + e).unwrap_or(plan.len());
+    &plan[start..end]
+}
+
+/// One tool image bumped in the base template: the plan's resource changes, their size and how
+/// often the old image appears, printed and pinned so they cannot silently grow back. The
+/// definition is canonical JSON (a key-by-key diff); the cloud's `casc_yaml` and
+/// `effective_pods` still repeat the image (issue 14's next steps), which the bounds allow.
+#[test]
+fn an_image_bump_plans_in_few_lines() {
+    let tf = &terraforms()[0];
+    let env = Env::new("cloud-bump");
+    let w = env.workdir("cloud-bump", tf);
+    let old = "maven:3.9-eclipse-temurin-17";
+    let config = |image: &str| format!("{}{}{}", env.provider_block(), templates(image), cloud("bump", ""));
+    w.write_config(&config(old));
+    w.apply();
+    w.write_config(&config("maven:3.9-eclipse-temurin-21"));
+    let r = w.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let changes = resource_changes(&r.stdout);
+    let (lines, chars, shown) = (changes.lines().count(), changes.len(), changes.matches(old).count());
+    eprintln!("image bump: {lines} lines, {chars} characters, old image shown {shown} times\n{changes}");
+    // The template's definition shows the image once, as one changed JSON key.
+    let definition = changes.split("# jenkins_pod_template.base").nth(1).unwrap_or_default();
+    let definition = definition.split("\n    }\n").next().unwrap_or_default();
+    assert_eq!(definition.matches(old).count(), 2, "argument and definition, once each:\n{definition}");
+    assert!(definition.contains("jsonencode("), "a structural diff of the definition:\n{definition}");
+    // Measured when pinned: 294 lines, 12,135 characters, the old image 6 times, of which the
+    // template's and the cloud's `templates` JSON diffs are some 60 lines; the rest is the
+    // cloud's `casc_yaml` and `effective_pods` in full.
+    assert!(
+        lines <= 300 && chars <= 12_500 && shown <= 6,
+        "the image bump grew: {lines} lines, {chars} chars, {shown}×"
+    );
+    let templates = changes.split("~ templates").nth(1).unwrap_or_default();
+    assert!(templates.contains("jsonencode("), "the cloud's templates diff by key:\n{templates}");
+    w.destroy();
+    w.cleanup();
+}

@@ -16,7 +16,7 @@ fn pod_template_example_applies_through_init_from_the_mirror() {
         let lock = std::fs::read_to_string(w.dir.join(".terraform.lock.hcl")).expect("lock file");
         assert!(lock_block(&lock).is_some_and(|b| b.contains(&mirror().h1)), "{lock}");
         let base = w.resource("jenkins_pod_template.base");
-        assert!(base["definition"].as_str().is_some_and(|d| d.contains("name: base")), "{base}");
+        assert!(base["definition"].as_str().is_some_and(|d| d.contains("\"name\": \"base\"")), "{base}");
     });
 }
 

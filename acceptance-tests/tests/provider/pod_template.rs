@@ -1,28 +1,75 @@
 //! `jenkins_pod_template` through real Terraform.
 
 use acceptance_tests::terraform::{Workdir, apply_case, example, terraforms};
+use serde_json::Value as Json;
 
 #[test]
 fn seed_example_applies_with_empty_replans() {
     let hcl = example("resources/jenkins_pod_template/resource.tf");
     apply_case("pod-template-example", &hcl, |w| {
         let base = w.resource("jenkins_pod_template.base");
-        let def = base["definition"].as_str().expect("definition");
+        let def: Json = serde_json::from_str(base["definition"].as_str().expect("definition")).expect("JSON");
+        let containers: Vec<&str> = def["yaml"]["spec"]["containers"]
+            .as_array()
+            .expect("the pod is an object in the definition")
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
         for tool in
             ["maven", "node", "python", "golang", "kubectl", "terraform", "aws-cli", "docker", "kaniko", "ssh-client"]
         {
-            assert!(def.contains(&format!("name: {tool}")), "definition lacks container {tool}:\n{def}");
+            assert!(containers.contains(&tool), "definition lacks container {tool}:\n{def}");
         }
-        assert!(def.contains("name: base"), "{def}");
+        assert_eq!(def["name"], "base");
         let id = base["id"].as_str().expect("id");
         assert_eq!(id.len(), 36, "id is a UUID: {id}");
-        let pod = base["pod_yaml_normalized"].as_str().expect("pod yaml");
+        let pod = def["yaml"].to_string();
         assert!(pod.contains("/var/run/docker.sock") && pod.contains("awsconfig-configmap"), "{pod}");
+        assert!(base.get("pod_yaml_normalized").is_none(), "the pod is in state once: {base}");
         let helm = w.resource("jenkins_pod_template.helm");
-        let hdef = helm["definition"].as_str().expect("definition");
-        assert!(hdef.contains("inheritFrom: base"), "{hdef}");
-        assert!(hdef.contains("idleMinutes: 20"), "{hdef}");
+        let hdef: Json = serde_json::from_str(helm["definition"].as_str().expect("definition")).expect("JSON");
+        assert_eq!(hdef["inheritFrom"], "base", "{hdef}");
+        assert_eq!(hdef["idleMinutes"], 20, "{hdef}");
     });
+}
+
+/// A state written by schema version 0 (the definition in its JCasC spelling, the pod a second
+/// time in `pod_yaml_normalized`; the fixture is the seed example applied by that provider) is
+/// upgraded by the provider: no resource change is planned (the example's output follows the new
+/// spelling), and the next apply stores version 1.
+#[test]
+fn a_state_of_schema_version_0_plans_no_change() {
+    let fixture = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/provider/fixtures/pod_template_schema_v0.state.json"),
+    )
+    .expect("fixture");
+    assert!(fixture.contains("pod_yaml_normalized") && fixture.contains("\"schema_version\": 0"));
+    for tf in terraforms() {
+        let w = Workdir::new("pod-template-v0", tf);
+        w.write_config(&example("resources/jenkins_pod_template/resource.tf"));
+        std::fs::write(w.dir.join("terraform.tfstate"), &fixture).expect("write state");
+        // No resource changes; only the example's output, which holds the old spelling, follows.
+        let r = w.run(&["plan", "-input=false", "-no-color"]);
+        assert_eq!(r.code, 0, "{}", r.text());
+        let text = r.text();
+        assert!(
+            !text.contains("Terraform will perform the following actions") && text.contains("~ base_definition"),
+            "[{}] a version-0 state plans no resource change:\n{text}",
+            tf.version
+        );
+        w.apply();
+        let state: Json =
+            serde_json::from_str(&std::fs::read_to_string(w.dir.join("terraform.tfstate")).expect("state"))
+                .expect("JSON");
+        for r in state["resources"].as_array().expect("resources") {
+            let instance = &r["instances"][0];
+            assert_eq!(instance["schema_version"], 1, "[{}] {instance}", tf.version);
+            assert!(instance["attributes"].get("pod_yaml_normalized").is_none());
+            assert!(instance["attributes"]["definition"].as_str().is_some_and(|d| d.starts_with('{')));
+        }
+        w.assert_plans_empty();
+        w.cleanup();
+    }
 }
 
 #[test]

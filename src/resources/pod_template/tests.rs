@@ -24,7 +24,9 @@ fn create_renders_at_plan_and_second_plan_is_empty() {
         let cfg = config(json!({"name": "base", "labels": ["base"], "tool_container": [maven()]}));
         let out = plan(&PodTemplate, &Value::Null, &cfg).await;
         let def = out.planned.get_attr("definition").and_then(Value::as_str).expect("definition known at plan");
-        assert!(def.contains("name: base"), "{def}");
+        let doc: serde_json::Value = serde_json::from_str(def).expect("canonical JSON");
+        assert_eq!(doc["name"], "base");
+        assert_eq!(doc["yaml"]["spec"]["containers"][0]["image"], "maven:3.9", "the pod is an object: {def}");
         let (state, _) = apply(&PodTemplate, &Value::Null, &cfg).await;
         assert_eq!(state.get_attr("command"), None);
         let tc = &state.get_attr("tool_container").unwrap().as_elements().unwrap()[0];
@@ -96,4 +98,27 @@ fn bad_input_is_an_error_naming_the_attribute() {
         let paths: Vec<String> = diags.iter().filter_map(|d| d.path.as_ref().map(ToString::to_string)).collect();
         assert!(paths.iter().any(|p| p.starts_with(path)), "{cfg}: no diagnostic at {path}: {diags:?}");
     }
+}
+
+/// A state of schema version 0 (definition in the JCasC spelling, the pod again in
+/// `pod_yaml_normalized`) upgrades to exactly what today's plan renders, so it plans no change.
+#[test]
+fn a_version_0_state_upgrades_to_todays_definition() {
+    rt().block_on(async {
+        let cfg = config(json!({"name": "base", "labels": ["base"], "tool_container": [maven()]}));
+        let (state, _) = apply(&PodTemplate, &Value::Null, &cfg).await;
+        let json = state.get_attr("definition").and_then(Value::as_str).expect("definition").to_owned();
+        let mut old = state.clone();
+        crate::resources::values::set(
+            &mut old,
+            "definition",
+            Value::string(crate::jenkins::definition::to_casc(&json)),
+        );
+        assert!(old.get_attr("definition").and_then(Value::as_str).is_some_and(|d| d.starts_with("name: base")));
+        let upgraded = PodTemplate.upgrade_state(0, old);
+        assert_eq!(upgraded, state);
+        assert_eq!(PodTemplate.upgrade_state(1, state.clone()), state, "today's state passes through");
+        let out = plan(&PodTemplate, &upgraded, &cfg).await;
+        assert_eq!(out.planned, upgraded, "no change planned after the upgrade");
+    });
 }
