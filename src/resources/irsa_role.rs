@@ -704,9 +704,25 @@ impl Resource for IrsaRole {
             Some(Resolved { trust: iam::pod_identity_trust(), oidc: BTreeMap::new(), issuers: BTreeMap::new() })
         } else {
             match self.api().await {
-                // Errors at plan (e.g. a cluster created in the same apply) leave the trust unknown;
-                // apply reports them.
-                Some((_, api)) => self.resolve(&api, &d, &mut Diagnostics::new()).await,
+                // Errors at plan (e.g. a cluster created in the same apply, or by a configuration
+                // not applied yet) leave the trust unknown with a warning saying why; apply
+                // renders it again and reports them.
+                Some((_, api)) => {
+                    let mut local = Diagnostics::new();
+                    let resolved = self.resolve(&api, &d, &mut local).await;
+                    if let Some(e) = local.iter().find(|e| e.severity == crate::framework::Severity::Error) {
+                        diags.warning_at(
+                            AttributePath::attr("clusters"),
+                            "Trust Not Rendered At Plan",
+                            format!(
+                                "{} ({}), so the trust policy is known only after apply. The apply renders it again and fails if this is still so (e.g. a cluster created by another configuration must exist by then).",
+                                e.summary,
+                                e.detail.trim_end_matches('.')
+                            ),
+                        );
+                    }
+                    resolved
+                }
                 None => None,
             }
         };

@@ -696,3 +696,54 @@ resource "jenkins_remote_cluster_access" "remote" {{
     assert!(!gone, "remote namespace left behind");
     w.cleanup();
 }
+
+/// A cluster that does not exist yet at plan (created by another configuration, or a mocked name
+/// in a Terragrunt plan): the plan succeeds with a warning saying the trust was not rendered and
+/// why; once the cluster exists the apply renders it and the role trusts that cluster's issuer.
+#[test]
+fn a_cluster_missing_at_plan_warns_and_the_apply_renders_the_trust_once_it_exists() {
+    let tf = &terraforms()[0];
+    let env = Env::with_clusters("irsa-later", &["controller"]);
+    let w = env.workdir("irsa-later", tf);
+    w.write_config(&format!(
+        r#"{provider}
+resource "jenkins_irsa_role" "later" {{
+  name                      = "later-{ns}"
+  clusters                  = ["later"]
+  service_accounts          = [{{ namespace = "{ns}", name = "jenkins" }}]
+  annotate_service_accounts = false
+  manage_oidc_provider      = true
+}}
+"#,
+        provider = env.provider_block(),
+        ns = env.namespace,
+    ));
+    let r = w.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(r.code, 0, "a warning, not an error:\n{}", r.text());
+    let flat = r.text().replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Warning: Trust Not Rendered At Plan") && flat.contains("\"later\""), "{}", r.text());
+    assert!(flat.contains("known only after apply"), "{flat}");
+    assert!(role_names(&env).iter().all(|n| !n.starts_with("later-")), "a plan created nothing");
+
+    env.aws(&[
+        "eks",
+        "create-cluster",
+        "--name",
+        "later",
+        "--role-arn",
+        &format!("arn:aws:iam::{}:role/eks-cluster", env.account),
+        "--resources-vpc-config",
+        "subnetIds=subnet-1",
+    ]);
+    w.apply();
+    let described: Json =
+        serde_json::from_str(&env.aws(&["eks", "describe-cluster", "--name", "later", "--output", "json"]))
+            .expect("JSON");
+    let issuer =
+        described["cluster"]["identity"]["oidc"]["issuer"].as_str().expect("issuer").trim_start_matches("https://");
+    let trust = role(&env, &format!("later-{}", env.namespace))["AssumeRolePolicyDocument"].to_string();
+    assert!(trust.contains(issuer), "the role trusts the new cluster's issuer {issuer}: {trust}");
+    w.assert_plans_empty();
+    w.destroy();
+    w.cleanup();
+}

@@ -40,7 +40,8 @@ fn seed_example_applies_with_empty_replans() {
 #[test]
 fn a_state_of_schema_version_0_plans_no_change() {
     let fixture = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/provider/fixtures/pod_template_schema_v0.state.json"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/provider/fixtures/pod_template_schema_v0.state.json"),
     )
     .expect("fixture");
     assert!(fixture.contains("pod_yaml_normalized") && fixture.contains("\"schema_version\": 0"));
