@@ -725,16 +725,7 @@ resource "jenkins_irsa_role" "later" {{
     assert!(flat.contains("known only after apply"), "{flat}");
     assert!(role_names(&env).iter().all(|n| !n.starts_with("later-")), "a plan created nothing");
 
-    env.aws(&[
-        "eks",
-        "create-cluster",
-        "--name",
-        "later",
-        "--role-arn",
-        &format!("arn:aws:iam::{}:role/eks-cluster", env.account),
-        "--resources-vpc-config",
-        "subnetIds=subnet-1",
-    ]);
+    env.create_cluster("later");
     w.apply();
     let described: Json =
         serde_json::from_str(&env.aws(&["eks", "describe-cluster", "--name", "later", "--output", "json"]))

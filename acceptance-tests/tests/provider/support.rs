@@ -34,19 +34,24 @@ impl Env {
             vars,
         };
         for cluster in clusters {
-            env.aws(&[
-                "eks",
-                "create-cluster",
-                "--name",
-                cluster,
-                "--role-arn",
-                &format!("arn:aws:iam::{}:role/eks-cluster", env.account),
-                "--resources-vpc-config",
-                "subnetIds=subnet-1",
-            ]);
+            env.create_cluster(cluster);
         }
         env.kubectl("controller", &["create", "namespace", &env.namespace]);
         env
+    }
+
+    /// Registers EKS cluster `name` in this account (the emulator serves `controller` and `remote`).
+    pub fn create_cluster(&self, name: &str) {
+        self.aws(&[
+            "eks",
+            "create-cluster",
+            "--name",
+            name,
+            "--role-arn",
+            &format!("arn:aws:iam::{}:role/eks-cluster", self.account),
+            "--resources-vpc-config",
+            "subnetIds=subnet-1",
+        ]);
     }
 
     /// The environment a Terraform run in this account needs.
