@@ -459,7 +459,9 @@ impl Workdir {
         let path = self.dir.join(".terraform.lock.hcl");
         let lock = std::fs::read_to_string(&path).expect("init writes .terraform.lock.hcl");
         let block = lock_block(&lock).unwrap_or_else(|| panic!("no {PROVIDER_SOURCE} block in:\n{lock}"));
-        assert!(block.contains(&format!("version     = \"{}\"", m.version)), "[{}] {lock}", self.tf.version);
+        // Terraform aligns the `=` of a block's attributes, so the spacing follows the block.
+        let version = block.lines().find_map(|l| l.trim().strip_prefix("version")).map(|v| v.trim_start());
+        assert_eq!(version, Some(format!("= \"{}\"", m.version).as_str()), "[{}] {lock}", self.tf.version);
         let h1: Vec<&str> = lock_hashes(block).into_iter().filter(|h| h.starts_with("h1:")).collect();
         assert_eq!(h1, vec![m.h1.as_str()], "[{}] lock h1 differs from the mirror JSON's:\n{lock}", self.tf.version);
         std::fs::rename(&path, self.dir.join("init.lock.hcl")).expect("set the lock aside");

@@ -4,11 +4,12 @@
 //! and namespaces, and the URLs of its `jenkins` and `jenkins-agent` services, so `jenkins_url`
 //! and `jenkins_tunnel` of a cloud need not be typed.
 
-use super::super::resources::values::set;
 use crate::cty::Value;
 use crate::framework::{Attribute, Block, DataSource, Diagnostics, Schema};
 use crate::kube::controller::WatchedNamespaces;
 use crate::provider::ProviderContext;
+use crate::resources::irsa_role::kube_sa::ROLE_ANNOTATION as ROLE_ARN_ANNOTATION;
+use crate::resources::values::set;
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::{Service, ServiceAccount};
 use kube::Api;
@@ -17,9 +18,6 @@ use std::sync::Arc;
 pub struct Controller {
     pub context: Arc<ProviderContext>,
 }
-
-/// The annotation IRSA reads on a service account.
-const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
 /// `<name>.<namespace>.svc.cluster.local:<port>` of the service's port named `port_name`, else its
 /// first port; `None` when there is no such service.

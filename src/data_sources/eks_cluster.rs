@@ -2,12 +2,12 @@
 //! its IAM OIDC provider: what `jenkins_remote_cluster_access`, `jenkins_agent_cloud` and an IRSA
 //! trust need, from `eks:DescribeCluster` and `iam:GetOpenIDConnectProvider`.
 
-use super::super::resources::values::{set, string};
 use crate::aws::iam::IamApi;
 use crate::cty::{AttributePath, Value};
 use crate::framework::{Attribute, Block, DataSource, Diagnostics, Schema};
 use crate::iam;
 use crate::provider::ProviderContext;
+use crate::resources::values::{set, string};
 use async_trait::async_trait;
 use std::sync::Arc;
 

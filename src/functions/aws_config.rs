@@ -2,10 +2,11 @@
 //! ConfigMap, from an object written like the resource's arguments; its checks are the
 //! function's errors.
 
-use super::{as_resource_config, first_error, rendered};
+use super::{as_resource_config, first_error};
 use crate::cty::{Type, Value};
 use crate::framework::{Diagnostics, Function, FunctionError, Parameter};
 use crate::resources::cross_account_chain::{self, CrossAccountChain};
+use crate::resources::values::string as rendered;
 use std::sync::Arc;
 
 pub struct AwsConfig;

@@ -1,10 +1,11 @@
 //! `effective_pod(cloud, name)` and `cloud_casc(cloud)`: what `jenkins_agent_cloud` renders at
 //! plan (one template's effective pod, the JCasC file), from an object written like its arguments.
 
-use super::{as_resource_config, first_error, rendered};
+use super::{as_resource_config, first_error};
 use crate::cty::{Type, Value};
 use crate::framework::{Diagnostics, Function, FunctionError, Parameter};
 use crate::resources::agent_cloud::{self, AgentCloud};
+use crate::resources::values::string as rendered;
 use std::sync::Arc;
 
 const CLOUD: &str =

@@ -48,13 +48,5 @@ fn first_error(diags: &Diagnostics, index: usize) -> Result<(), FunctionError> {
     }
 }
 
-/// A string attribute the resource rendered into `target`.
-fn rendered(target: &Value, name: &str) -> Option<String> {
-    match target.get_attr(name) {
-        Some(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,15 @@ pub fn to_json(casc: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// A definition in either spelling as canonical JSON; text that does not parse comes back unchanged
+/// (the caller's parser reports what is wrong with it).
+pub fn json_spelling(definition: &str) -> String {
+    if definition.trim_start().starts_with('{') {
+        return definition.to_owned();
+    }
+    to_json(definition).unwrap_or_else(|_| definition.to_owned())
+}
+
 /// A definition in either spelling as the JCasC template text. Text that is not a mapping with
 /// an object `yaml` comes back unchanged (the caller's parser reports what is wrong with it).
 pub fn to_casc(definition: &str) -> String {

@@ -300,7 +300,7 @@ fn spec_value(c: &CloudSpec) -> Value {
     set(&mut v, "garbage_collection", gc.unwrap_or(Value::Null));
     // Imported templates in the spelling `jenkins_pod_template` emits, so an import round-trips.
     let templates = (!c.templates.is_empty()).then(|| {
-        Value::List(c.templates.iter().map(|t| Value::String(super::pod_template::to_json_spelling(t))).collect())
+        Value::List(c.templates.iter().map(|t| Value::String(jenkins::definition::json_spelling(t))).collect())
     });
     set(&mut v, "templates", templates.unwrap_or(Value::Null));
     v
@@ -380,7 +380,7 @@ impl Resource for AgentCloud {
             let json = items
                 .into_iter()
                 .map(|t| match t {
-                    Value::String(s) => Value::String(super::pod_template::to_json_spelling(&s)),
+                    Value::String(s) => Value::String(jenkins::definition::json_spelling(&s)),
                     other => other,
                 })
                 .collect();

@@ -7,7 +7,7 @@
 //! object, so a Helm-owned service account is annotated without being taken over, and destroy
 //! drops only our field. A role without our owner tag is never adopted by create.
 
-mod kube_sa;
+pub(crate) mod kube_sa;
 mod model;
 #[cfg(test)]
 mod tests;

@@ -52,53 +52,42 @@ mod tests {
     #[test]
     fn docs_are_current() {
         let update = std::env::var_os("UPDATE_DOCS").is_some();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |rel: std::path::PathBuf| std::fs::read_to_string(root.join(rel)).ok();
+        // Every page: written with UPDATE_DOCS, else compared with what is checked in.
         let mut stale = Vec::new();
+        let mut page = |path: std::path::PathBuf, text: String| {
+            if update {
+                std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");
+                std::fs::write(&path, &text).expect("write docs page");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        };
         for r in all(&Default::default()) {
             let example = std::fs::read_to_string(example_path(r.type_name())).ok();
             let import = std::fs::read_to_string(example_file(r.type_name(), "import.sh")).ok();
-            let page = resource_page(r.as_ref(), example.as_deref(), import.as_deref());
-            let path = docs_path(r.type_name());
-            if update {
-                std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");
-                std::fs::write(&path, &page).expect("write docs page");
-            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
-                stale.push(path.display().to_string());
-            }
+            page(docs_path(r.type_name()), resource_page(r.as_ref(), example.as_deref(), import.as_deref()));
         }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let example = std::fs::read_to_string(root.join("examples/provider/provider.tf")).ok();
-        let page = crate::framework::docs::provider_page(&crate::provider::config::schema(), example.as_deref());
-        let index = root.join("docs/index.md");
-        if update {
-            std::fs::write(&index, &page).expect("write docs index");
-        } else if std::fs::read_to_string(&index).ok().as_deref() != Some(page.as_str()) {
-            stale.push(index.display().to_string());
-        }
+        let example = read("examples/provider/provider.tf".into());
+        page(
+            root.join("docs/index.md"),
+            crate::framework::docs::provider_page(&crate::provider::config::schema(), example.as_deref()),
+        );
         for d in crate::data_sources::all(&Default::default()) {
-            let example =
-                std::fs::read_to_string(root.join("examples/data-sources").join(d.type_name()).join("data-source.tf"))
-                    .ok();
-            let page = crate::framework::docs::data_source_page(d.as_ref(), example.as_deref());
+            let example = read(format!("examples/data-sources/{}/data-source.tf", d.type_name()).into());
             let short = d.type_name().strip_prefix("jenkins_").unwrap_or(d.type_name());
-            let path = root.join("docs/data-sources").join(format!("{short}.md"));
-            if update {
-                std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");
-                std::fs::write(&path, &page).expect("write data source page");
-            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
-                stale.push(path.display().to_string());
-            }
+            page(
+                root.join(format!("docs/data-sources/{short}.md")),
+                crate::framework::docs::data_source_page(d.as_ref(), example.as_deref()),
+            );
         }
         for f in crate::functions::all() {
-            let dir = root.join("examples/functions").join(f.name());
-            let example = std::fs::read_to_string(dir.join("function.tf")).ok();
-            let page = crate::framework::docs::function_page(f.as_ref(), example.as_deref());
-            let path = root.join("docs/functions").join(format!("{}.md", f.name()));
-            if update {
-                std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs dir");
-                std::fs::write(&path, &page).expect("write function page");
-            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
-                stale.push(path.display().to_string());
-            }
+            let example = read(format!("examples/functions/{}/function.tf", f.name()).into());
+            page(
+                root.join(format!("docs/functions/{}.md", f.name())),
+                crate::framework::docs::function_page(f.as_ref(), example.as_deref()),
+            );
         }
         assert!(stale.is_empty(), "stale docs pages (run `make docs`): {stale:?}");
     }

@@ -209,21 +209,13 @@ fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, warn
     }
     let Some(r) = rendered else { return false };
     set(target, "id", Value::String(r.id));
-    set(target, "definition", Value::String(jenkins::definition::to_json(&r.definition).unwrap_or(r.definition)));
+    set(target, "definition", Value::String(jenkins::definition::json_spelling(&r.definition)));
     true
-}
-
-/// A definition attribute in the JCasC spelling rewritten as canonical JSON (same file text).
-pub(crate) fn to_json_spelling(text: &str) -> String {
-    if text.trim_start().starts_with('{') {
-        return text.to_owned();
-    }
-    jenkins::definition::to_json(text).unwrap_or_else(|_| text.to_owned())
 }
 
 fn upgrade_definition(state: &mut Value, name: &str) {
     if let Some(Value::String(d)) = state.get_attr(name) {
-        let json = to_json_spelling(d);
+        let json = jenkins::definition::json_spelling(d);
         set(state, name, Value::String(json));
     }
 }

@@ -220,11 +220,8 @@ fn the_demo_runs_through_init_on_every_terraform() {
             let text = std::fs::read_to_string(root.join(&p)).unwrap_or_else(|e| panic!("{p}: {e}"));
             hcl.push_str(&format!("# --- {p}\n{text}\n"));
         }
-        // With a version constraint, as users pin it (and as `assert_lock_file` expects the lock
-        // file's `constraints` line); run.sh's provider.tf has none.
         let source = format!("source = \"{PROVIDER_SOURCE}\"");
         assert!(hcl.contains(&source), "the demo requires {PROVIDER_SOURCE}");
-        let hcl = hcl.replacen(&source, &format!("{source}\n      version = \"~> {}\"", mirror().version), 1);
         let hcl = crate::terragrunt::replace_namespace(&hcl, "jenkins", &env.namespace)
             .replace("123456789012", &env.account)
             .replace("222222222222", &target)

@@ -37,12 +37,10 @@ use crate::kube::dry_run::{self, Identity};
 use crate::kube::plugin_identity::{self, Credential};
 use crate::kube::{ClusterSpec, Connector, references};
 use crate::provider::{ClusterRef, Configured, ProviderContext};
+use crate::resources::irsa_role::kube_sa::ROLE_ANNOTATION as ROLE_ARN_ANNOTATION;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::OnceCell;
-
-/// The annotation IRSA reads on a service account.
-const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
 /// Summary of every warning that says a check did not run.
 const NOT_CHECKED: &str = "Agent Pods Not Checked";
