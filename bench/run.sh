@@ -5,4 +5,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${TFPJ_VENV:-$root/.venv}"
 exec "$venv/bin/python" "$root/bench/bench.py" \
   --provider "${CARGO_TARGET_DIR:-$root/target}/release/terraform-provider-jenkins" \
-  --terraform "$venv/bin/terraform" --out "$root/bench/out" --clouds "$@"
+  --terraform "$venv/bin/terraform" --out "$root/bench/out" --clouds --plan-sizes "$@"

@@ -242,6 +242,13 @@ impl Workdir {
             .unwrap_or_else(|| panic!("{address} not in state"))
     }
 
+    /// The value of root output `name` (`output -json`).
+    pub fn output(&self, name: &str) -> Json {
+        let r = self.run(&["output", "-json", "-no-color", name]);
+        assert_eq!(r.code, 0, "output {name} failed:\n{}", r.text());
+        serde_json::from_str(&r.stdout).expect("output -json")
+    }
+
     /// `destroy`, which must succeed and leave an empty state.
     pub fn destroy(&self) {
         let r = self.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);

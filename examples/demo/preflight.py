@@ -1,17 +1,16 @@
 """A second opinion on the provider's preflight, for `make demo`: dry-runs every effective pod of
 every `jenkins_agent_cloud` in its own cluster with kubectl, as the identity the Kubernetes plugin
 uses there, and looks up the ConfigMaps, Secrets and PVCs it names. Reads `terraform show -json`
-on stdin; exits 1 when a pod would not start.
+on stdin (the pods from the stack's `effective_pods` output); exits 1 when a pod would not start.
 
-Independent of the provider's Rust code on purpose: only the placeholder convention of
-`effective_pods` (`(runtime)`, `(plugin default)`) is shared.
+Independent of the provider's Rust code on purpose: only the placeholder convention of the
+effective pods (`(runtime)`, `(plugin default)`) is shared.
 """
 
 import json
 import subprocess
 import sys
 
-import yaml
 
 JENKINS_NAMESPACE = "jenkins"
 
@@ -71,6 +70,7 @@ def controller_service_account():
 def main():
     state = json.load(sys.stdin)
     resources = state["values"]["root_module"]["resources"]
+    pods = state["values"]["outputs"]["effective_pods"]["value"]
     accesses = [r["values"] for r in resources if r["type"] == "jenkins_remote_cluster_access"]
     failed = False
     for cloud in (r["values"] for r in resources if r["type"] == "jenkins_agent_cloud"):
@@ -81,8 +81,8 @@ def main():
         else:
             context, where = "controller", "controller cluster"
             user = f"system:serviceaccount:{JENKINS_NAMESPACE}:{controller_service_account()}"
-        for template, text in sorted(cloud["effective_pods"].items()):
-            pod = fill(yaml.safe_load(text))
+        for template, rendered in sorted(pods[cloud["name"]].items()):
+            pod = fill(rendered)
             pod["metadata"]["name"] = f"{template}-preflight-demo"
             ns = pod["metadata"].get("namespace") or cloud.get("namespace") or JENKINS_NAMESPACE
             pod["metadata"]["namespace"] = ns

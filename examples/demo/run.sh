@@ -97,11 +97,11 @@ deferred = set(re.findall(r"^Warning: Agent Pods Not Checked\n\n  with (jenkins_
 for rc in json.load(sys.stdin)["resource_changes"]:
     if rc["type"] == "jenkins_agent_cloud" and "create" in rc["change"]["actions"]:
         after, name = rc["change"]["after"], rc["change"]["after"]["name"]
-        if rc["address"] in deferred or not after.get("effective_pods"):
+        if rc["address"] in deferred or not after.get("template_ids"):
             print(f"    preflight of {name}: not all of it could run at plan; it runs when the apply plans the cloud again")
             continue
         where = after.get("server_url") or "the controller cluster"
-        for t in sorted(after["effective_pods"]):
+        for t in sorted(after["template_ids"]):
             print(f"    preflight passed at plan: {name}/{t} in {where} (dry run, references, IRSA trust; what this apply creates is checked again during apply)")
 ' "$work/plan.txt"
 
@@ -123,7 +123,7 @@ for r in json.load(sys.stdin)["values"]["root_module"]["resources"]:
     if r["type"] == "jenkins_agent_cloud":
         v = r["values"]
         name, where = v["name"], v.get("server_url") or "the controller cluster"
-        for t in sorted(v["effective_pods"]):
+        for t in sorted(v["template_ids"]):
             print(f"    preflight passed during apply: {name}/{t} in {where}")
 '
 

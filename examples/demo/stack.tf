@@ -82,5 +82,16 @@ resource "jenkins_agent_cloud" "remote" {
   jenkins_url           = "https://jenkins.example.com"
   agent_connection      = "websocket"
 
-  templates = [jenkins_pod_template.remote.definition]
+  templates = [jenkins_pod_template.remote]
+}
+
+# Every cloud's effective pods (cloud name => template name => pod), for the demo's own kubectl
+# dry run: rendered by the provider's function from the applied clouds, not kept in their state.
+output "effective_pods" {
+  value = { for c in [
+    merge(jenkins_agent_cloud.eks, { templates = [jenkins_pod_template.base, jenkins_pod_template.helm] }),
+    merge(jenkins_agent_cloud.remote, { templates = [jenkins_pod_template.remote] }),
+    ] : c.name => {
+    for t in c.templates : t.name => yamldecode(provider::jenkins::effective_pod(c, t.name))
+  } }
 }

@@ -40,8 +40,10 @@ fn plan_block(
     for a in &block.attributes {
         let here = path.then_attr(&a.name);
         let (p, c, pl) = (attr(prior, &a.name), attr(config, &a.name), attr(planned, &a.name));
-        if a.write_only && !pl.is_null() {
-            errs.push(format!("{here}: write-only attribute is not null in the plan"));
+        if a.write_only {
+            if !pl.is_null() {
+                errs.push(format!("{here}: write-only attribute is not null in the plan"));
+            }
             continue;
         }
         if a.computed && c.is_null() {
@@ -56,6 +58,22 @@ fn plan_block(
         {
             let inner = Block { attributes: attributes.clone(), ..Default::default() };
             plan_block(&inner, p, c, pl, &here, errs);
+            continue;
+        }
+        // A list of nested objects: as many as configured, each checked like a block's attributes
+        // (so a computed or write-only attribute inside follows its own rule).
+        if let (AttributeType::Nested { nesting: Nesting::List, attributes }, Value::List(cs), Value::List(pls)) =
+            (&a.ty, c, pl)
+        {
+            if cs.len() != pls.len() {
+                errs.push(format!("{here}: {} planned elements for {} configured", pls.len(), cs.len()));
+                continue;
+            }
+            let inner = Block { attributes: attributes.clone(), ..Default::default() };
+            let ps = p.as_elements().unwrap_or(&[]);
+            for (i, (c, pl)) in cs.iter().zip(pls).enumerate() {
+                plan_block(&inner, ps.get(i).unwrap_or(&Value::Null), c, pl, &here.then_index(i as i64), errs);
+            }
             continue;
         }
         if !p.is_null() && !c.is_null() && pl == p {

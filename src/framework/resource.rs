@@ -52,9 +52,14 @@ pub trait Resource: Send + Sync {
     /// Deletes the object.
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics);
 
-    /// A state written under an older schema `version`, decoded with today's type (attributes
-    /// that no longer exist are dropped, new ones are null), brought to today's shape. The default
-    /// keeps it as decoded.
+    /// A state written under an older schema `version`, as Terraform stored it (JSON), reshaped
+    /// before it is decoded with today's type: where an attribute changed type, or a dropped one
+    /// says what a new one holds. The default leaves it.
+    fn upgrade_stored(&self, _version: i64, _stored: &mut serde_json::Value) {}
+
+    /// A state written under an older schema `version`, after [`Resource::upgrade_stored`] and
+    /// decoded with today's type (attributes that no longer exist are dropped, new ones are null),
+    /// brought to today's shape. The default keeps it as decoded.
     fn upgrade_state(&self, _version: i64, state: Value) -> Value {
         state
     }

@@ -457,7 +457,23 @@ impl pb::provider_server::Provider for ProviderServer {
                 ..Default::default()
             }));
         }
-        let mut value = match cty::json::decode(&raw.json, ty) {
+        let mut stored: serde_json::Value = if raw.json.iter().all(u8::is_ascii_whitespace) {
+            serde_json::Value::Null
+        } else {
+            match serde_json::from_slice(&raw.json) {
+                Ok(j) => j,
+                Err(e) => {
+                    return Ok(Response::new(pb::upgrade_resource_state::Response {
+                        diagnostics: wire_error("stored state", e.to_string()),
+                        ..Default::default()
+                    }));
+                }
+            }
+        };
+        if req.version < schema.version && stored.is_object() {
+            res.upgrade_stored(req.version, &mut stored);
+        }
+        let mut value = match cty::json::from_json(&stored, ty) {
             Ok(v) => v,
             Err(e) => {
                 return Ok(Response::new(pb::upgrade_resource_state::Response {

@@ -15,7 +15,8 @@ pub fn config_from_json(schema: &Schema, json: serde_json::Value) -> Value {
 fn block_from_json(block: &super::Block, json: &serde_json::Value) -> Value {
     let mut m = BTreeMap::new();
     for a in &block.attributes {
-        m.insert(a.name.clone(), json_value(json.get(&a.name).unwrap_or(&serde_json::Value::Null)));
+        let j = json.get(&a.name).unwrap_or(&serde_json::Value::Null);
+        m.insert(a.name.clone(), attribute_value(&a.ty, j));
     }
     for b in &block.blocks {
         let j = json.get(&b.type_name);
@@ -30,6 +31,25 @@ fn block_from_json(block: &super::Block, json: &serde_json::Value) -> Value {
         m.insert(b.type_name.clone(), v);
     }
     Value::Object(m)
+}
+
+/// Nested attributes as objects of their attributes; other attributes by [`json_value`].
+fn attribute_value(ty: &super::AttributeType, j: &serde_json::Value) -> Value {
+    let super::AttributeType::Nested { nesting, attributes } = ty else { return json_value(j) };
+    let object = |j: &serde_json::Value| {
+        let inner = super::Block { attributes: attributes.clone(), ..super::Block::new("") };
+        block_from_json(&inner, j)
+    };
+    match (nesting, j) {
+        (_, serde_json::Value::Null) => Value::Null,
+        (Nesting::Single | Nesting::Group, j) => object(j),
+        (Nesting::Map, serde_json::Value::Object(o)) => {
+            Value::Map(o.iter().map(|(k, v)| (k.clone(), object(v))).collect())
+        }
+        (Nesting::Set, serde_json::Value::Array(a)) => Value::Set(a.iter().map(object).collect()),
+        (_, serde_json::Value::Array(a)) => Value::List(a.iter().map(object).collect()),
+        (_, other) => json_value(other),
+    }
 }
 
 fn json_value(j: &serde_json::Value) -> Value {

@@ -142,6 +142,7 @@ async fn definitions() -> Vec<String> {
 }
 
 fn cloud(templates: &[String]) -> serde_json::Value {
+    let templates: Vec<_> = templates.iter().map(|d| json!({ "definition": d })).collect();
     json!({ "name": "eks", "jenkins_url": "http://jenkins.jenkins.svc.cluster.local:8080", "templates": templates })
 }
 
@@ -152,16 +153,31 @@ async fn effective_pod_and_cloud_casc_are_the_cloud_resources_renderings() {
     let config = config_from_json(&resource.schema(), cloud(&defs));
     let planned = plan(&resource, &Value::Null, &config).await;
     assert!(!planned.diags.has_error(), "{:?}", planned.diags);
-    let pods = match planned.planned.get_attr("effective_pods") {
-        Some(Value::Map(m)) => m.clone(),
-        other => panic!("effective_pods at plan: {other:?}"),
-    };
     let child = text(call("effective_pod", &[literal(cloud(&defs)), Value::string("child")]).expect("pod"));
-    assert_eq!(Some(&Value::String(child.clone())), pods.get("child"));
     assert!(child.contains("maven:3.9-eclipse-temurin-17"), "the child inherits the base's container:\n{child}");
+    // A template may be given as its definition string too.
+    let mut strings = cloud(&defs);
+    strings["templates"] = json!(defs);
+    assert_eq!(text(call("effective_pod", &[literal(strings), Value::string("child")]).expect("pod")), child);
     let casc = text(call("cloud_casc", &[literal(cloud(&defs))]).expect("casc"));
-    assert_eq!(casc, planned_string(&planned.planned, "casc_yaml"));
+    assert_eq!(
+        crate::resources::agent_cloud::file_hash(&casc),
+        planned_string(&planned.planned, "casc_sha256"),
+        "the file whose hash the plan shows"
+    );
     assert!(casc.contains("clouds:") && (casc.contains("name: \"eks\"") || casc.contains("name: eks")), "{casc}");
+    // The resource's own object holds no definitions (write-only): the error says what to pass,
+    // and `merge(jenkins_agent_cloud.eks, { templates = [...] })` renders the same.
+    let e = call("effective_pod", &[planned.planned.clone(), Value::string("child")]).expect_err("write-only");
+    assert!(e.text.contains("templates[0]") && e.text.contains("merge(jenkins_agent_cloud"), "{e:?}");
+    let mut merged = planned.planned.clone();
+    crate::resources::values::set(
+        &mut merged,
+        "templates",
+        Value::Tuple(defs.iter().map(|d| Value::string(d.clone())).collect()),
+    );
+    assert_eq!(text(call("effective_pod", &[merged.clone(), Value::string("child")]).expect("pod")), child);
+    assert_eq!(text(call("cloud_casc", &[merged]).expect("casc")), casc);
 }
 
 #[tokio::test]

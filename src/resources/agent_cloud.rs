@@ -13,9 +13,10 @@ mod preflight;
 use super::values::{boolean, check_when_known, int, set, string, string_map, strings};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
-    Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
+    Attribute, Block, Diagnostics, NestedBlock, Nesting, PlanChange, PlanContext, Resource, Schema, Validator,
 };
-use crate::jenkins::{self, LintContext, cloud::AgentConnection, cloud::CloudSpec, cloud::GarbageCollection};
+use crate::jenkins::cloud::{AgentConnection, CloudSpec, GarbageCollection, RenderedCloud};
+use crate::jenkins::{self, LintContext};
 use crate::kube::{apply, errors};
 use crate::provider::ProviderContext;
 use async_trait::async_trait;
@@ -24,6 +25,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod jenkins_loop;
+
+#[cfg(test)]
+pub(crate) use jenkins_loop::file_hash;
 
 /// The ownership label value of objects this resource writes.
 const OWNER: &str = "agent-cloud";
@@ -34,7 +38,7 @@ pub struct AgentCloud {
 }
 
 /// Attributes computed from the others; everything else is configuration.
-const COMPUTED: [&str; 5] = ["casc_yaml", "configmap_name", "data_key", "template_ids", "effective_pods"];
+const COMPUTED: [&str; 4] = ["casc_sha256", "configmap_name", "data_key", "template_ids"];
 
 fn gc_block() -> Block {
     Block::new("Deletes agent pods the controller no longer knows about (plugin 4214+).")
@@ -49,7 +53,7 @@ fn gc_block() -> Block {
 
 fn schema() -> Schema {
     let block = Block::new(
-        "A Kubernetes-plugin cloud with its pod templates, delivered as a ConfigMap the Helm chart's config-reload sidecar loads into Jenkins without a restart. `effective_pods` shows, at plan, the pod the plugin will create for each template.\n\nAt plan each effective pod is dry-run (`dryRun=All`) in its agent namespace as the identity the plugin will use (the controller's service account, impersonated, for a local cloud; the `credentials_id` token for a remote one), and the ConfigMaps, Secrets, PVCs and image pull secrets it names, and the IRSA trust of its service account, are checked. A pod that would be refused or never start is an error on its `templates` element; what cannot be checked yet is a warning, and is checked when the apply plans the cloud again, before the ConfigMap is written. So is an object another resource of this plan creates (the profile chain's ConfigMap, an IRSA role's service account, a remote access's namespace, service account and credential) when the cloud depends on that resource, by reference or `depends_on`: one apply creates the whole stack.",
+        "A Kubernetes-plugin cloud with its pod templates, delivered as a ConfigMap the Helm chart's config-reload sidecar loads into Jenkins without a restart.\n\nA plan shows what changed in the cloud's own arguments, its templates by name, and the new `casc_sha256`: never the whole file, and never a template's definition again (a template's change shows once, in its own plan; here the definitions are write-only). The whole documents are one call away, in an output or `terraform console`: the file is `provider::jenkins::cloud_casc(merge(jenkins_agent_cloud.<x>, { templates = [jenkins_pod_template.<a>, …] }))`, the pod the plugin creates for a template is `provider::jenkins::effective_pod(<the same>, \"<template>\")`, and the live file is in the ConfigMap `configmap_name`, key `data_key`.\n\nAt plan each effective pod is dry-run (`dryRun=All`) in its agent namespace as the identity the plugin will use (the controller's service account, impersonated, for a local cloud; the `credentials_id` token for a remote one), and the ConfigMaps, Secrets, PVCs and image pull secrets it names, and the IRSA trust of its service account, are checked. A pod that would be refused or never start is an error on its `templates` element; what cannot be checked yet is a warning, and is checked when the apply plans the cloud again, before the ConfigMap is written. So is an object another resource of this plan creates (the profile chain's ConfigMap, an IRSA role's service account, a remote access's namespace, service account and credential) when the cloud depends on that resource, by reference or `depends_on`: one apply creates the whole stack.",
     )
     .attr(
         Attribute::string("name")
@@ -94,16 +98,27 @@ fn schema() -> Schema {
     .attr(Attribute::string("jnlp_registry").optional().describe("Registry prefix for the agent image (`<prefix>/jenkins/inbound-agent`), for clusters that cannot pull from Docker Hub."))
     .attr(Attribute::bool("restricted_pss_security_context").default(Value::Bool(false)).describe("Patch every container to the restricted Pod Security Standard."))
     .attr(Attribute::string("defaults_provider_template").optional().describe("A template of this cloud every other template inherits from first."))
-    .attr(Attribute::string_list("templates").optional().describe("Pod templates: `jenkins_pod_template.<x>.definition` values. Preflight findings are reported on the element of the template that causes them."))
-    .attr(Attribute::string("casc_yaml").computed().describe("The JCasC file this cloud becomes, as the sidecar writes it. After an apply Jenkins did not load, it ends with a marker line, so the next plan writes the file again."))
-    .attr(Attribute::string("configmap_name").computed().describe("The ConfigMap holding `casc_yaml`."))
+    .attr(
+        Attribute::nested(
+            "templates",
+            Nesting::List,
+            vec![
+                Attribute::string("definition").required().write_only().describe("The template's `definition`. Write-only: it is in the template's own state already, so the cloud's state and plans hold only its name, and the file's hash shows when it changes."),
+                Attribute::string("name").optional().computed().describe("The template's name, from its definition when not set (it must match)."),
+            ],
+        )
+        .optional()
+        .describe("Pod templates, in the order the plugin matches labels: the `jenkins_pod_template` resources themselves (`[jenkins_pod_template.base, …]`; their `name` and `definition` are taken) or `{ definition = … }` objects. A plan names each template once; what changed in one shows in that template's own plan. Preflight findings are reported on the element of the template that causes them."),
+    )
+    .attr(Attribute::string("casc_sha256").computed().describe("SHA-256 of the JCasC file this cloud becomes (`provider::jenkins::cloud_casc` renders it). Refresh hashes the live file, so an edit made outside Terraform shows here and the next apply writes the file again; so does a note after the hash when Jenkins did not load the file at the last apply."))
+    .attr(Attribute::string("configmap_name").computed().describe("The ConfigMap holding the file."))
     .attr(Attribute::string("data_key").computed().describe("The ConfigMap key (the file name in the sidecar's folder)."))
     .attr(Attribute::string_map("template_ids").computed().describe("Template name → id."))
-    .attr(Attribute::string_map("effective_pods").computed().describe("Template name → the pod the plugin will create for it, after inheritance and YAML merge; runtime values show as `(runtime)`."))
     .block(NestedBlock::single("garbage_collection", gc_block()))
     .block(NestedBlock::single("timeouts", jenkins_loop::timeouts_block()));
     // Version 1: `templates` hold `jenkins_pod_template` definitions in their JSON spelling.
-    Schema::new(block).versioned(1)
+    // Version 2: `casc_sha256` replaces the file (`casc_yaml`) and `effective_pods` leaves state.
+    Schema::new(block).versioned(2)
 }
 
 /// True when every configured input of the rendering is known.
@@ -151,12 +166,84 @@ fn spec(v: &Value) -> CloudSpec {
         jnlp_registry: string(v, "jnlp_registry"),
         defaults_provider_template: string(v, "defaults_provider_template"),
         garbage_collection,
-        templates: strings(v, "templates"),
+        templates: template_definitions(v),
+    }
+}
+
+/// The `definition` of each element of `templates`, in order (an unknown one as empty text).
+pub(super) fn template_definitions(v: &Value) -> Vec<String> {
+    match v.get_attr("templates").and_then(Value::as_elements) {
+        Some(items) => items.iter().map(|t| string(t, "definition").unwrap_or_default()).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// A `templates` element of `definition`: the configuration's view (definition set) and, with
+/// [`forget_definitions`], the state's (the write-only definition null).
+fn template_value(definition: &str) -> Value {
+    let name = jenkins::parse_definition(definition).map(|d| d.name).unwrap_or_default();
+    Value::Object(BTreeMap::from([
+        ("definition".to_string(), Value::String(jenkins::definition::json_spelling(definition))),
+        ("name".to_string(), Value::String(name)),
+    ]))
+}
+
+/// The templates of `v` as state keeps them: each one's name, its write-only definition null.
+fn forget_definitions(v: &mut Value) {
+    if let Some(Value::List(items)) = v.get_attr_mut("templates") {
+        for item in items.iter_mut() {
+            set(item, "definition", Value::Null);
+        }
+    }
+}
+
+/// `v` (a plan or state, whose write-only definitions are null) with the configuration's
+/// `templates`, which hold them: what the cloud renders from.
+fn with_config_templates(v: &Value, config: &Value) -> Value {
+    let mut input = v.clone();
+    set(&mut input, "templates", config.get_attr("templates").cloned().unwrap_or(Value::Null));
+    input
+}
+
+/// Each template's name into `planned.templates` (from its definition where the configuration
+/// leaves it null); a configured name that is not its definition's is an error on it.
+fn plan_template_names(input: &Value, planned: &mut Value, diags: &mut Diagnostics) {
+    let Some(items) = input.get_attr("templates").and_then(Value::as_elements) else { return };
+    let names: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let own = string(t, "definition").and_then(|d| jenkins::parse_definition(&d).ok()).map(|d| d.name);
+            match (string(t, "name"), own) {
+                (Some(given), Some(own)) if given != own => {
+                    diags.error_at(
+                        AttributePath::attr("templates").then_index(i as i64).then_attr("name"),
+                        "Template Name Does Not Match Its Definition",
+                        format!("`templates[{i}].name` is {given:?} but its definition is template {own:?}. Leave `name` out, or pass the template itself (`jenkins_pod_template.<x>`)."),
+                    );
+                    Value::String(given)
+                }
+                (Some(given), _) => Value::String(given),
+                (None, Some(own)) => Value::String(own),
+                (None, None) => Value::unknown(),
+            }
+        })
+        .collect();
+    if let Some(Value::List(planned_items)) = planned.get_attr_mut("templates") {
+        for (item, name) in planned_items.iter_mut().zip(names) {
+            set(item, "name", name);
+        }
     }
 }
 
 /// Renders the cloud into the computed attributes of `target`; findings become diagnostics.
-fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, lint: Option<&LintContext>) -> bool {
+/// Returns the whole rendering (the file, the effective pods), which state keeps only the hash of.
+fn render_into(
+    object: &Value,
+    target: &mut Value,
+    diags: &mut Diagnostics,
+    lint: Option<&LintContext>,
+) -> Option<RenderedCloud> {
     let warnings = lint.is_some();
     let connection = string(object, "agent_connection").unwrap_or_else(|| "tcp".into());
     if connection != "tcp" && string(object, "jenkins_tunnel").is_some() {
@@ -165,7 +252,7 @@ fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, lint
             "Tunnel Without TCP",
             format!("`jenkins_tunnel` applies to `agent_connection = \"tcp\"` only (this cloud uses {connection:?}); the plugin rejects it with WebSocket. Remove `jenkins_tunnel` or use tcp."),
         );
-        return false;
+        return None;
     }
     let (rendered, findings) =
         jenkins::cloud::render_cloud_with(&spec(object), lint.unwrap_or(&LintContext::default()));
@@ -176,19 +263,18 @@ fn render_into(object: &Value, target: &mut Value, diags: &mut Diagnostics, lint
             jenkins::Severity::Warning => {}
         }
     }
-    let Some(r) = rendered else { return false };
-    set(target, "casc_yaml", Value::String(r.casc_yaml));
-    set(target, "configmap_name", Value::String(r.configmap_name));
-    set(target, "data_key", Value::String(r.data_key));
-    set(target, "template_ids", string_map_value(r.template_ids));
-    set(target, "effective_pods", string_map_value(r.effective_pods));
-    true
+    let r = rendered?;
+    set(target, "casc_sha256", Value::String(jenkins_loop::file_hash(&r.casc_yaml)));
+    set(target, "configmap_name", Value::String(r.configmap_name.clone()));
+    set(target, "data_key", Value::String(r.data_key.clone()));
+    set(target, "template_ids", string_map_value(r.template_ids.clone()));
+    Some(r)
 }
 
-/// The computed attributes a plan shows, rendered into `target` without preflight or lint (the
-/// provider functions' view); false when a diagnostic says why not.
-pub(crate) fn render_computed(object: &Value, target: &mut Value, diags: &mut Diagnostics) -> bool {
-    render_into(object, target, diags, None)
+/// The cloud `object` rendered as a plan renders it, without preflight or lint (the provider
+/// functions' view); `None` when a diagnostic says why not.
+pub(crate) fn render(object: &Value, diags: &mut Diagnostics) -> Option<RenderedCloud> {
+    render_into(object, &mut object.clone(), diags, None)
 }
 
 fn string_map_value(m: BTreeMap<String, String>) -> Value {
@@ -209,14 +295,14 @@ fn is_own(cm: &ConfigMap, cloud: &str) -> bool {
         == crate::kube::ownership::Owned::Ours
 }
 
-/// The ConfigMap this cloud becomes, with the sidecar's label (key `label`), ours, and the
-/// cloud's owner mark, so a create killed after this write adopts it when it runs again.
-fn desired_configmap(state: &Value, namespace: &str, label: &str) -> ConfigMap {
+/// The ConfigMap holding file `content` of this cloud, with the sidecar's label (key `label`),
+/// ours, and the cloud's owner mark, so a create killed after this write adopts it when it runs
+/// again.
+fn desired_configmap(state: &Value, content: String, namespace: &str, label: &str) -> ConfigMap {
     let mut labels = crate::kube::ownership::labels(OWNER);
     labels.insert(label.to_string(), crate::kube::controller::OUR_LABEL_VALUE.into());
     let name = string(state, "configmap_name").unwrap_or_default();
     let key = string(state, "data_key").unwrap_or_default();
-    let content = string(state, "casc_yaml").unwrap_or_default();
     ConfigMap {
         metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             name: Some(name),
@@ -251,8 +337,9 @@ fn imported_state(live: &str, diags: &mut Diagnostics) -> Option<Value> {
     let mut state = spec_value(&spec);
     let rendered = state.clone();
     render_into(&rendered, &mut state, diags, None);
-    // Keep what is live, so a hand edit after the last apply still shows at the next plan.
-    set(&mut state, "casc_yaml", Value::string(live));
+    forget_definitions(&mut state);
+    // The live file's hash, so a hand edit after the last apply still shows at the next plan.
+    set(&mut state, "casc_sha256", Value::String(jenkins_loop::file_hash(live)));
     Some(state)
 }
 
@@ -299,9 +386,8 @@ fn spec_value(c: &CloudSpec) -> Value {
     });
     set(&mut v, "garbage_collection", gc.unwrap_or(Value::Null));
     // Imported templates in the spelling `jenkins_pod_template` emits, so an import round-trips.
-    let templates = (!c.templates.is_empty()).then(|| {
-        Value::List(c.templates.iter().map(|t| Value::String(jenkins::definition::json_spelling(t))).collect())
-    });
+    let templates =
+        (!c.templates.is_empty()).then(|| Value::List(c.templates.iter().map(|t| template_value(t)).collect()));
     set(&mut v, "templates", templates.unwrap_or(Value::Null));
     v
 }
@@ -323,16 +409,15 @@ impl AgentCloud {
         }
     }
 
-    async fn write(&self, planned: &Value, op: &str, diags: &mut Diagnostics) -> Option<Value> {
+    async fn write(&self, planned: &Value, config: &Value, op: &str, diags: &mut Diagnostics) -> Option<Value> {
         let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
         let mut state = planned.clone();
-        if !render_into(planned, &mut state, diags, None) {
-            return None;
-        }
+        let rendered = render_into(&with_config_templates(planned, config), &mut state, diags, None)?;
         // A plan lenient about missing objects (`missing_objects_at_plan = "warning"`) only warned:
         // the real check, before anything is written.
         if configured.settings.missing_objects_warn_at_plan {
-            preflight::check(&self.context, &Value::Null, &state, true, diags).await;
+            let checked = with_config_templates(&state, config);
+            preflight::check(&self.context, &Value::Null, &checked, &rendered.effective_pods, true, diags).await;
             if diags.has_error() {
                 return None;
             }
@@ -346,12 +431,12 @@ impl AgentCloud {
             }
         };
         let watch = jenkins_loop::watch(&configured, client.clone()).await;
-        let cm = desired_configmap(&state, &jenkins.namespace, &watch.label);
+        let cm = desired_configmap(&state, rendered.casc_yaml.clone(), &jenkins.namespace, &watch.label);
         let name = string(&state, "configmap_name").unwrap_or_default();
         let api = apply::api::<ConfigMap>(client, &jenkins.namespace);
         let before = jenkins_loop::before_write(&configured, &string(&state, "name").unwrap_or_default()).await;
         match apply::apply_owned(&api, &name, OWNER, &cm).await {
-            Ok(_) => Some(jenkins_loop::after_write(&configured, state, before, op, diags).await),
+            Ok(_) => Some(jenkins_loop::after_write(&configured, state, &rendered.casc_yaml, before, op, diags).await),
             Err(e) => {
                 let action = format!("apply ConfigMap {}/{name}", jenkins.namespace);
                 apply::report(diags, AttributePath::attr("name"), &action, &e);
@@ -371,22 +456,28 @@ impl Resource for AgentCloud {
         schema()
     }
 
-    /// Version 0 held the templates' JCasC (YAML) spelling, as `jenkins_pod_template` then
-    /// emitted it; today's configurations pass the JSON spelling, so the state follows.
-    fn upgrade_state(&self, version: i64, mut state: Value) -> Value {
-        if version < 1
-            && let Some(Value::List(items)) = state.get_attr("templates").cloned()
-        {
-            let json = items
-                .into_iter()
-                .map(|t| match t {
-                    Value::String(s) => Value::String(jenkins::definition::json_spelling(&s)),
-                    other => other,
-                })
-                .collect();
-            set(&mut state, "templates", Value::List(json));
+    /// Versions 0 and 1 held `templates` as a list of definition strings, and the file itself
+    /// (`casc_yaml`, maybe with a failed apply's marker line), which becomes its hash with the
+    /// note; their definitions (version 0's in the JCasC spelling, version 1's with the containers
+    /// as a list) take today's spelling, as `jenkins_pod_template` emits it.
+    fn upgrade_stored(&self, version: i64, stored: &mut serde_json::Value) {
+        use serde_json::Value as J;
+        if version >= 2 {
+            return;
         }
-        state
+        // Today the definitions are write-only (null in state): each element keeps its name.
+        if let Some(J::Array(items)) = stored.get_mut("templates") {
+            for t in items.iter_mut() {
+                if let J::String(s) = t {
+                    let name = jenkins::parse_definition(s).map(|d| d.name).unwrap_or_default();
+                    *t = serde_json::json!({ "definition": null, "name": name });
+                }
+            }
+        }
+        if let Some(casc) = stored.get("casc_yaml").and_then(J::as_str) {
+            let hash = jenkins_loop::hash_of_stored_file(casc);
+            stored["casc_sha256"] = J::String(hash);
+        }
     }
 
     fn validate(&self, schema: &Schema, config: &Value, diags: &mut Diagnostics) {
@@ -396,22 +487,26 @@ impl Resource for AgentCloud {
     }
 
     async fn modify_plan(&self, ctx: PlanContext<'_>, change: &mut PlanChange, diags: &mut Diagnostics) {
-        if !inputs_known(&change.planned) {
-            preflight::warn_unknown(&change.planned, diags);
+        // The definitions are write-only: the plan has them null, the configuration holds them.
+        let input = with_config_templates(&change.planned, ctx.config);
+        if !inputs_known(&input) {
+            preflight::warn_unknown(&input, diags);
             return;
         }
-        let input = change.planned.clone();
+        plan_template_names(&input, &mut change.planned, diags);
         let lint = self.lint_context().await;
-        if !render_into(&input, &mut change.planned, diags, Some(&lint)) {
+        let Some(rendered) = render_into(&input, &mut change.planned, diags, Some(&lint)) else { return };
+        if diags.has_error() {
             return;
         }
-        // Checked whenever the file changes (create, update, or a failed apply's marker).
-        if string(&change.planned, "casc_yaml") != string(ctx.prior, "casc_yaml")
+        let checked = with_config_templates(&change.planned, ctx.config);
+        // Checked whenever the file changes (create, update, or a failed apply's note).
+        if string(&checked, "casc_sha256") != string(ctx.prior, "casc_sha256")
             && let Some(configured) = self.context.get()
         {
-            jenkins_loop::plan_checks(&configured, &change.planned, diags).await;
+            jenkins_loop::plan_checks(&configured, &checked, &rendered.casc_yaml, diags).await;
         }
-        preflight::check(&self.context, ctx.prior, &change.planned, false, diags).await;
+        preflight::check(&self.context, ctx.prior, &checked, &rendered.effective_pods, false, diags).await;
     }
 
     async fn plan_destroy(&self, prior: &Value, diags: &mut Diagnostics) {
@@ -438,8 +533,8 @@ impl Resource for AgentCloud {
         Some(state)
     }
 
-    async fn create(&self, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.write(planned, "create", diags).await
+    async fn create(&self, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        self.write(planned, config, "create", diags).await
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
@@ -460,13 +555,13 @@ impl Resource for AgentCloud {
             Ok(Some(cm)) if !is_own(&cm, &string(state, "name").unwrap_or_default()) => Some(None),
             Ok(Some(cm)) => {
                 let live = cm.data.as_ref().and_then(|d| d.get(&key)).cloned().unwrap_or_default();
-                if state.get_attr("casc_yaml").is_none_or(Value::is_null) {
+                if state.get_attr("casc_sha256").is_none_or(Value::is_null) {
                     return imported_state(&live, diags).map(Some);
                 }
-                // Drift in the file shows as a diff of casc_yaml, which the plan re-renders.
+                // Drift in the file shows as a new casc_sha256, which the plan re-renders.
                 let mut next = state.clone();
-                let casc = jenkins_loop::refreshed_casc(string(state, "casc_yaml").as_deref(), &live);
-                set(&mut next, "casc_yaml", Value::String(casc));
+                let hash = jenkins_loop::refreshed_hash(string(state, "casc_sha256").as_deref(), &live);
+                set(&mut next, "casc_sha256", Value::String(hash));
                 Some(Some(next))
             }
             Err(e) => {
@@ -476,8 +571,8 @@ impl Resource for AgentCloud {
         }
     }
 
-    async fn update(&self, _prior: &Value, planned: &Value, _config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        self.write(planned, "update", diags).await
+    async fn update(&self, _prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        self.write(planned, config, "update", diags).await
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {
@@ -520,7 +615,7 @@ mod owner_tests {
     fn the_configmap_carries_and_honours_the_clouds_mark() {
         let mut state = schema().block.null_object();
         set(&mut state, "name", Value::string("alpha"));
-        let written = desired_configmap(&state, "jenkins", "jenkins-jenkins-config");
+        let written = desired_configmap(&state, String::new(), "jenkins", "jenkins-jenkins-config");
         assert_eq!(written.metadata.annotations.as_ref().unwrap()[OWNER_ANNOTATION], "agent-cloud/alpha");
         assert!(is_own(&written, "alpha"));
         assert!(is_own(&configmap(labels(OWNER), None), "alpha"), "a ConfigMap written before marks");
@@ -532,22 +627,40 @@ mod owner_tests {
 #[cfg(test)]
 mod upgrade_tests {
     use super::*;
+    use serde_json::json;
 
-    /// A version-0 state's templates (the JCasC spelling) become the JSON spelling today's
-    /// `jenkins_pod_template` emits, and render the same file.
+    fn upgraded(version: i64, mut stored: serde_json::Value) -> serde_json::Value {
+        AgentCloud { context: Arc::default() }.upgrade_stored(version, &mut stored);
+        stored
+    }
+
+    /// Versions 0 and 1 kept the templates' definitions (version 0's in the JCasC spelling); today
+    /// they are write-only, so each element keeps its name only.
     #[test]
-    fn version_0_templates_take_the_json_spelling_and_the_file_stays() {
+    fn stored_templates_keep_their_names_and_drop_the_write_only_definitions() {
         // As version 0 wrote it (the emitter's layout).
         let casc = "name: base\nid: x\nyaml: |\n  apiVersion: v1\n  kind: Pod\n  spec:\n    containers:\n      - name: maven\n        image: maven:3.9\n";
-        let mut state = schema().block.null_object();
-        set(&mut state, "name", Value::string("eks"));
-        set(&mut state, "templates", Value::List(vec![Value::string(casc)]));
-        let cloud = AgentCloud { context: Arc::default() };
-        let upgraded = cloud.upgrade_state(0, state.clone());
-        let json = strings(&upgraded, "templates").pop().expect("one template");
-        let doc: serde_json::Value = serde_json::from_str(&json).expect("JSON spelling");
-        assert_eq!(doc["yaml"]["spec"]["containers"][0]["image"], "maven:3.9");
-        assert_eq!(jenkins::definition::to_casc(&json), jenkins::definition::to_casc(casc), "the same file text");
-        assert_eq!(cloud.upgrade_state(1, upgraded.clone()), upgraded, "today's state passes through");
+        let state = upgraded(0, json!({ "name": "eks", "templates": [casc] }));
+        assert_eq!(state["templates"], json!([{ "definition": null, "name": "base" }]));
+        let definition = jenkins::definition::json_spelling(casc);
+        let v1 = upgraded(1, json!({ "templates": [definition] }));
+        assert_eq!(v1["templates"], json!([{ "definition": null, "name": "base" }]));
+        let today = json!({ "templates": [{ "definition": null, "name": "base" }] });
+        assert_eq!(upgraded(2, today.clone()), today, "today's state passes through");
+    }
+
+    /// Versions 0 and 1 kept the file; version 2 keeps its hash, with the note of a failed apply
+    /// when the stored file ended with its marker line.
+    #[test]
+    fn the_stored_file_becomes_its_hash_and_a_failed_applys_marker_its_note() {
+        let file = "jenkins:\n  clouds:\n  - kubernetes:\n      name: eks\n";
+        let plain = upgraded(1, json!({ "casc_yaml": file }));
+        assert_eq!(plain["casc_sha256"].as_str(), Some(jenkins_loop::file_hash(file).as_str()));
+        let marked = format!(
+            "{file}# terraform-provider-jenkins: Jenkins did not load this file at the last apply; the next apply writes it again.\n"
+        );
+        let failed = upgraded(1, json!({ "casc_yaml": marked }));
+        let note = jenkins_loop::mark_unloaded(&jenkins_loop::file_hash(file));
+        assert_eq!(failed["casc_sha256"].as_str(), Some(note.as_str()));
     }
 }

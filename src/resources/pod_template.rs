@@ -96,11 +96,12 @@ Lint warnings appear at plan, each at the attribute that causes it (the agent co
         .validate(Validator::string("A DNS-1123 label.", "Invalid Container Name", jenkins::check_container_name)))
     .attr(Attribute::string("namespace").optional().describe("Namespace for agent pods; unset uses the cloud's."))
     .attr(Attribute::string("service_account").optional().describe("Service account of agent pods (for IRSA, the annotated one)."))
-    .attr(Attribute::string("definition").computed().describe("The template as canonical JSON: the plugin's template object with its pod (tool containers and volumes rendered in, normalised) as a nested object under `yaml`, strings `^${`-escaped. Feed it to `jenkins_agent_cloud.templates`. A plan shows a change of it key by key; the cloud's file holds its JCasC spelling. The whole pod the plugin creates (after inheritance) is `provider::jenkins::effective_pod(...)`, or `terraform show`."))
+    .attr(Attribute::string("definition").computed().describe("The template as canonical JSON: the plugin's template object with its pod (tool containers and volumes rendered in, normalised) as a nested object under `yaml`, its `containers` and `initContainers` keyed by name in the pod's order, strings `^${`-escaped. A cloud takes it through `templates = [jenkins_pod_template.<x>, …]`. A plan shows a change of it key by key; the cloud's file holds its JCasC spelling. The whole pod the plugin creates (after inheritance and the cloud's decorators) is `provider::jenkins::effective_pod(jenkins_agent_cloud.<x>, \"<name>\")`."))
     .block(NestedBlock::list("tool_container", tool_container_block()))
     .block(NestedBlock::list("volume", volume_block()));
     // Version 1: `definition` is canonical JSON, `pod_yaml_normalized` is gone (it is in there).
-    Schema::new(block).versioned(1)
+    // Version 2: the definition's containers are keyed by name.
+    Schema::new(block).versioned(2)
 }
 
 /// True when every input of the rendering is known.
@@ -238,9 +239,10 @@ impl Resource for PodTemplate {
     }
 
     /// Version 0 held `definition` in its JCasC (YAML) spelling and a copy of the pod in
-    /// `pod_yaml_normalized` (dropped on decoding); its definition in today's spelling.
+    /// `pod_yaml_normalized` (dropped on decoding), version 1 its containers as a list; its
+    /// definition in today's spelling.
     fn upgrade_state(&self, version: i64, mut state: Value) -> Value {
-        if version < 1 {
+        if version < 2 {
             upgrade_definition(&mut state, "definition");
         }
         state

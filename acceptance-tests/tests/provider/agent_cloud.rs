@@ -1,7 +1,7 @@
 //! `jenkins_agent_cloud` through real Terraform against the emulated controller cluster, reached
 //! by EKS name with the provider's own signed token.
 
-use super::support::Env;
+use super::support::{Env, sha256};
 use acceptance_tests::terraform::{Workdir, terraforms};
 
 pub(super) fn templates(image: &str) -> String {
@@ -43,7 +43,7 @@ resource "jenkins_agent_cloud" "{name}" {{
   container_cap  = 10
   pod_labels     = {{ "jenkins/cloud" = "{name}", team = "ci" }}
   {extra}
-  templates = [jenkins_pod_template.base.definition, jenkins_pod_template.child.definition]
+  templates = [jenkins_pod_template.base, jenkins_pod_template.child]
 }}
 "#
     )
@@ -54,28 +54,64 @@ pub(super) fn configmap_data(env: &Env, name: &str) -> Option<String> {
     cm.pointer(&format!("/data/cloud-{name}.yaml")).and_then(|v| v.as_str()).map(str::to_string)
 }
 
+/// The file cloud `address` wrote, read from its ConfigMap (`configmap_name`, key `data_key`),
+/// after checking that the state's `casc_sha256` is that file's hash.
+pub(super) fn live_file(env: &Env, w: &Workdir, address: &str) -> String {
+    let state = w.resource(address);
+    let (name, key) =
+        (state["configmap_name"].as_str().expect("configmap_name"), state["data_key"].as_str().expect("key"));
+    let cm = env.get_json("configmap", name).unwrap_or_else(|| panic!("ConfigMap {name} of {address}"));
+    let file = cm["data"][key].as_str().unwrap_or_else(|| panic!("key {key} in {cm}")).to_string();
+    assert_eq!(
+        state["casc_sha256"].as_str(),
+        Some(sha256(&file).as_str()),
+        "{address}: the state hashes the live file"
+    );
+    file
+}
+
+/// Outputs rendering the effective pod of each of `names` in cloud `address`, whose templates are
+/// `templates` (an HCL list), by the provider's `effective_pod` function on the resource merged
+/// with its templates (the resource's own definitions are write-only); named `<cloud>_<template>`.
+pub(super) fn pod_outputs(address: &str, templates: &str, names: &[&str]) -> String {
+    let cloud = address.rsplit('.').next().unwrap_or(address);
+    names
+        .iter()
+        .map(|t| {
+            format!("output \"{cloud}_{t}\" {{\n  value = provider::jenkins::effective_pod(merge({address}, {{ templates = {templates} }}), \"{t}\")\n}}\n")
+        })
+        .collect()
+}
+
 #[test]
 fn lifecycle_create_import_update_drift_destroy() {
     for tf in terraforms() {
         let env = Env::new("cloud-life");
         let w = env.installed_workdir("agent-cloud-life", tf);
-        let config = |image: &str| format!("{}{}{}", env.provider_block(), templates(image), cloud("eks", ""));
+        let outputs = pod_outputs(
+            "jenkins_agent_cloud.eks",
+            "[jenkins_pod_template.base, jenkins_pod_template.child]",
+            &["child"],
+        );
+        let config = |image: &str| format!("{}{}{}{outputs}", env.provider_block(), templates(image), cloud("eks", ""));
         w.write_config(&config("maven:3.9"));
         w.apply();
         w.assert_plans_empty();
 
-        // The ConfigMap: labelled for the chart's sidecar and as ours, holding exactly casc_yaml.
+        // The ConfigMap: labelled for the chart's sidecar and as ours, holding the file whose hash
+        // is in state (the file itself is not).
         let state = w.resource("jenkins_agent_cloud.eks");
+        assert!(state.get("casc_yaml").is_none() && state.get("effective_pods").is_none(), "{state}");
         let cm = env.get_json("configmap", "tf-jcasc-cloud-eks").expect("ConfigMap created");
         let labels = &cm["metadata"]["labels"];
         assert_eq!(labels["jenkins-jenkins-config"], "true", "{cm}");
         assert_eq!(labels["app.kubernetes.io/managed-by"], "terraform-provider-jenkins", "{cm}");
         assert_eq!(cm["metadata"]["annotations"]["k8s-sidecar-target-directory"], "terraform");
-        let casc = state["casc_yaml"].as_str().expect("casc_yaml");
-        assert_eq!(configmap_data(&env, "eks").as_deref(), Some(casc));
+        let casc = live_file(&env, &w, "jenkins_agent_cloud.eks");
         assert!(casc.contains("^${HOME}"), "JCasC interpolation escaped:\n{casc}");
         assert!(!casc.contains("unclassified") && !casc.contains("numExecutors"), "{casc}");
-        let child_pod = state["effective_pods"]["child"].as_str().expect("effective pod");
+        let child_pod = w.output("eks_child");
+        let child_pod = child_pod.as_str().expect("effective pod");
         for needle in ["name: maven", "name: helm", "name: jnlp", "(runtime)"] {
             assert!(child_pod.contains(needle), "effective pod of child lacks {needle}:\n{child_pod}");
         }
@@ -84,9 +120,9 @@ fn lifecycle_create_import_update_drift_destroy() {
         // Import by cloud name round-trips.
         w.assert_import_round_trips("jenkins_agent_cloud.eks", "eks", &[]);
 
-        // A template change shows as a diff of the cloud's file, and applies.
+        // A template change shows as a diff of the cloud's templates and a new hash, and applies.
         w.write_config(&config("maven:3.9.9"));
-        w.assert_plan_shows(&["jenkins_agent_cloud.eks will be updated in-place", "maven:3.9.9"]);
+        w.assert_plan_shows(&["jenkins_agent_cloud.eks will be updated in-place", "maven:3.9.9", "casc_sha256"]);
         w.apply();
         w.assert_plans_empty();
 
@@ -105,10 +141,15 @@ fn lifecycle_create_import_update_drift_destroy() {
                 r#"{"data":{"cloud-eks.yaml":"jenkins:\n  clouds: []\n"}}"#,
             ],
         );
-        w.assert_plan_shows(&["casc_yaml"]);
+        let drift = w.assert_plan_shows(&["jenkins_agent_cloud.eks will be updated in-place", "casc_sha256"]);
+        assert!(
+            drift.stdout.contains(&sha256("jenkins:\n  clouds: []\n")),
+            "the edited file's hash:\n{}",
+            drift.stdout
+        );
         w.apply();
         w.assert_plans_empty();
-        assert!(configmap_data(&env, "eks").is_some_and(|d| d.contains("maven:3.9.9")));
+        assert!(live_file(&env, &w, "jenkins_agent_cloud.eks").contains("maven:3.9.9"));
 
         // A deleted ConfigMap is gone from state at refresh and re-created.
         env.kubectl("controller", &["-n", &env.namespace, "delete", "configmap", "tf-jcasc-cloud-eks"]);
@@ -160,8 +201,9 @@ fn container_section<'a>(pod: &'a str, name: &str) -> &'a str {
     &rest[..end]
 }
 
-/// `effective_pods` in state is what the plugin builds: the connection environment per mode, the
-/// plugin's agent image, volumes mounted into the agent too, no invented working directories.
+/// The effective pod (the `effective_pod` function on the applied cloud) is what the plugin
+/// builds: the connection environment per mode, the plugin's agent image, volumes mounted into the
+/// agent too, no invented working directories.
 #[test]
 fn effective_pods_are_what_the_plugin_builds() {
     let tf = &terraforms()[0];
@@ -188,7 +230,7 @@ resource "jenkins_agent_cloud" "direct" {
   name             = "direct"
   namespace        = "agents"
   agent_connection = "direct"
-  templates        = [jenkins_pod_template.t.definition]
+  templates        = [jenkins_pod_template.t]
 }
 
 resource "jenkins_agent_cloud" "ws" {
@@ -196,14 +238,17 @@ resource "jenkins_agent_cloud" "ws" {
   namespace        = "agents"
   jenkins_url      = "http://jenkins.example.com"
   agent_connection = "websocket"
-  templates        = [jenkins_pod_template.t.definition]
+  templates        = [jenkins_pod_template.t]
 }
 "#;
-    w.write_config(&format!("{}{templates}{clouds}", env.provider_block()));
+    let t = "[jenkins_pod_template.t]";
+    let outputs =
+        pod_outputs("jenkins_agent_cloud.direct", t, &["t"]) + &pod_outputs("jenkins_agent_cloud.ws", t, &["t"]);
+    w.write_config(&format!("{}{templates}{clouds}{outputs}", env.provider_block()));
     w.apply();
     w.assert_plans_empty();
-    let direct = w.resource("jenkins_agent_cloud.direct");
-    let pod = direct["effective_pods"]["t"].as_str().expect("effective pod");
+    let direct = w.output("direct_t");
+    let pod = direct.as_str().expect("effective pod");
     let jnlp = container_section(pod, "jnlp");
     for needle in [
         "JENKINS_DIRECT_CONNECTION",
@@ -218,8 +263,8 @@ resource "jenkins_agent_cloud" "ws" {
     assert!(!pod.contains("workingDir"), "no container sets a workingDir:\n{pod}");
     let maven = container_section(pod, "maven");
     assert!(maven.contains("mountPath: /cache") && maven.contains("mountPath: /home/jenkins/agent"), "{pod}");
-    let ws = w.resource("jenkins_agent_cloud.ws");
-    let pod = ws["effective_pods"]["t"].as_str().expect("effective pod");
+    let ws = w.output("ws_t");
+    let pod = ws.as_str().expect("effective pod");
     let jnlp = container_section(pod, "jnlp");
     assert!(
         jnlp.contains("value: \"http://jenkins.example.com/\"") || jnlp.contains("value: http://jenkins.example.com/"),
@@ -308,7 +353,7 @@ fn a_cloud_name_the_chart_already_defines_is_refused_at_plan() {
 /// Each bad input fails at validate or plan, naming the attribute, with nothing written.
 #[test]
 fn bad_input_gets_a_clear_diagnostic() {
-    let dup = r#"templates = [jenkins_pod_template.base.definition, jenkins_pod_template.base.definition]"#;
+    let dup = r#"templates = [jenkins_pod_template.base, jenkins_pod_template.base]"#;
     let cases: &[(&str, &str, &str, &[&str])] = &[
         ("reserved-name", "kubernetes", "", &["name", "chart"]),
         ("timeout-clamped", "c", "connect_timeout_seconds = 3", &["connect_timeout_seconds", "5"]),
@@ -321,6 +366,12 @@ fn bad_input_gets_a_clear_diagnostic() {
             &["namespace"],
         ),
         ("duplicate-template", "c", dup, &["templates[1]"]),
+        (
+            "template-name-mismatch",
+            "c",
+            "templates = [{ name = \"other\", definition = jenkins_pod_template.base.definition }]",
+            &["Template Name Does Not Match Its Definition", "templates[0].name"],
+        ),
     ];
     for tf in terraforms() {
         for (name, cloud_name, extra, needles) in cases {
@@ -328,10 +379,7 @@ fn bad_input_gets_a_clear_diagnostic() {
             let mut body = cloud(cloud_name, extra)
                 .replace("resource \"jenkins_agent_cloud\" \"kubernetes\"", "resource \"jenkins_agent_cloud\" \"c\"");
             if extra.contains("templates =") {
-                body = body.replace(
-                    "  templates = [jenkins_pod_template.base.definition, jenkins_pod_template.child.definition]\n",
-                    "",
-                );
+                body = body.replace("  templates = [jenkins_pod_template.base, jenkins_pod_template.child]\n", "");
             }
             if extra.contains("namespace = null") {
                 body = body.replace("  namespace      = \"agents\"\n", "");
@@ -354,7 +402,7 @@ resource "jenkins_pod_template" "b" {
 }
 resource "jenkins_agent_cloud" "c" {
   name      = "c"
-  templates = [jenkins_pod_template.a.definition, jenkins_pod_template.b.definition]
+  templates = [jenkins_pod_template.a, jenkins_pod_template.b]
 }
 "#,
         );
@@ -383,7 +431,7 @@ resource "jenkins_pod_template" "c" {
 }
 resource "jenkins_agent_cloud" "c" {
   name      = "c"
-  templates = [jenkins_pod_template.a.definition, jenkins_pod_template.b.definition, jenkins_pod_template.c.definition]
+  templates = [jenkins_pod_template.a, jenkins_pod_template.b, jenkins_pod_template.c]
 }
 "#,
         );
@@ -413,7 +461,7 @@ resource "jenkins_agent_cloud" "c" {
   server_url  = "https://remote.example"
   namespace   = "agents"
   jenkins_url = "https://jenkins.example"
-  templates   = [jenkins_pod_template.a.definition, jenkins_pod_template.b.definition]
+  templates   = [jenkins_pod_template.a, jenkins_pod_template.b]
 }
 "#,
     );
@@ -435,8 +483,8 @@ fn resource_changes(plan: &str) -> &str {
 
 /// One tool image bumped in the base template: the plan's resource changes, their size and how
 /// often the old image appears, printed and pinned so they cannot silently grow back. The
-/// definition is canonical JSON (a key-by-key diff); the cloud's `casc_yaml` and
-/// `effective_pods` still repeat the image (issue 14's next steps), which the bounds allow.
+/// definition is canonical JSON (a key-by-key diff), the cloud's `templates` are nested objects
+/// (only the changed one shows) and its file is in state as a hash.
 #[test]
 fn an_image_bump_plans_in_few_lines() {
     let tf = &terraforms()[0];
@@ -457,15 +505,87 @@ fn an_image_bump_plans_in_few_lines() {
     let definition = definition.split("\n    }\n").next().unwrap_or_default();
     assert_eq!(definition.matches(old).count(), 2, "argument and definition, once each:\n{definition}");
     assert!(definition.contains("jsonencode("), "a structural diff of the definition:\n{definition}");
-    // Measured when pinned: 294 lines, 12,135 characters, the old image 6 times, of which the
-    // template's and the cloud's `templates` JSON diffs are some 60 lines; the rest is the
-    // cloud's `casc_yaml` and `effective_pods` in full.
-    assert!(
-        lines <= 300 && chars <= 12_500 && shown <= 6,
-        "the image bump grew: {lines} lines, {chars} chars, {shown}×"
+    // Issue 14's goal: at most 80 lines, 5,000 characters, the old image 4 times. The cloud shows
+    // the new hash of its file; its templates' definitions are write-only, in no plan twice.
+    assert!(lines <= 80 && chars <= 5_000 && shown <= 4, "the image bump grew: {lines} lines, {chars} chars, {shown}×");
+    assert!(!changes.contains("casc_yaml") && !changes.contains("effective_pods"), "no whole document:\n{changes}");
+    let cloud = changes.split("# jenkins_agent_cloud.bump").nth(1).unwrap_or_default();
+    let cloud = cloud.split("\n    }\n").next().unwrap_or_default();
+    assert!(cloud.contains("~ casc_sha256") && !cloud.contains(old), "the cloud: its file's hash\n{cloud}");
+    w.destroy();
+    w.cleanup();
+}
+
+/// The state fixture of a cloud at schema version 1 (its templates a list of definition strings,
+/// the file itself in `casc_yaml`, the effective pods in `effective_pods`), as the provider of
+/// that schema wrote it applying `templates("maven:3.9")` and `cloud("eks", "")` with the
+/// templates given as `.definition` strings. It is rewritten by running this test with
+/// `TFPJ_WRITE_V1_FIXTURE=1` and `TFPJ_PROVIDER_DIR` pointing at a build of that provider.
+const V1_FIXTURE: &str = "tests/provider/fixtures/agent_cloud_schema_v1.state.json";
+
+/// A state of schema version 1 is upgraded: with and without refresh no resource change is
+/// planned (the live ConfigMap hashes to what the old state held), and the next apply stores
+/// version 2 with the file's hash instead of the file and no effective pods.
+#[test]
+fn a_state_of_schema_version_1_plans_no_change() {
+    let fixture_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(V1_FIXTURE);
+    let tf = &terraforms()[0];
+    let env = Env::new("cloud-v1");
+    let w = env.workdir("agent-cloud-v1", tf);
+    if std::env::var_os("TFPJ_WRITE_V1_FIXTURE").is_some() {
+        let old = cloud("eks", "").replace(
+            "jenkins_pod_template.base, jenkins_pod_template.child",
+            "jenkins_pod_template.base.definition, jenkins_pod_template.child.definition",
+        );
+        w.write_config(&format!("{}{}{old}", env.provider_block(), templates("maven:3.9")));
+        w.apply();
+        std::fs::copy(w.dir.join("terraform.tfstate"), &fixture_path).expect("write the fixture");
+        w.destroy();
+        return w.cleanup();
+    }
+    let fixture = std::fs::read_to_string(&fixture_path).expect("fixture");
+    assert!(fixture.contains("\"casc_yaml\"") && fixture.contains("\"effective_pods\""), "a version-1 state");
+    // Today's provider writes the ConfigMap (the same file the old one wrote); then the state is
+    // the old provider's.
+    w.write_config(&format!("{}{}{}", env.provider_block(), templates("maven:3.9"), cloud("eks", "")));
+    w.apply();
+    let live = live_file(&env, &w, "jenkins_agent_cloud.eks");
+    std::fs::write(w.dir.join("terraform.tfstate"), &fixture).expect("write state");
+    let old: serde_json::Value = serde_json::from_str(&fixture).expect("JSON");
+    let old_cloud = old["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["type"] == "jenkins_agent_cloud"))
+        .expect("the cloud");
+    assert_eq!(old_cloud["instances"][0]["schema_version"], 1);
+    assert_eq!(
+        old_cloud["instances"][0]["attributes"]["casc_yaml"].as_str(),
+        Some(live.as_str()),
+        "the old state held the live file"
     );
-    let templates = changes.split("~ templates").nth(1).unwrap_or_default();
-    assert!(templates.contains("jsonencode("), "the cloud's templates diff by key:\n{templates}");
+    for args in [
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"][..],
+        &["plan", "-detailed-exitcode", "-refresh=false", "-input=false", "-no-color"],
+    ] {
+        let r = w.run(args);
+        assert_eq!(r.code, 0, "{args:?}: a version-1 state plans no change:\n{}", r.text());
+    }
+    w.apply();
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.dir.join("terraform.tfstate")).expect("state")).expect("JSON");
+    let instance = &state["resources"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["type"] == "jenkins_agent_cloud"))
+        .expect("the cloud")["instances"][0];
+    assert_eq!(instance["schema_version"], 2, "{instance}");
+    let attributes = &instance["attributes"];
+    assert!(attributes.get("casc_yaml").is_none() && attributes.get("effective_pods").is_none(), "{attributes}");
+    assert_eq!(attributes["casc_sha256"].as_str(), Some(sha256(&live).as_str()));
+    assert_eq!(
+        attributes["templates"],
+        serde_json::json!([{ "definition": null, "name": "base" }, { "definition": null, "name": "child" }]),
+        "the definitions are write-only"
+    );
+    w.assert_plans_empty();
     w.destroy();
     w.cleanup();
 }

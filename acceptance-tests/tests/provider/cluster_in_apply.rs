@@ -52,7 +52,7 @@ resource "jenkins_pod_template" "t" {{
 resource "jenkins_agent_cloud" "local" {{
   name      = "local-agents"
   namespace = "{ns}"
-  templates = [jenkins_pod_template.t.definition]
+  templates = [jenkins_pod_template.t]
 }}
 "#,
         account = env.account,

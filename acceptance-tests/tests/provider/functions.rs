@@ -3,7 +3,7 @@
 //! the chain's ConfigMap, the cloud's ConfigMap the sidecar reads, the cloud's effective pod); a
 //! bad argument fails the plan at the call, naming the parameter. The registry examples apply too.
 
-use super::agent_cloud::{configmap_data, templates};
+use super::agent_cloud::{configmap_data, live_file, templates};
 use super::cross_account_chain::{OTHER_TRUST, create_role, get_role, trust_of};
 use super::irsa_role::create_oidc_provider;
 use super::support::Env;
@@ -25,7 +25,7 @@ locals {{
     name           = "fn"
     namespace      = "agents"
     jenkins_tunnel = "jenkins-agent:50000"
-    templates      = [jenkins_pod_template.base.definition, jenkins_pod_template.child.definition]
+    templates      = [jenkins_pod_template.base, jenkins_pod_template.child]
   }}
   chain = {{
     base = {{ name = "prod", role_arn = "arn:aws:iam::{account}:role/jenkins-ci-role", region = "us-east-1" }}
@@ -64,6 +64,12 @@ output "cloud_casc" {{
 }}
 output "child_pod" {{
   value = provider::jenkins::effective_pod(local.cloud, "child")
+}}
+output "child_pod_of_the_cloud" {{
+  value = provider::jenkins::effective_pod(merge(jenkins_agent_cloud.fn, {{ templates = local.cloud.templates }}), "child")
+}}
+output "casc_of_the_cloud" {{
+  value = provider::jenkins::cloud_casc(merge(jenkins_agent_cloud.fn, {{ templates = local.cloud.templates }}))
 }}
 "#,
         provider = env.provider_block(),
@@ -109,9 +115,10 @@ fn each_function_returns_what_its_resource_wrote() {
             "[{}] cloud_casc is the file the sidecar reads",
             tf.version
         );
-        let cloud = w.resource("jenkins_agent_cloud.fn");
+        let file = live_file(&env, &w, "jenkins_agent_cloud.fn");
+        assert_eq!(output(&outputs, "casc_of_the_cloud"), file, "[{}] on the resource itself", tf.version);
         let pod = output(&outputs, "child_pod");
-        assert_eq!(cloud["effective_pods"]["child"].as_str(), Some(pod.as_str()), "[{}]", tf.version);
+        assert_eq!(output(&outputs, "child_pod_of_the_cloud"), pod, "[{}]", tf.version);
         assert!(pod.contains("maven:3.9-eclipse-temurin-17") && pod.contains("alpine/helm"), "{pod}");
         w.destroy();
         w.cleanup();

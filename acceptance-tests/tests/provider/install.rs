@@ -268,7 +268,7 @@ fn the_demo_runs_through_init_on_every_terraform() {
         // clouds into Jenkins.
         for cloud in ["eks", "remote"] {
             let v = w.resource(&format!("jenkins_agent_cloud.{cloud}"));
-            assert!(v["effective_pods"].as_object().is_some_and(|m| !m.is_empty()), "{v}");
+            assert!(v["template_ids"].as_object().is_some_and(|m| !m.is_empty()), "{v}");
             let cm = v["configmap_name"].as_str().expect("configmap_name");
             let labels = env.get_json("configmap", cm).expect("the cloud's ConfigMap")["metadata"]["labels"].clone();
             assert_eq!(labels["jenkins-jenkins-config"], "true", "{labels}");

@@ -3,7 +3,7 @@
 //! chart's real config-reload sidecar in between), a rejected reload, and what the apply says when
 //! Jenkins is not there to confirm.
 
-use super::support::Env;
+use super::support::{Env, sha256};
 use acceptance_tests::jenkins::{Jenkins, Options};
 use acceptance_tests::terraform::{Run, Workdir, terraforms};
 
@@ -49,7 +49,7 @@ pub(super) fn cloud(name: &str, cap: u32) -> String {
 resource "jenkins_agent_cloud" "{name}" {{
   name          = "{name}"
   container_cap = {cap}
-  templates     = [jenkins_pod_template.base.definition]
+  templates     = [jenkins_pod_template.base]
 }}
 "#
     )
@@ -224,7 +224,8 @@ fn seven_clouds_are_created_changed_and_destroyed_with_jenkins_confirming_each_a
         for name in SEVEN {
             let state = w.resource(&format!("jenkins_agent_cloud.{name}"));
             let file = files.get(&format!("terraform/cloud-{name}.yaml"));
-            assert_eq!(file.map(String::as_str), state["casc_yaml"].as_str(), "[{step}] the sidecar's file of {name}");
+            let hash = file.map(|f| sha256(f));
+            assert_eq!(hash.as_deref(), state["casc_sha256"].as_str(), "[{step}] the sidecar's file of {name}");
             let live =
                 exported_cloud(&export, name).unwrap_or_else(|| panic!("[{step}] {name} not exported:\n{export}"));
             assert!(live.contains(&format!("containerCap: {cap}")), "[{step}] {name} runs another version:\n{live}");
@@ -282,7 +283,7 @@ fn a_reload_jenkins_rejects_fails_the_apply_with_its_message_and_a_rerun_after_t
     fails_with(&w, &["apply", "-auto-approve", "-no-color"], &["Jenkins Rejected The Cloud", "picky-update"]);
     let live = exported_cloud(&jenkins.export(), "picky").expect("the old version still runs");
     assert!(live.contains("containerCap: 5"), "{live}");
-    let marked = w.resource("jenkins_agent_cloud.picky")["casc_yaml"].as_str().unwrap_or_default().to_string();
+    let marked = w.resource("jenkins_agent_cloud.picky")["casc_sha256"].as_str().unwrap_or_default().to_string();
     assert!(marked.contains("Jenkins did not load this file"), "{marked}");
     while pending_rejections(&jenkins) > 0 {
         jenkins.token_reload(jenkins.pod());

@@ -4,6 +4,7 @@
 //! owner mark), leave one of each and nothing more, and plan empty. An object another resource
 //! marks is still refused.
 
+use super::agent_cloud::live_file;
 use super::cross_account_chain::{OTHER_TRUST, create_role, get_role, seed_config, trust_of};
 use super::irsa_role::{role, role_names, role_policies, unannotated_role};
 use super::jenkins_loop::{TEMPLATE, cloud, exported_cloud, with_standin};
@@ -245,7 +246,7 @@ fn agent_cloud_killed_after_its_configmap_converges() {
     assert!(!applied.text().contains("Warning: Jenkins"), "Jenkins confirmed the rerun: {}", applied.text());
     w.assert_plans_empty();
     assert_eq!(cloud_configmaps(&env), ["tf-jcasc-cloud-killed"], "one ConfigMap");
-    let casc = w.resource("jenkins_agent_cloud.killed")["casc_yaml"].as_str().unwrap_or_default().to_string();
+    let casc = live_file(&env, &w, "jenkins_agent_cloud.killed");
     assert_eq!(jenkins.files().get("terraform/cloud-killed.yaml"), Some(&casc), "the sidecar's file is the state's");
     let live = exported_cloud(&jenkins.export(), "killed").expect("Jenkins runs the cloud");
     assert!(live.contains("containerCap: 5"), "{live}");

@@ -87,7 +87,7 @@ resource "jenkins_agent_cloud" "eks" {{
   name          = "eks"
   namespace     = "agents"
   container_cap = {cap}
-  templates     = [jenkins_pod_template.t.definition]
+  templates     = [jenkins_pod_template.t]
 }}
 "#
     )

@@ -69,7 +69,7 @@ resource "jenkins_agent_cloud" "remote" {{
   server_ca_certificate = jenkins_remote_cluster_access.remote.ca_certificate
   credentials_id = jenkins_remote_cluster_access.remote.credentials_id
   jenkins_url    = "http://jenkins.example.com"
-  templates      = [jenkins_pod_template.t.definition]
+  templates      = [jenkins_pod_template.t]
 }}
 "#,
         provider = env.provider_block(),

@@ -54,7 +54,7 @@ resource "jenkins_agent_cloud" "remote" {{
   credentials_id        = jenkins_remote_cluster_access.remote.credentials_id
   jenkins_url           = "https://jenkins.example.com"
   agent_connection      = "websocket"
-  templates             = [jenkins_pod_template.t.definition]
+  templates             = [jenkins_pod_template.t]
 }}
 "#
     )
@@ -245,7 +245,7 @@ EOT
   credentials_id        = "remote-agents"
   jenkins_url           = "https://jenkins.example.com"
   agent_connection      = "websocket"
-  templates             = [jenkins_pod_template.t.definition]
+  templates             = [jenkins_pod_template.t]
 }}
 "#,
             jns = env.namespace,
@@ -428,7 +428,7 @@ resource "jenkins_pod_template" "t" {{
 resource "jenkins_agent_cloud" "local" {{
   name      = "local-agents"
   namespace = "{ns}"
-  templates = [jenkins_pod_template.t.definition]
+  templates = [jenkins_pod_template.t]
 }}
 "#,
         provider = env.provider_block(),
@@ -606,7 +606,7 @@ resource "jenkins_pod_template" "t" {{
 resource "jenkins_agent_cloud" "local" {{
   name      = "local-agents"
   namespace = "{jns}"
-  templates = [jenkins_pod_template.t.definition]
+  templates = [jenkins_pod_template.t]
 {extra}
 }}
 "#,

@@ -3,7 +3,7 @@
 //! controller cluster. The issued token is then used the way the Kubernetes plugin uses it, with
 //! RBAC on, so the permissions are proven and not only written.
 
-use super::support::Env;
+use super::support::{Env, sha256};
 use acceptance_tests::stack;
 use acceptance_tests::terraform::{Workdir, terraforms};
 use base64::Engine;
@@ -62,14 +62,6 @@ fn remote_token(env: &Env, ns: &str, secret: &str) -> String {
 
 fn credential_text(env: &Env, id: &str) -> Option<String> {
     env.get_json("secret", id).map(|s| decode(&s["data"]["text"]))
-}
-
-fn sha256(text: &str) -> String {
-    let mut child = Command::new("sha256sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("sha256sum");
-    use std::io::Write;
-    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
-    let out = child.wait_with_output().expect("sha256sum output");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_string()
 }
 
 /// kubectl against the remote cluster as the issued token (no admin), from a kubeconfig of its own.
@@ -409,7 +401,7 @@ fn registry_example_feeds_an_agent_cloud() {
     w.apply();
     w.assert_plans_empty();
     let access = w.resource("jenkins_remote_cluster_access.east");
-    let casc = w.resource("jenkins_agent_cloud.east")["casc_yaml"].as_str().expect("casc_yaml").to_string();
+    let casc = super::agent_cloud::live_file(&env, &w, "jenkins_agent_cloud.east");
     let remote = stack::shared().kube.cluster("remote");
     assert!(casc.contains(&remote.endpoint), "{casc}");
     assert!(casc.contains("credentialsId: ci-east-agents") && casc.contains("webSocket: true"), "{casc}");

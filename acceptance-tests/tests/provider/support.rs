@@ -140,3 +140,14 @@ impl Env {
         Some(serde_json::from_str(&out).expect("kubectl JSON"))
     }
 }
+
+/// SHA-256 (hex) of `text`, by coreutils' `sha256sum`: what the provider hashes is checked by a
+/// tool of its own.
+pub fn sha256(text: &str) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("sha256sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("sha256sum");
+    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("sha256sum output");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_string()
+}

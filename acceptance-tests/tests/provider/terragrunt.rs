@@ -733,9 +733,11 @@ fn units_apply_in_dependency_order_with_each_others_outputs_and_destroy_in_rever
             assert!(env.get_json("configmap", cm_name).is_some(), "{cloud}: ConfigMap {cm_name}");
             assert!(jenkins.state().clouds.iter().any(|c| c == cloud), "Jenkins runs {cloud}: {:?}", jenkins.state());
         }
-        let pod = clouds["effective_pods"]["eks-agents"]["base"].as_str().expect("effective pod").to_string();
-        for needle in ["serviceAccountName: jenkins-serviceaccount", "name: awsconfig-configmap", "AWS_PROFILE"] {
-            assert!(pod.contains(needle), "{needle} in\n{pod}");
+        let pod = &clouds["effective_pods"]["eks-agents"]["base"];
+        assert_eq!(pod["spec"]["serviceAccountName"], "jenkins-serviceaccount", "{pod}");
+        let text = pod.to_string();
+        for needle in ["\"name\":\"awsconfig-configmap\"", "\"AWS_PROFILE\""] {
+            assert!(text.contains(needle), "{needle} in\n{pod}");
         }
 
         for (name, w) in applied.into_iter().rev() {

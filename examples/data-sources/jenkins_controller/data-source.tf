@@ -15,5 +15,5 @@ resource "jenkins_agent_cloud" "eks" {
   name           = "eks"
   jenkins_url    = data.jenkins_controller.this.jenkins_url
   jenkins_tunnel = data.jenkins_controller.this.jenkins_tunnel
-  templates      = [jenkins_pod_template.maven.definition]
+  templates      = [jenkins_pod_template.maven]
 }

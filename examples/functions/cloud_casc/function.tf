@@ -14,6 +14,6 @@ output "cloud_file" {
   value = provider::jenkins::cloud_casc({
     name        = "eks"
     jenkins_url = "http://jenkins.jenkins.svc.cluster.local:8080"
-    templates   = [jenkins_pod_template.maven.definition]
+    templates   = [jenkins_pod_template.maven]
   })
 }

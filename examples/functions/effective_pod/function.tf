@@ -13,6 +13,6 @@ output "maven_pod" {
   value = provider::jenkins::effective_pod({
     name        = "eks"
     jenkins_url = "http://jenkins.jenkins.svc.cluster.local:8080"
-    templates   = [jenkins_pod_template.maven.definition]
+    templates   = [jenkins_pod_template.maven]
   }, "maven")
 }

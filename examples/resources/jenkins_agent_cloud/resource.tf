@@ -12,8 +12,8 @@ resource "jenkins_agent_cloud" "eks" {
   wait_for_pod_seconds = 300
 
   templates = [
-    jenkins_pod_template.base.definition,
-    jenkins_pod_template.helm.definition,
+    jenkins_pod_template.base,
+    jenkins_pod_template.helm,
   ]
 
   # The base template runs as the IRSA role's service account and mounts the profile chain's
@@ -22,7 +22,13 @@ resource "jenkins_agent_cloud" "eks" {
   depends_on = [jenkins_irsa_role.ci, jenkins_cross_account_chain.deploy]
 }
 
-# What the plugin will really run for the inherited template: the base pod merged with its own.
+# What the plugin will really run for the inherited template: the base pod merged with its own,
+# rendered on demand by the provider's function (no plan repeats it) from the cloud and its
+# templates (the cloud keeps only their names: the definitions are write-only). Decoded, so when
+# it changes a plan shows only what changed in it; `provider::jenkins::cloud_casc(...)` of the
+# same argument is the whole JCasC file.
 output "helm_agent_pod" {
-  value = jenkins_agent_cloud.eks.effective_pods["base-helm"]
+  value = yamldecode(provider::jenkins::effective_pod(merge(jenkins_agent_cloud.eks, {
+    templates = [jenkins_pod_template.base, jenkins_pod_template.helm]
+  }), "base-helm"))
 }

@@ -50,5 +50,5 @@ resource "jenkins_agent_cloud" "east" {
   jenkins_url           = "https://jenkins.example.com"
   agent_connection      = "websocket"
 
-  templates = [jenkins_pod_template.east.definition]
+  templates = [jenkins_pod_template.east]
 }

@@ -7,9 +7,9 @@
 //! keeps nothing of it on its API (the sidecar logs the answer), so the apply asks `check` for the
 //! document right after writing it (a rejection fails at once with Jenkins' message), polls
 //! `export`, and on timeout says what the export shows, with `check`'s answer and where the
-//! sidecar's log is. A failed apply saves the state with a marker line appended to `casc_yaml`
-//! (kept by refresh while the ConfigMap is unchanged), so the next plan shows the file as to be
-//! written again instead of "no changes".
+//! sidecar's log is. A failed apply saves the state with a note after the file's hash in
+//! `casc_sha256` (kept by refresh while the ConfigMap is unchanged), so the next plan shows the
+//! file as to be written again instead of "no changes".
 
 use crate::cty::{AttributePath, Value};
 use crate::framework::{Attribute, Block, Diagnostics, Validator};
@@ -42,9 +42,8 @@ impl Pace {
     }
 }
 
-/// The line a failed apply appends to `casc_yaml` in state.
-const UNLOADED_MARK: &str =
-    "# terraform-provider-jenkins: Jenkins did not load this file at the last apply; the next apply writes it again.";
+/// What a failed apply adds to `casc_sha256` in state; the plan shows it next to the new hash.
+const UNLOADED_NOTE: &str = "(Jenkins did not load this file at the last apply; the next apply writes it again)";
 
 /// The `timeouts` block.
 pub(super) fn timeouts_block() -> Block {
@@ -92,17 +91,37 @@ fn timeout(v: &Value, op: &str) -> Duration {
     v.get_attr("timeouts").and_then(|t| string(t, op)).and_then(|s| parse_duration(&s).ok()).unwrap_or(DEFAULT_TIMEOUT)
 }
 
-/// `casc_yaml` for a state whose file Jenkins did not load.
-pub fn mark_unloaded(casc: &str) -> String {
-    format!("{}\n{UNLOADED_MARK}\n", casc.trim_end_matches('\n'))
+/// `casc_sha256`: the SHA-256 (hex) of a cloud's file. State keeps the hash, not the file, so a
+/// plan shows one line for it; Read hashes the live file, so a hand edit still shows.
+pub fn file_hash(casc: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(casc.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `casc_yaml` after a refresh read `live` from the ConfigMap: the marker of a failed apply stays
+/// `casc_sha256` for a state whose file Jenkins did not load.
+pub fn mark_unloaded(hash: &str) -> String {
+    format!("{hash} {UNLOADED_NOTE}")
+}
+
+/// The marker line a failed apply appended to the file that schema versions 0 and 1 kept in state.
+const STORED_MARK_LINE: &str =
+    "# terraform-provider-jenkins: Jenkins did not load this file at the last apply; the next apply writes it again.\n";
+
+/// `casc_sha256` of a state that kept the file (`casc_yaml`, schema versions 0 and 1).
+pub fn hash_of_stored_file(casc: &str) -> String {
+    match casc.strip_suffix(STORED_MARK_LINE) {
+        Some(file) => mark_unloaded(&file_hash(file)),
+        None => file_hash(casc),
+    }
+}
+
+/// `casc_sha256` after a refresh read `live` from the ConfigMap: the note of a failed apply stays
 /// while the file is unchanged, so the next plan still writes it again.
-pub fn refreshed_casc(state_casc: Option<&str>, live: &str) -> String {
-    match state_casc {
-        Some(s) if s == mark_unloaded(live) => s.to_string(),
-        _ => live.to_string(),
+pub fn refreshed_hash(state_hash: Option<&str>, live: &str) -> String {
+    let live = file_hash(live);
+    match state_hash {
+        Some(s) if s == mark_unloaded(&live) => s.to_string(),
+        _ => live,
     }
 }
 
@@ -298,9 +317,8 @@ pub(super) fn warn_unverified(configured: &Configured, diags: &mut Diagnostics, 
 
 /// Plan-time checks of a cloud whose file changes: the sidecar would load it, the merged view has
 /// no conflict, and Jenkins (when configured) accepts it.
-pub(super) async fn plan_checks(configured: &Configured, planned: &Value, diags: &mut Diagnostics) {
+pub(super) async fn plan_checks(configured: &Configured, planned: &Value, casc: &str, diags: &mut Diagnostics) {
     let name = string(planned, "name").unwrap_or_default();
-    let casc = string(planned, "casc_yaml").unwrap_or_default();
     if let Some(connector) = configured.controller.clone()
         && let Ok(client) = connector.client().await
     {
@@ -322,13 +340,13 @@ pub(super) async fn plan_checks(configured: &Configured, planned: &Value, diags:
             origin: format!("this cloud's ConfigMap {namespace}/{own}"),
             dir: crate::jenkins::cloud::SIDECAR_SUBDIR.to_string(),
             key: string(planned, "data_key").unwrap_or_default(),
-            text: casc.clone(),
+            text: casc.to_string(),
         };
         let all = sources(&listed, (namespace, &own), planned_source);
         report_conflicts(&all, &casc_merge::check(&all), diags);
     }
     match configured.jenkins_api() {
-        Some(Ok(client)) => plan_check(&client, &casc, &name, diags).await,
+        Some(Ok(client)) => plan_check(&client, casc, &name, diags).await,
         Some(Err(e)) => diags.error_at(AttributePath::attr("name"), "Unusable Jenkins URL", format!("{e}.")),
         None => warn_unverified(configured, diags, false),
     }
@@ -443,11 +461,13 @@ fn sidecar_hint(configured: &Configured) -> String {
     )
 }
 
-/// After the ConfigMap of `state` was written: waits for Jenkins to run it. Returns the state to
-/// save; on failure it carries the marker and `diags` an error with Jenkins' message.
+/// After the ConfigMap of `state` was written with file `casc`: waits for Jenkins to run it.
+/// Returns the state to save; on failure it carries the note and `diags` an error with Jenkins'
+/// message.
 pub(super) async fn after_write(
     configured: &Configured,
     state: Value,
+    casc: &str,
     before: Option<serde_yaml_ng::Value>,
     op: &str,
     diags: &mut Diagnostics,
@@ -464,15 +484,14 @@ pub(super) async fn after_write(
         Some(Ok(c)) => c,
     };
     let name = string(&state, "name").unwrap_or_default();
-    let casc = string(&state, "casc_yaml").unwrap_or_default();
     let ids: Vec<String> = string_map(&state, "template_ids").into_values().collect();
     let wait = timeout(&state, op);
-    let expect = Expect::Runs { name: name.clone(), ids, want: endpoints::cloud_body(&casc), before };
+    let expect = Expect::Runs { name: name.clone(), ids, want: endpoints::cloud_body(casc), before };
     let failed = |mut s: Value| {
-        set(&mut s, "casc_yaml", Value::String(mark_unloaded(&casc)));
+        set(&mut s, "casc_sha256", Value::String(mark_unloaded(&file_hash(casc))));
         s
     };
-    match wait_for(&client, &expect, Some(&casc), Pace::new(wait)).await {
+    match wait_for(&client, &expect, Some(casc), Pace::new(wait)).await {
         Outcome::Confirmed => state,
         Outcome::Rejected(msg) => {
             diags.error_at(
@@ -587,12 +606,15 @@ mod tests {
     #[test]
     fn the_marker_of_a_failed_apply_survives_refresh_until_the_file_changes() {
         let live = "jenkins:\n  clouds: []\n";
-        let marked = mark_unloaded(live);
-        assert_ne!(marked, live);
-        assert_eq!(refreshed_casc(Some(&marked), live), marked);
-        assert_eq!(refreshed_casc(Some(&marked), "other: 1\n"), "other: 1\n");
-        assert_eq!(refreshed_casc(Some(live), live), live);
-        assert_eq!(refreshed_casc(None, live), live);
+        let hash = file_hash(live);
+        assert_eq!(hash.len(), 64);
+        let marked = mark_unloaded(&hash);
+        assert!(marked.starts_with(&hash) && marked != hash, "{marked}");
+        assert_eq!(refreshed_hash(Some(&marked), live), marked);
+        assert_eq!(refreshed_hash(Some(&marked), "other: 1\n"), file_hash("other: 1\n"));
+        assert_eq!(refreshed_hash(Some(&hash), live), hash);
+        assert_eq!(refreshed_hash(None, live), hash);
+        assert_eq!(refreshed_hash(Some(&hash), "edited: by hand\n"), file_hash("edited: by hand\n"));
     }
 
     fn cm(name: &str, dir: Option<&str>, data: &[(&str, &str)]) -> ConfigMap {

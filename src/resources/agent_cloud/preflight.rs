@@ -25,7 +25,7 @@
 //! creates is treated alike at plan (`Awaited::Unplanned`), and `ApplyResourceChange` runs the
 //! checks once more (`at_apply`), strictly, before writing.
 
-use super::super::values::{boolean, string, string_map, strings};
+use super::super::values::{boolean, string};
 use crate::aws::iam::IamApi;
 use crate::cty::{AttributePath, Value};
 use crate::framework::Diagnostics;
@@ -190,11 +190,19 @@ struct Target {
     remote_url: Option<String>,
 }
 
-/// Runs the preflight for a planned cloud whose inputs are known and whose file rendered.
-/// `at_apply` is the check `ApplyResourceChange` repeats when the plan was lenient about
-/// missing objects: then they are errors again.
-pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, at_apply: bool, diags: &mut Diagnostics) {
-    if !prior.is_null() && string(prior, "casc_yaml") == string(planned, "casc_yaml") {
+/// Runs the preflight for a planned cloud whose inputs are known and whose file rendered, with
+/// its effective `pods` (template name → pod YAML). `at_apply` is the check
+/// `ApplyResourceChange` repeats when the plan was lenient about missing objects: then they are
+/// errors again.
+pub async fn check(
+    context: &ProviderContext,
+    prior: &Value,
+    planned: &Value,
+    pods: &BTreeMap<String, String>,
+    at_apply: bool,
+    diags: &mut Diagnostics,
+) {
+    if !prior.is_null() && string(prior, "casc_sha256") == string(planned, "casc_sha256") {
         return;
     }
     let Some(configured) = context.get() else {
@@ -202,9 +210,8 @@ pub async fn check(context: &ProviderContext, prior: &Value, planned: &Value, at
     };
     let lenient = !at_apply && configured.settings.missing_objects_warn_at_plan;
     let Some(target) = target(&configured, planned, diags).await else { return };
-    let pods = string_map(planned, "effective_pods");
     let mut trials: Vec<(usize, String, TrialPod)> = Vec::new();
-    for (i, definition) in strings(planned, "templates").iter().enumerate() {
+    for (i, definition) in super::template_definitions(planned).iter().enumerate() {
         let Ok(name) = crate::jenkins::parse_definition(definition).map(|d| d.name) else { continue };
         let Some(yaml) = pods.get(&name) else { continue };
         match trial_pod(&name, yaml, &target.default_namespace) {

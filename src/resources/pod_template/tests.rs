@@ -26,7 +26,7 @@ fn create_renders_at_plan_and_second_plan_is_empty() {
         let def = out.planned.get_attr("definition").and_then(Value::as_str).expect("definition known at plan");
         let doc: serde_json::Value = serde_json::from_str(def).expect("canonical JSON");
         assert_eq!(doc["name"], "base");
-        assert_eq!(doc["yaml"]["spec"]["containers"][0]["image"], "maven:3.9", "the pod is an object: {def}");
+        assert_eq!(doc["yaml"]["spec"]["containers"]["maven"]["image"], "maven:3.9", "the pod is an object: {def}");
         let (state, _) = apply(&PodTemplate, &Value::Null, &cfg).await;
         assert_eq!(state.get_attr("command"), None);
         let tc = &state.get_attr("tool_container").unwrap().as_elements().unwrap()[0];
@@ -117,7 +117,8 @@ fn a_version_0_state_upgrades_to_todays_definition() {
         assert!(old.get_attr("definition").and_then(Value::as_str).is_some_and(|d| d.starts_with("name: base")));
         let upgraded = PodTemplate.upgrade_state(0, old);
         assert_eq!(upgraded, state);
-        assert_eq!(PodTemplate.upgrade_state(1, state.clone()), state, "today's state passes through");
+        assert_eq!(PodTemplate.upgrade_state(1, state.clone()), state, "a version-1 definition of this pod is today's");
+        assert_eq!(PodTemplate.upgrade_state(2, state.clone()), state, "today's state passes through");
         let out = plan(&PodTemplate, &upgraded, &cfg).await;
         assert_eq!(out.planned, upgraded, "no change planned after the upgrade");
     });

@@ -56,7 +56,7 @@ resource "jenkins_agent_cloud" "controller" {
   pod_retention        = var.controller_cloud.pod_retention
   wait_for_pod_seconds = var.controller_cloud.wait_for_pod_seconds
 
-  templates = [jenkins_pod_template.base.definition]
+  templates = [jenkins_pod_template.base]
 }
 
 # Agents in the remote cluster run as its namespace's `default` service account: the IRSA role and
@@ -89,5 +89,5 @@ resource "jenkins_agent_cloud" "remote" {
   jenkins_url           = var.remote_cloud.jenkins_url
   agent_connection      = var.remote_cloud.agent_connection
 
-  templates = [jenkins_pod_template.remote[0].definition]
+  templates = [jenkins_pod_template.remote[0]]
 }

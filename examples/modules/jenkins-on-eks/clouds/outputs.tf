@@ -17,6 +17,11 @@ output "remote_cloud" {
 }
 
 output "effective_pods" {
-  description = "Cloud name => template name => the pod the plugin will create, after inheritance and YAML merge."
-  value       = { for c in concat([jenkins_agent_cloud.controller], jenkins_agent_cloud.remote) : c.name => c.effective_pods }
+  description = "Cloud name => template name => the pod the plugin will create, after inheritance and YAML merge (decoded, so a plan shows only what changed in it)."
+  value = { for c in concat(
+    [merge(jenkins_agent_cloud.controller, { templates = [jenkins_pod_template.base] })],
+    [for i, r in jenkins_agent_cloud.remote : merge(r, { templates = [jenkins_pod_template.remote[i]] })],
+    ) : c.name => {
+    for t in c.templates : t.name => yamldecode(provider::jenkins::effective_pod(c, t.name))
+  } }
 }
