@@ -316,9 +316,10 @@ def bench_irsa(tf, rc, provider, out, env, runs, aws_cli):
           % (version, a, a_rss, a / o, a_rss / rss))
 
 
-def start_stack(root, venv, out):
-    """The local stack for the cloud benchmark: EKS cluster `controller` and namespace `jenkins`."""
-    stack_dir = os.path.join(out, "stack")
+def stack_up(root, venv, out, name, clusters):
+    """The local stack in `out/name` with `clusters` registered in EKS: its environment, and a
+    function that stops it."""
+    stack_dir = os.path.join(out, name)
     py = os.path.join(venv, "bin", "python")
     stack_py = os.path.join(root, "acceptance-tests", "stack", "stack.py")
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
@@ -330,12 +331,19 @@ def start_stack(root, venv, out):
         if line.startswith("export "):
             key, _, value = line[len("export "):].strip().partition("=")
             env[key] = value.strip("'\"")
-    subprocess.run([os.path.join(venv, "bin", "aws"), "eks", "create-cluster", "--name", "controller",
-                    "--role-arn", "arn:aws:iam::123456789012:role/eks", "--resources-vpc-config",
-                    "subnetIds=subnet-1"], env=env, check=True, capture_output=True)
+    for cluster in clusters:
+        subprocess.run([os.path.join(venv, "bin", "aws"), "eks", "create-cluster", "--name", cluster,
+                        "--role-arn", "arn:aws:iam::123456789012:role/eks", "--resources-vpc-config",
+                        "subnetIds=subnet-1"], env=env, check=True, capture_output=True)
+    return env, lambda: subprocess.run([py, stack_py, "down", "--dir", stack_dir], capture_output=True)
+
+
+def start_stack(root, venv, out):
+    """The local stack for the cloud benchmark: EKS cluster `controller` and namespace `jenkins`."""
+    env, stop = stack_up(root, venv, out, "stack", ["controller"])
     subprocess.run(["kubectl", "--context", "controller", "create", "namespace", "jenkins"], env=env,
                    check=True, capture_output=True)
-    return env, lambda: subprocess.run([py, stack_py, "down", "--dir", stack_dir], capture_output=True)
+    return env, stop
 
 
 SEED_PARTS = ["examples/provider/provider.tf", "examples/resources/jenkins_pod_template/resource.tf",
@@ -371,28 +379,15 @@ resource "jenkins_agent_cloud" "batch" {
 def seed_stack(root, venv, out):
     """What `make demo` starts: the local stack with EKS clusters controller and remote, and the
     Helm chart's Jenkins (stand-in and real reload sidecar) in namespace jenkins."""
+    env, stop = stack_up(root, venv, out, "seed-stack", ["controller", "remote"])
     stack_dir = os.path.join(out, "seed-stack")
-    py = os.path.join(venv, "bin", "python")
-    stack_py = os.path.join(root, "acceptance-tests", "stack", "stack.py")
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-    subprocess.run([py, stack_py, "down", "--dir", stack_dir], capture_output=True)
-    subprocess.run([py, stack_py, "up", "--dir", stack_dir, "--emulator",
-                    os.path.join(target, "debug", "kube-emulator")], check=True, capture_output=True)
-    env = dict(os.environ)
-    for line in open(os.path.join(stack_dir, "env")):
-        if line.startswith("export "):
-            key, _, value = line[len("export "):].strip().partition("=")
-            env[key] = value.strip("'\"")
-    for cluster in ["controller", "remote"]:
-        subprocess.run([os.path.join(venv, "bin", "aws"), "eks", "create-cluster", "--name", cluster,
-                        "--role-arn", "arn:aws:iam::123456789012:role/eks", "--resources-vpc-config",
-                        "subnetIds=subnet-1"], env=env, check=True, capture_output=True)
-    up = subprocess.run([py, stack_py, "jenkins-up", "--stack-dir", stack_dir, "--dir", os.path.join(stack_dir, "jenkins"),
+    up = subprocess.run([os.path.join(venv, "bin", "python"), os.path.join(root, "acceptance-tests", "stack", "stack.py"),
+                         "jenkins-up", "--stack-dir", stack_dir, "--dir", os.path.join(stack_dir, "jenkins"),
                          "--namespace", "jenkins", "--release", "jenkins", "--parent-pid", str(os.getpid())],
                         env=env, check=True, capture_output=True, text=True)
     jenkins = json.loads(up.stdout)
     env.update(JENKINS_URL=jenkins["url"], JENKINS_USER="admin", JENKINS_API_TOKEN=jenkins["users"]["admin"]["token"])
-    return env, lambda: subprocess.run([py, stack_py, "down", "--dir", stack_dir], capture_output=True)
+    return env, stop
 
 
 def resource_changes(plan):
