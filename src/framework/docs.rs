@@ -7,18 +7,43 @@ use super::{Resource, Schema};
 use crate::cty::Type;
 use std::fmt::Write;
 
-/// The page for one resource. `example` is the HCL of its registry example and `import` the shell
-/// lines of its import example (the registry's `import.sh`), if any.
-pub fn resource_page(resource: &dyn Resource, example: Option<&str>, import: Option<&str>) -> String {
+/// The page for one resource. `example` is the HCL of its registry example, `import` the shell
+/// lines of its import example (the registry's `import.sh`) and `by_identity` the HCL of its
+/// `import-by-identity.tf`, if any.
+pub fn resource_page(
+    resource: &dyn Resource,
+    example: Option<&str>,
+    import: Option<&str>,
+    by_identity: Option<&str>,
+) -> String {
     let name = resource.type_name();
     let front = format!("page_title: \"{name} Resource - jenkins\"\nsubcategory: \"\"");
     let mut out = page(&front, &format!("{name} (Resource)"), &resource.schema(), example);
-    if let Some(lines) = import {
+    if let Some(identity) = resource.identity_schema() {
+        out.push_str("\n<a id=\"identity-schema\"></a>\n### Identity Schema\n");
+        for (heading, required) in [("Required", true), ("Optional", false)] {
+            let attrs: Vec<_> = identity.attributes.iter().filter(|a| a.required_for_import == required).collect();
+            if !attrs.is_empty() {
+                let _ = writeln!(out, "\n#### {heading}\n");
+                for a in attrs {
+                    let _ = writeln!(out, "- `{}` (String) {}", a.name, a.description);
+                }
+            }
+        }
+    }
+    if import.is_some() || by_identity.is_some() {
+        out.push_str("\n## Import\n");
+    }
+    if let Some(hcl) = by_identity {
         let _ = writeln!(
             out,
-            "\n## Import\n\nImport is supported using the following syntax:\n\n```shell\n{}\n```",
-            lines.trim_end()
+            "\nIn Terraform 1.12 and later, an `import` block can name the object by its identity:\n\n```terraform\n{}\n```",
+            hcl.trim_end()
         );
+    }
+    if let Some(lines) = import {
+        let _ =
+            writeln!(out, "\nImport is supported using the following syntax:\n\n```shell\n{}\n```", lines.trim_end());
     }
     out
 }

@@ -64,6 +64,24 @@ pub trait Resource: Send + Sync {
         state
     }
 
+    /// The identity schema (protocol 6.9): the attributes naming the remote object this resource
+    /// owns. `None`: the resource has no identity.
+    fn identity_schema(&self) -> Option<super::IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes; `None` while part of it is not known.
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// Builds a state from an identity (`import { identity = {...} }`), which the framework then
+    /// reads. Called only for a resource with an [`Resource::identity_schema`], which implements it.
+    async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let _ = (identity, diags);
+        None
+    }
+
     /// Builds a state from an import id, which the framework then reads. The default refuses.
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let _ = id;

@@ -140,6 +140,34 @@ fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, String> {
     cty::msgpack::encode(v, ty).map(|msgpack| pb::DynamicValue { msgpack, json: Vec::new() }).map_err(|e| e.to_string())
 }
 
+/// The identity of the object `state` describes, on the wire; `None` for a resource without
+/// identity, a null state, or an identity not known yet.
+fn identity_data(res: &dyn Resource, state: &Value) -> Option<pb::ResourceIdentityData> {
+    let schema = res.identity_schema()?;
+    if state.is_null() || state.is_unknown() {
+        return None;
+    }
+    let identity = res.identity(state)?;
+    encode(&identity, &schema.ty()).ok().map(|v| pb::ResourceIdentityData { identity_data: Some(v) })
+}
+
+fn to_pb_identity_schema(s: &super::IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: 0,
+        identity_attributes: s
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.to_string(),
+                r#type: Type::String.to_json(),
+                required_for_import: a.required_for_import,
+                optional_for_import: !a.required_for_import,
+                description: a.description.to_string(),
+            })
+            .collect(),
+    }
+}
+
 fn wire_error(what: &str, err: String) -> Vec<pb::Diagnostic> {
     let mut d = Diagnostics::new();
     d.error(
@@ -341,7 +369,52 @@ impl pb::provider_server::Provider for ProviderServer {
         &self,
         _req: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(Default::default()))
+        log_rpc("GetResourceIdentitySchemas", "");
+        let identity_schemas = self
+            .resources
+            .iter()
+            .filter_map(|(n, (r, _, _))| r.identity_schema().map(|s| (n.to_string(), to_pb_identity_schema(&s))))
+            .collect();
+        Ok(Response::new(pb::get_resource_identity_schemas::Response { identity_schemas, diagnostics: vec![] }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("UpgradeResourceIdentity", &req.type_name);
+        let (res, _, _) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::upgrade_resource_identity::Response {
+                    diagnostics,
+                    ..Default::default()
+                }));
+            }
+        };
+        let Some(schema) = res.identity_schema() else {
+            let mut d = Diagnostics::new();
+            d.error("No Resource Identity", format!("{} has no identity to upgrade.", req.type_name));
+            return Ok(Response::new(pb::upgrade_resource_identity::Response {
+                diagnostics: to_pb_diags(&d),
+                ..Default::default()
+            }));
+        };
+        // Version 0 is the only one: the stored identity is today's shape.
+        let raw = req.raw_identity.map(|r| r.json).unwrap_or_default();
+        let upgraded =
+            cty::json::decode(&raw, &schema.ty()).map_err(|e| e.to_string()).and_then(|v| encode(&v, &schema.ty()));
+        match upgraded {
+            Ok(v) => Ok(Response::new(pb::upgrade_resource_identity::Response {
+                upgraded_identity: Some(pb::ResourceIdentityData { identity_data: Some(v) }),
+                diagnostics: vec![],
+            })),
+            Err(e) => Ok(Response::new(pb::upgrade_resource_identity::Response {
+                diagnostics: wire_error("stored identity", e),
+                ..Default::default()
+            })),
+        }
     }
 
     async fn validate_provider_config(
@@ -543,6 +616,8 @@ impl pb::provider_server::Provider for ProviderServer {
             Some(None) => Value::Null,
             None => state,
         };
+        let new_identity =
+            if new_state.is_null() { None } else { identity_data(res.as_ref(), &new_state).or(req.current_identity) };
         let new_state = match encode(&new_state, ty) {
             Ok(v) => v,
             Err(e) => {
@@ -556,6 +631,7 @@ impl pb::provider_server::Provider for ProviderServer {
             new_state: Some(new_state),
             diagnostics: to_pb_diags(&diags),
             private: req.private,
+            new_identity,
             ..Default::default()
         }))
     }
@@ -595,6 +671,10 @@ impl pb::provider_server::Provider for ProviderServer {
                 out.diags.error("Provider Bug: Invalid Plan", errs.join("\n"));
             }
         }
+        // The planned object's identity; an update whose plan leaves part of it unknown keeps the
+        // prior one (identity attributes force replacement, so an update never changes it).
+        let planned_identity =
+            if out.planned.is_null() { None } else { identity_data(res.as_ref(), &out.planned).or(req.prior_identity) };
         let planned = match encode(&out.planned, ty) {
             Ok(v) => v,
             Err(e) => {
@@ -609,6 +689,7 @@ impl pb::provider_server::Provider for ProviderServer {
             requires_replace: out.requires_replace.iter().map(to_pb_path).collect(),
             planned_private: req.prior_private,
             diagnostics: to_pb_diags(&out.diags),
+            planned_identity,
             ..Default::default()
         }))
     }
@@ -666,6 +747,7 @@ impl pb::provider_server::Provider for ProviderServer {
                 diags.error("Provider Bug: Inconsistent Apply", errs.join("\n"));
             }
         }
+        let new_identity = identity_data(res.as_ref(), &new_state);
         let new_state = match encode(&new_state, ty) {
             Ok(v) => v,
             Err(e) => {
@@ -679,6 +761,7 @@ impl pb::provider_server::Provider for ProviderServer {
             new_state: Some(new_state),
             private: req.planned_private,
             diagnostics: to_pb_diags(&diags),
+            new_identity,
             ..Default::default()
         }))
     }
@@ -697,11 +780,32 @@ impl pb::provider_server::Provider for ProviderServer {
         };
         let mut diags = Diagnostics::new();
         let mut imported = Vec::new();
-        if let Some(state) = res.import(&req.id, &mut diags).await {
+        // `import { identity = {...} }` sends the identity and no id.
+        let by_identity = match (&req.identity, res.identity_schema()) {
+            (Some(data), Some(schema)) if req.id.is_empty() => {
+                match decode(data.identity_data.as_ref(), &schema.ty()) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        return Ok(Response::new(pb::import_resource_state::Response {
+                            diagnostics: wire_error("identity", e),
+                            ..Default::default()
+                        }));
+                    }
+                }
+            }
+            _ => None,
+        };
+        let state = match &by_identity {
+            Some(identity) => res.import_identity(identity, &mut diags).await,
+            None => res.import(&req.id, &mut diags).await,
+        };
+        if let Some(state) = state {
+            let identity = identity_data(res.as_ref(), &state).or(req.identity.clone());
             match encode(&state, ty) {
                 Ok(v) => imported.push(pb::import_resource_state::ImportedResource {
                     type_name: req.type_name.clone(),
                     state: Some(v),
+                    identity,
                     ..Default::default()
                 }),
                 Err(e) => {

@@ -221,3 +221,88 @@ async fn an_apply_that_returns_other_values_than_planned_is_a_provider_bug() {
     let r = server().apply_resource_change(Request::new(req)).await.expect("ok").into_inner();
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
 }
+
+/// A resource with an identity: its `name`.
+struct Named;
+
+#[async_trait]
+impl Resource for Named {
+    fn type_name(&self) -> &'static str {
+        "jenkins_named"
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new("").attr(Attribute::string("name").required()))
+    }
+    fn identity_schema(&self) -> Option<super::IdentitySchema> {
+        Some(super::IdentitySchema::new(vec![super::identity_attribute("name", true, "The name.")]))
+    }
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let name = state.get_attr("name").and_then(Value::as_str).map(str::to_owned);
+        self.identity_schema()?.value(&[("name", name)])
+    }
+    async fn import_identity(&self, identity: &Value, _: &mut Diagnostics) -> Option<Value> {
+        Some(Value::Object([("name".to_string(), identity.get_attr("name").cloned().unwrap_or(Value::Null))].into()))
+    }
+    // The lifecycle is the probe's.
+    async fn create(&self, p: &Value, c: &Value, d: &mut Diagnostics) -> Option<Value> {
+        Probe.create(p, c, d).await
+    }
+    async fn read(&self, s: &Value, d: &mut Diagnostics) -> Option<Option<Value>> {
+        Probe.read(s, d).await
+    }
+    async fn update(&self, prior: &Value, p: &Value, c: &Value, d: &mut Diagnostics) -> Option<Value> {
+        Probe.update(prior, p, c, d).await
+    }
+    async fn delete(&self, s: &Value, d: &mut Diagnostics) {
+        Probe.delete(s, d).await
+    }
+}
+
+fn identity_json(json: &str) -> Option<pb::ResourceIdentityData> {
+    Some(pb::ResourceIdentityData { identity_data: json_config(json) })
+}
+
+/// The identity schema is served, every state comes back with its identity, an import by
+/// identity builds the state, and a stored identity upgrades; a type without identity says so.
+#[tokio::test]
+async fn identities_travel_with_every_state_and_import_by_identity() {
+    let server = ProviderServer::new(Arc::new(NoProvider), vec![Arc::new(Probe), Arc::new(Named)]);
+    let schemas = server
+        .get_resource_identity_schemas(Request::new(Default::default()))
+        .await
+        .expect("no gRPC error")
+        .into_inner()
+        .identity_schemas;
+    assert_eq!(schemas.keys().collect::<Vec<_>>(), ["jenkins_named"], "only the type with an identity");
+    assert!(schemas["jenkins_named"].identity_attributes[0].required_for_import);
+
+    let req = pb::read_resource::Request {
+        type_name: "jenkins_named".into(),
+        current_state: json_config(r#"{"name":"a"}"#),
+        ..Default::default()
+    };
+    let r = server.read_resource(Request::new(req)).await.expect("no gRPC error").into_inner();
+    let identity = r.new_identity.expect("an identity").identity_data.expect("data");
+    assert!(!identity.msgpack.is_empty(), "{identity:?}");
+
+    let req = pb::import_resource_state::Request {
+        type_name: "jenkins_named".into(),
+        identity: identity_json(r#"{"name":"b"}"#),
+        ..Default::default()
+    };
+    let r = server.import_resource_state(Request::new(req)).await.expect("no gRPC error").into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    let imported = &r.imported_resources[0];
+    assert!(imported.identity.is_some() && imported.state.is_some(), "{imported:?}");
+
+    let req = pb::upgrade_resource_identity::Request {
+        type_name: "jenkins_named".into(),
+        version: 0,
+        raw_identity: Some(pb::RawState { json: br#"{"name":"a"}"#.to_vec(), ..Default::default() }),
+    };
+    let r = server.upgrade_resource_identity(Request::new(req)).await.expect("no gRPC error").into_inner();
+    assert!(r.diagnostics.is_empty() && r.upgraded_identity.is_some(), "{r:?}");
+    let req = pb::upgrade_resource_identity::Request { type_name: "jenkins_probe".into(), ..Default::default() };
+    let r = server.upgrade_resource_identity(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "No Resource Identity");
+}

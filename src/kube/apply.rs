@@ -18,17 +18,24 @@ use std::fmt::Debug;
 pub enum ApplyError {
     /// The object exists and carries no (or other) ownership labels.
     #[error(
-        "{kind} {namespace}/{name} already exists and is not managed by this resource; this provider never adopts or overwrites objects it did not create. Delete or rename it, or choose another name."
+        "{kind} {} already exists and is not managed by this resource; this provider never adopts or overwrites objects it did not create. Delete or rename it, or choose another name.",
+        object_ref(.namespace, .name)
     )]
     Foreign { kind: String, namespace: String, name: String },
     /// The object is ours by its labels but another resource of ours made it.
     #[error(
-        "{kind} {namespace}/{name} already exists and belongs to another resource ({owner}); two resources cannot own one object. Choose another name, or let only one resource create it."
+        "{kind} {} already exists and belongs to another resource ({owner}); two resources cannot own one object. Choose another name, or let only one resource create it.",
+        object_ref(.namespace, .name)
     )]
     OtherOwner { kind: String, namespace: String, name: String, owner: String },
     /// The API refused the call.
     #[error(transparent)]
     Api(#[from] kube::Error),
+}
+
+/// `namespace/name`, or `name` for a cluster-scoped object (no namespace).
+fn object_ref(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() { name.to_string() } else { format!("{namespace}/{name}") }
 }
 
 /// The namespaced API for `K`.
@@ -121,5 +128,24 @@ pub fn report(
         foreign @ (ApplyError::Foreign { kind, .. } | ApplyError::OtherOwner { kind, .. }) => {
             diags.error_at(path, format!("{kind} Owned By Someone Else"), foreign.to_string())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal names a namespaced object `namespace/name` and a cluster-scoped one by name.
+    #[test]
+    fn a_refusal_names_the_object_as_kubectl_would() {
+        let ns = ApplyError::Foreign { kind: "ConfigMap".into(), namespace: "jenkins".into(), name: "cm".into() };
+        assert!(ns.to_string().starts_with("ConfigMap jenkins/cm already exists"), "{ns}");
+        let cluster = ApplyError::OtherOwner {
+            kind: "Namespace".into(),
+            namespace: String::new(),
+            name: "agents".into(),
+            owner: "remote-cluster-access/x".into(),
+        };
+        assert!(cluster.to_string().starts_with("Namespace agents already exists"), "{cluster}");
     }
 }

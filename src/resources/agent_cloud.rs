@@ -452,6 +452,26 @@ impl Resource for AgentCloud {
         "jenkins_agent_cloud"
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(super::identities::agent_cloud())
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let configured = self.context.get()?;
+        super::identities::agent_cloud_of(state, Some(&configured.jenkins().namespace))
+    }
+
+    async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let (configured, _) = self.context.controller(diags, "jenkins_agent_cloud")?;
+        match super::identities::agent_cloud_import(identity, &configured.jenkins().namespace) {
+            Ok(id) => self.import(&id, diags).await,
+            Err(e) => {
+                diags.error("Invalid Import Identity", e);
+                None
+            }
+        }
+    }
+
     fn schema(&self) -> Schema {
         schema()
     }

@@ -889,6 +889,24 @@ impl Resource for CrossAccountChain {
         }
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(super::identities::cross_account_chain())
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        super::identities::cross_account_chain_of(state)
+    }
+
+    async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        match super::identities::cross_account_chain_import(identity) {
+            Ok(id) => self.import(&id, diags).await,
+            Err(e) => {
+                diags.error("Invalid Import Identity", e);
+                None
+            }
+        }
+    }
+
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let Some((namespace, name)) = id.split_once('/').filter(|(n, c)| !n.is_empty() && !c.is_empty()) else {
             diags.error(

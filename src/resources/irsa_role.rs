@@ -16,7 +16,9 @@ use super::values::{set, string, string_map};
 use crate::aws::errors::report;
 use crate::aws::iam::{IamApi, LiveRole, OWNER_TAG, RoleSpec};
 use crate::cty::{AttributePath, Value};
-use crate::framework::{Attribute, Block, Diagnostics, Nesting, PlanChange, PlanContext, Resource, Schema, Validator};
+use crate::framework::{
+    Attribute, Block, Diagnostics, IdentitySchema, Nesting, PlanChange, PlanContext, Resource, Schema, Validator,
+};
 use crate::iam;
 use crate::provider::{ClusterRef, PendingObject, ProviderContext};
 use async_trait::async_trait;
@@ -665,6 +667,32 @@ fn set_imported(state: &mut Value, mut clusters: Vec<String>, accounts: &[Servic
 impl Resource for IrsaRole {
     fn type_name(&self) -> &'static str {
         "jenkins_irsa_role"
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(super::identities::irsa_role())
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        super::identities::irsa_role_of(state)
+    }
+
+    /// An identity naming an account is checked against the provider's before anything is read.
+    async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let caller = match IdentitySchema::get(identity, "account_id") {
+            Some(_) => match self.api().await {
+                Some((_, api)) => api.caller().await.ok().map(|c| c.account),
+                None => None,
+            },
+            None => None,
+        };
+        match super::identities::irsa_role_import(identity, caller.as_deref()) {
+            Ok(id) => self.import(&id, diags).await,
+            Err(e) => {
+                diags.error("Invalid Import Identity", e);
+                None
+            }
+        }
     }
 
     fn schema(&self) -> Schema {

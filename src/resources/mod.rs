@@ -5,6 +5,7 @@
 
 pub mod agent_cloud;
 pub mod cross_account_chain;
+mod identities;
 pub mod irsa_role;
 pub mod pod_template;
 pub mod remote_cluster_access;
@@ -67,7 +68,9 @@ mod tests {
         for r in all(&Default::default()) {
             let example = std::fs::read_to_string(example_path(r.type_name())).ok();
             let import = std::fs::read_to_string(example_file(r.type_name(), "import.sh")).ok();
-            page(docs_path(r.type_name()), resource_page(r.as_ref(), example.as_deref(), import.as_deref()));
+            let by_identity = std::fs::read_to_string(example_file(r.type_name(), "import-by-identity.tf")).ok();
+            let text = resource_page(r.as_ref(), example.as_deref(), import.as_deref(), by_identity.as_deref());
+            page(docs_path(r.type_name()), text);
         }
         let example = read("examples/provider/provider.tf".into());
         page(

@@ -836,6 +836,24 @@ impl Resource for RemoteClusterAccess {
         }
     }
 
+    fn identity_schema(&self) -> Option<crate::framework::IdentitySchema> {
+        Some(super::identities::remote_cluster_access())
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        super::identities::remote_cluster_access_of(state)
+    }
+
+    async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        match super::identities::remote_cluster_access_import(identity) {
+            Ok(id) => self.import(&id, diags).await,
+            Err(e) => {
+                diags.error("Invalid Import Identity", e);
+                None
+            }
+        }
+    }
+
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let (cluster, namespace, sa) = match model::parse_import_id(id) {
             Ok(parts) => parts,

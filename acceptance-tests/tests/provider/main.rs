@@ -9,6 +9,7 @@ mod cluster_in_apply;
 mod cross_account_chain;
 mod data_sources;
 mod functions;
+mod identity;
 mod install;
 mod irsa_role;
 mod jenkins_loop;
