@@ -77,6 +77,15 @@ pub fn function_page(f: &dyn super::Function, example: Option<&str>) -> String {
     out
 }
 
+/// The page of a list resource (the registry's `docs/list-resources/<name>.md`): the `config`
+/// block of its `list` block; `None` for a type that cannot be listed.
+pub fn list_resource_page(resource: &dyn Resource, example: Option<&str>) -> Option<String> {
+    let block = resource.list_schema()?;
+    let name = resource.type_name();
+    let front = format!("page_title: \"{name} List Resource - jenkins\"\nsubcategory: \"\"");
+    Some(page(&front, &format!("{name} (List Resource)"), &Schema::new(block), example))
+}
+
 /// The page of a data source (the registry's `docs/data-sources/<name>.md`).
 pub fn data_source_page(ds: &dyn super::DataSource, example: Option<&str>) -> String {
     let name = ds.type_name();

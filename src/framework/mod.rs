@@ -30,7 +30,7 @@ pub use function::{Function, FunctionError, Parameter, conform};
 pub use identity::{IdentityAttribute, IdentitySchema, attribute as identity_attribute};
 pub use plan::{PlanOutcome, plan_resource_change, proposed_new, with_defaults};
 pub use provider::Provider;
-pub use resource::{PlanChange, PlanContext, Resource};
+pub use resource::{Listed, PlanChange, PlanContext, Resource};
 pub use schema::{Attribute, AttributeType, Block, NestedBlock, Nesting, PlanModifier, Schema};
 pub use validate::validate_block;
 pub use validators::Validator;

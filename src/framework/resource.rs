@@ -21,6 +21,13 @@ pub struct PlanChange {
     pub requires_replace: Vec<AttributePath>,
 }
 
+/// One object a `list` block found.
+pub struct Listed {
+    pub identity: Value,
+    pub display_name: String,
+    pub object: Option<Value>,
+}
+
 /// One resource type.
 #[async_trait]
 pub trait Resource: Send + Sync {
@@ -80,6 +87,19 @@ pub trait Resource: Send + Sync {
     async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let _ = (identity, diags);
         None
+    }
+
+    /// The `config` block of a `list` block of this type (protocol 6.10, `terraform query`);
+    /// `None`: the type cannot be listed. Needs an [`Resource::identity_schema`].
+    fn list_schema(&self) -> Option<super::Block> {
+        None
+    }
+
+    /// The objects a `list` block finds, each with its identity and a name for people, and its
+    /// state (as an import would build it) when `with_objects`.
+    async fn list(&self, config: &Value, with_objects: bool, diags: &mut Diagnostics) -> Vec<Listed> {
+        let _ = (config, with_objects, diags);
+        Vec::new()
     }
 
     /// Builds a state from an import id, which the framework then reads. The default refuses.

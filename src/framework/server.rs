@@ -110,6 +110,19 @@ impl ProviderServer {
             .map_err(|e| FunctionError { text: format!("Could not encode the result: {e}."), argument: None })
     }
 
+    /// The `list` block schema of resource type `name`.
+    fn list_block(&self, name: &str) -> Result<Block, Vec<pb::Diagnostic>> {
+        let (res, _, _) = self.resource(name)?;
+        res.list_schema().ok_or_else(|| {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Not A List Resource",
+                format!("This provider cannot list {name}; `terraform query` has no `list` block for it."),
+            );
+            to_pb_diags(&d)
+        })
+    }
+
     fn resource(&self, name: &str) -> Result<&Registered, Vec<pb::Diagnostic>> {
         self.resources.get(name).ok_or_else(|| {
             let mut d = Diagnostics::new();
@@ -340,6 +353,12 @@ impl pb::provider_server::Provider for ProviderServer {
                 .keys()
                 .map(|n| pb::get_metadata::DataSourceMetadata { type_name: n.to_string() })
                 .collect(),
+            list_resources: self
+                .resources
+                .iter()
+                .filter(|(_, (r, _, _))| r.list_schema().is_some())
+                .map(|(n, _)| pb::get_metadata::ListResourceMetadata { type_name: n.to_string() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -361,8 +380,92 @@ impl pb::provider_server::Provider for ProviderServer {
                 .iter()
                 .map(|(n, (_, s, _))| (n.to_string(), to_pb_schema(s)))
                 .collect(),
+            list_resource_schemas: self
+                .resources
+                .iter()
+                .filter_map(|(n, (r, _, _))| r.list_schema().map(|b| (n.to_string(), to_pb_schema(&Schema::new(b)))))
+                .collect(),
             ..Default::default()
         }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("ValidateListResourceConfig", &req.type_name);
+        let block = match self.list_block(&req.type_name) {
+            Ok(b) => b,
+            Err(diagnostics) => return Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics })),
+        };
+        let mut diags = Diagnostics::new();
+        match decode(req.config.as_ref(), &block.implied_type()) {
+            Ok(config) => validate_block(&block, &config, &AttributePath::root(), &mut diags),
+            Err(e) => {
+                return Ok(Response::new(pb::validate_list_resource_config::Response {
+                    diagnostics: wire_error("list configuration", e),
+                }));
+            }
+        }
+        Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics: to_pb_diags(&diags) }))
+    }
+
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+        let req = req.into_inner();
+        log_rpc("ListResource", &req.type_name);
+        let only = |diagnostic: Vec<pb::Diagnostic>| -> Result<Response<tonic::codegen::BoxStream<pb::list_resource::Event>>, Status> {
+            let event = pb::list_resource::Event { diagnostic, ..Default::default() };
+            Ok(Response::new(Box::pin(tokio_stream::iter([Ok(event)]))))
+        };
+        let block = match self.list_block(&req.type_name) {
+            Ok(b) => b,
+            Err(diagnostics) => return only(diagnostics),
+        };
+        let (res, _, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => return only(diagnostics),
+        };
+        let config = match decode(req.config.as_ref(), &block.implied_type()) {
+            Ok(v) => v,
+            Err(e) => return only(wire_error("list configuration", e)),
+        };
+        let Some(identity) = res.identity_schema() else {
+            let mut d = Diagnostics::new();
+            d.error("No Resource Identity", format!("{} lists nothing without an identity.", req.type_name));
+            return only(to_pb_diags(&d));
+        };
+        let mut diags = Diagnostics::new();
+        let mut found = res.list(&config, req.include_resource_object, &mut diags).await;
+        if req.limit > 0 {
+            found.truncate(req.limit as usize);
+        }
+        let mut events = Vec::new();
+        for item in found {
+            let identity_data = encode(&item.identity, &identity.ty())
+                .ok()
+                .map(|v| pb::ResourceIdentityData { identity_data: Some(v) });
+            let resource_object = match item.object.filter(|_| req.include_resource_object) {
+                Some(mut object) => {
+                    super::plan::null_write_only(&self.resources[req.type_name.as_str()].1.block, &mut object);
+                    encode(&object, ty).ok()
+                }
+                None => None,
+            };
+            events.push(Ok(pb::list_resource::Event {
+                identity: identity_data,
+                display_name: item.display_name,
+                resource_object,
+                diagnostic: vec![],
+            }));
+        }
+        if !diags.is_empty() {
+            events.push(Ok(pb::list_resource::Event { diagnostic: to_pb_diags(&diags), ..Default::default() }));
+        }
+        Ok(Response::new(Box::pin(tokio_stream::iter(events))))
     }
 
     async fn get_resource_identity_schemas(

@@ -306,3 +306,12 @@ async fn identities_travel_with_every_state_and_import_by_identity() {
     let r = server.upgrade_resource_identity(Request::new(req)).await.expect("no gRPC error").into_inner();
     only_error(&r.diagnostics, "No Resource Identity");
 }
+
+/// `terraform query` on a type without a `list` block (Terraform checks its schema first) is a
+/// diagnostic, from validation and from the list itself.
+#[tokio::test]
+async fn a_type_without_a_list_block_is_not_listed() {
+    let req = pb::validate_list_resource_config::Request { type_name: "jenkins_probe".into(), ..Default::default() };
+    let r = server().validate_list_resource_config(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Not A List Resource");
+}

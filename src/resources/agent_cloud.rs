@@ -13,7 +13,7 @@ mod preflight;
 use super::values::{boolean, check_when_known, int, set, string, string_map, strings};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
-    Attribute, Block, Diagnostics, NestedBlock, Nesting, PlanChange, PlanContext, Resource, Schema, Validator,
+    Attribute, Block, Diagnostics, Listed, NestedBlock, Nesting, PlanChange, PlanContext, Resource, Schema, Validator,
 };
 use crate::jenkins::cloud::{AgentConnection, CloudSpec, GarbageCollection, RenderedCloud};
 use crate::jenkins::{self, LintContext};
@@ -459,6 +459,48 @@ impl Resource for AgentCloud {
     fn identity(&self, state: &Value) -> Option<Value> {
         let configured = self.context.get()?;
         super::identities::agent_cloud_of(state, Some(&configured.jenkins().namespace))
+    }
+
+    fn list_schema(&self) -> Option<Block> {
+        Some(Block::new(
+            "The clouds this provider wrote in the provider's Jenkins namespace (`jenkins.namespace`), each with the state an import builds; no arguments.",
+        ))
+    }
+
+    async fn list(&self, _config: &Value, with_objects: bool, diags: &mut Diagnostics) -> Vec<Listed> {
+        let Some((configured, connector)) = self.context.controller(diags, "jenkins_agent_cloud") else {
+            return Vec::new();
+        };
+        let client = match connector.client().await {
+            Ok(c) => c,
+            Err(e) => {
+                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
+                return Vec::new();
+            }
+        };
+        let namespace = configured.jenkins().namespace.clone();
+        let api = apply::api::<ConfigMap>(client, &namespace);
+        let selector: Vec<String> =
+            crate::kube::ownership::labels(OWNER).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let found = match api.list(&kube::api::ListParams::default().labels(&selector.join(","))).await {
+            Ok(l) => l.items,
+            Err(e) => {
+                errors::report(diags, None, &format!("list ConfigMaps in {namespace}"), &e);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for cm in found {
+            // A ConfigMap whose file is not a cloud this provider wrote is not listed (as import refuses it).
+            let Some(live) = cm.data.as_ref().and_then(|d| d.values().next()).cloned() else { continue };
+            let Some(state) = imported_state(&live, &mut Diagnostics::new()) else { continue };
+            let Some(name) = string(&state, "name").filter(|n| is_own(&cm, n)) else { continue };
+            let Some(identity) = super::identities::agent_cloud_of(&state, Some(&namespace)) else { continue };
+            let display_name =
+                format!("cloud {name} (ConfigMap {namespace}/{})", cm.metadata.name.clone().unwrap_or_default());
+            out.push(Listed { identity, display_name, object: with_objects.then_some(state) });
+        }
+        out
     }
 
     async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {

@@ -71,6 +71,12 @@ mod tests {
             let by_identity = std::fs::read_to_string(example_file(r.type_name(), "import-by-identity.tf")).ok();
             let text = resource_page(r.as_ref(), example.as_deref(), import.as_deref(), by_identity.as_deref());
             page(docs_path(r.type_name()), text);
+            let list_example =
+                read(format!("examples/list-resources/{}/list-resource.tfquery.hcl", r.type_name()).into());
+            if let Some(text) = crate::framework::docs::list_resource_page(r.as_ref(), list_example.as_deref()) {
+                let short = r.type_name().strip_prefix("jenkins_").unwrap_or(r.type_name());
+                page(root.join(format!("docs/list-resources/{short}.md")), text);
+            }
         }
         let example = read("examples/provider/provider.tf".into());
         page(

@@ -6,19 +6,10 @@
 use super::agent_cloud::templates;
 use super::cross_account_chain::{OTHER_TRUST, create_role, seed_config};
 use super::irsa_role::create_oidc_provider;
-use super::support::Env;
+use super::support::{Env, terraform_at_least};
 use acceptance_tests::stack::fresh_account;
-use acceptance_tests::terraform::{Terraform, Workdir, terraforms};
+use acceptance_tests::terraform::Workdir;
 use serde_json::{Value as Json, json};
-
-/// The first Terraform under test that knows resource identity (1.12+).
-fn with_identity() -> Option<&'static Terraform> {
-    terraforms().iter().find(|t| {
-        let mut parts = t.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        major > 1 || (major == 1 && minor >= 12)
-    })
-}
 
 const OWNED: [&str; 4] = [
     "jenkins_irsa_role.ci",
@@ -88,7 +79,7 @@ fn import_blocks(ids: &Json) -> String {
 
 #[test]
 fn every_owned_object_round_trips_through_import_by_identity() {
-    let Some(tf) = with_identity() else {
+    let Some(tf) = terraform_at_least(1, 12) else {
         eprintln!("no Terraform >= 1.12 under test: resource identity not checked");
         return;
     };

@@ -20,6 +20,7 @@ mod long_apply;
 mod many_accounts;
 mod pod_template;
 mod preflight;
+mod query;
 mod remote_cluster_access;
 mod support;
 mod terragrunt;

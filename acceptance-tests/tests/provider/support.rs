@@ -151,3 +151,12 @@ pub fn sha256(text: &str) -> String {
     let out = child.wait_with_output().expect("sha256sum output");
     String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_string()
 }
+
+/// The first Terraform under test at version `major.minor` or later (a feature's minimum).
+pub fn terraform_at_least(major: u32, minor: u32) -> Option<&'static Terraform> {
+    acceptance_tests::terraform::terraforms().iter().find(|t| {
+        let mut parts = t.version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (ma, mi) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        ma > major || (ma == major && mi >= minor)
+    })
+}
