@@ -56,15 +56,8 @@ impl DataSource for Controller {
     }
 
     async fn read(&self, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let (configured, connector) = self.context.controller(diags, "jenkins_controller")?;
+        let (configured, client) = self.context.controller_client(diags, "jenkins_controller").await?;
         let namespace = configured.jenkins().namespace.clone();
-        let client = match connector.client().await {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
-                return None;
-            }
-        };
         let found = match configured.jenkins_controller(client.clone()).await {
             Ok(Some(c)) => c,
             Ok(None) => {

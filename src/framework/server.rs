@@ -110,10 +110,10 @@ impl ProviderServer {
             .map_err(|e| FunctionError { text: format!("Could not encode the result: {e}."), argument: None })
     }
 
-    /// The `list` block schema of resource type `name`.
-    fn list_block(&self, name: &str) -> Result<Block, Vec<pb::Diagnostic>> {
-        let (res, _, _) = self.resource(name)?;
-        res.list_schema().ok_or_else(|| {
+    /// Resource type `name` and the schema of its `list` block.
+    fn listable(&self, name: &str) -> Result<(&Registered, Block), Vec<pb::Diagnostic>> {
+        let registered = self.resource(name)?;
+        registered.0.list_schema().map(|b| (registered, b)).ok_or_else(|| {
             let mut d = Diagnostics::new();
             d.error(
                 "Not A List Resource",
@@ -160,8 +160,12 @@ fn identity_data(res: &dyn Resource, state: &Value) -> Option<pb::ResourceIdenti
     if state.is_null() || state.is_unknown() {
         return None;
     }
-    let identity = res.identity(state)?;
-    encode(&identity, &schema.ty()).ok().map(|v| pb::ResourceIdentityData { identity_data: Some(v) })
+    identity_wire(&schema, &res.identity(state)?)
+}
+
+/// An identity of `schema` on the wire.
+fn identity_wire(schema: &super::IdentitySchema, identity: &Value) -> Option<pb::ResourceIdentityData> {
+    encode(identity, &schema.ty()).ok().map(|v| pb::ResourceIdentityData { identity_data: Some(v) })
 }
 
 fn to_pb_identity_schema(s: &super::IdentitySchema) -> pb::ResourceIdentitySchema {
@@ -395,8 +399,8 @@ impl pb::provider_server::Provider for ProviderServer {
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
         let req = req.into_inner();
         log_rpc("ValidateListResourceConfig", &req.type_name);
-        let block = match self.list_block(&req.type_name) {
-            Ok(b) => b,
+        let block = match self.listable(&req.type_name) {
+            Ok((_, b)) => b,
             Err(diagnostics) => return Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics })),
         };
         let mut diags = Diagnostics::new();
@@ -421,12 +425,8 @@ impl pb::provider_server::Provider for ProviderServer {
             let event = pb::list_resource::Event { diagnostic, ..Default::default() };
             Ok(Response::new(Box::pin(tokio_stream::iter([Ok(event)]))))
         };
-        let block = match self.list_block(&req.type_name) {
-            Ok(b) => b,
-            Err(diagnostics) => return only(diagnostics),
-        };
-        let (res, _, ty) = match self.resource(&req.type_name) {
-            Ok(r) => r,
+        let ((res, schema, ty), block) = match self.listable(&req.type_name) {
+            Ok(found) => found,
             Err(diagnostics) => return only(diagnostics),
         };
         let config = match decode(req.config.as_ref(), &block.implied_type()) {
@@ -445,12 +445,10 @@ impl pb::provider_server::Provider for ProviderServer {
         }
         let mut events = Vec::new();
         for item in found {
-            let identity_data = encode(&item.identity, &identity.ty())
-                .ok()
-                .map(|v| pb::ResourceIdentityData { identity_data: Some(v) });
+            let identity_data = identity_wire(&identity, &item.identity);
             let resource_object = match item.object.filter(|_| req.include_resource_object) {
                 Some(mut object) => {
-                    super::plan::null_write_only(&self.resources[req.type_name.as_str()].1.block, &mut object);
+                    super::plan::null_write_only(&schema.block, &mut object);
                     encode(&object, ty).ok()
                 }
                 None => None,

@@ -38,7 +38,9 @@ pub fn to_json(casc: &str) -> Result<String, String> {
 /// canonical JSON; text that does not parse comes back unchanged (the caller's parser reports what
 /// is wrong with it).
 pub fn json_spelling(definition: &str) -> String {
-    to_json(&to_casc(definition)).unwrap_or_else(|_| definition.to_owned())
+    // Only a JSON spelling (maybe an older one) goes back to JCasC first; JCasC text is read once.
+    let casc = if definition.trim_start().starts_with('{') { to_casc(definition) } else { definition.to_owned() };
+    to_json(&casc).unwrap_or_else(|_| definition.to_owned())
 }
 
 /// The pod's container lists under `spec`, reshaped by `f`.

@@ -138,4 +138,21 @@ impl ProviderContext {
             }
         }
     }
+
+    /// [`ProviderContext::controller`] with a client of that cluster, or an error diagnostic
+    /// saying why the cluster cannot be reached.
+    pub async fn controller_client(
+        &self,
+        diags: &mut Diagnostics,
+        what: &str,
+    ) -> Option<(Arc<Configured>, kube::Client)> {
+        let (configured, connector) = self.controller(diags, what)?;
+        match connector.client().await {
+            Ok(c) => Some((configured, c)),
+            Err(e) => {
+                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
+                None
+            }
+        }
+    }
 }

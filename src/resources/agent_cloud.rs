@@ -410,7 +410,7 @@ impl AgentCloud {
     }
 
     async fn write(&self, planned: &Value, config: &Value, op: &str, diags: &mut Diagnostics) -> Option<Value> {
-        let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
+        let (configured, _) = self.context.controller(diags, "jenkins_agent_cloud")?;
         let mut state = planned.clone();
         let rendered = render_into(&with_config_templates(planned, config), &mut state, diags, None)?;
         // A plan lenient about missing objects (`missing_objects_at_plan = "warning"`) only warned:
@@ -423,13 +423,7 @@ impl AgentCloud {
             }
         }
         let jenkins = configured.jenkins();
-        let client = match connector.client().await {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
-                return None;
-            }
-        };
+        let (_, client) = self.context.controller_client(diags, "jenkins_agent_cloud").await?;
         let watch = jenkins_loop::watch(&configured, client.clone()).await;
         let cm = desired_configmap(&state, rendered.casc_yaml.clone(), &jenkins.namespace, &watch.label);
         let name = string(&state, "configmap_name").unwrap_or_default();
@@ -468,21 +462,13 @@ impl Resource for AgentCloud {
     }
 
     async fn list(&self, _config: &Value, with_objects: bool, diags: &mut Diagnostics) -> Vec<Listed> {
-        let Some((configured, connector)) = self.context.controller(diags, "jenkins_agent_cloud") else {
+        let Some((configured, client)) = self.context.controller_client(diags, "jenkins_agent_cloud").await else {
             return Vec::new();
-        };
-        let client = match connector.client().await {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
-                return Vec::new();
-            }
         };
         let namespace = configured.jenkins().namespace.clone();
         let api = apply::api::<ConfigMap>(client, &namespace);
-        let selector: Vec<String> =
-            crate::kube::ownership::labels(OWNER).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let found = match api.list(&kube::api::ListParams::default().labels(&selector.join(","))).await {
+        let selector = crate::kube::ownership::selector(OWNER);
+        let found = match api.list(&kube::api::ListParams::default().labels(&selector)).await {
             Ok(l) => l.items,
             Err(e) => {
                 errors::report(diags, None, &format!("list ConfigMaps in {namespace}"), &e);
@@ -505,13 +491,11 @@ impl Resource for AgentCloud {
 
     async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
         let (configured, _) = self.context.controller(diags, "jenkins_agent_cloud")?;
-        match super::identities::agent_cloud_import(identity, &configured.jenkins().namespace) {
-            Ok(id) => self.import(&id, diags).await,
-            Err(e) => {
-                diags.error("Invalid Import Identity", e);
-                None
-            }
-        }
+        let id = super::identities::import_id(
+            super::identities::agent_cloud_import(identity, &configured.jenkins().namespace),
+            diags,
+        )?;
+        self.import(&id, diags).await
     }
 
     fn schema(&self) -> Schema {
@@ -600,14 +584,7 @@ impl Resource for AgentCloud {
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
-        let (configured, connector) = self.context.controller(diags, "jenkins_agent_cloud")?;
-        let client = match connector.client().await {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
-                return None;
-            }
-        };
+        let (configured, client) = self.context.controller_client(diags, "jenkins_agent_cloud").await?;
         let namespace = &configured.jenkins().namespace;
         let name = string(state, "configmap_name").unwrap_or_default();
         let key = string(state, "data_key").unwrap_or_default();
@@ -638,13 +615,8 @@ impl Resource for AgentCloud {
     }
 
     async fn delete(&self, prior: &Value, diags: &mut Diagnostics) {
-        let Some((configured, connector)) = self.context.controller(diags, "jenkins_agent_cloud") else { return };
-        let client = match connector.client().await {
-            Ok(c) => c,
-            Err(e) => {
-                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
-                return;
-            }
+        let Some((configured, client)) = self.context.controller_client(diags, "jenkins_agent_cloud").await else {
+            return;
         };
         let namespace = &configured.jenkins().namespace;
         let name = string(prior, "configmap_name").unwrap_or_default();

@@ -674,14 +674,7 @@ impl CrossAccountChain {
         &self,
         diags: &mut Diagnostics,
     ) -> Option<(Arc<crate::provider::context::Configured>, kube::Client)> {
-        let (configured, connector) = self.context.controller(diags, "jenkins_cross_account_chain")?;
-        match connector.client().await {
-            Ok(c) => Some((configured, c)),
-            Err(e) => {
-                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
-                None
-            }
-        }
+        self.context.controller_client(diags, "jenkins_cross_account_chain").await
     }
 
     /// After the apply, written or not, the ConfigMap is no longer pending.
@@ -898,13 +891,8 @@ impl Resource for CrossAccountChain {
     }
 
     async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        match super::identities::cross_account_chain_import(identity) {
-            Ok(id) => self.import(&id, diags).await,
-            Err(e) => {
-                diags.error("Invalid Import Identity", e);
-                None
-            }
-        }
+        let id = super::identities::import_id(super::identities::cross_account_chain_import(identity), diags)?;
+        self.import(&id, diags).await
     }
 
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {

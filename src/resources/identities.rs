@@ -4,7 +4,12 @@
 
 use super::values::string;
 use crate::cty::Value;
-use crate::framework::{IdentitySchema, identity_attribute as attr};
+use crate::framework::{Diagnostics, IdentitySchema, identity_attribute as attr};
+
+/// The import id an identity maps to, or an `Invalid Import Identity` error saying why not.
+pub fn import_id(mapped: Result<String, String>, diags: &mut Diagnostics) -> Option<String> {
+    mapped.map_err(|e| diags.error("Invalid Import Identity", e)).ok()
+}
 
 /// `jenkins_irsa_role`: the IAM role's name in its account.
 pub fn irsa_role() -> IdentitySchema {

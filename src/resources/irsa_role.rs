@@ -679,20 +679,14 @@ impl Resource for IrsaRole {
 
     /// An identity naming an account is checked against the provider's before anything is read.
     async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        let caller = match IdentitySchema::get(identity, "account_id") {
-            Some(_) => match self.api().await {
-                Some((_, api)) => api.caller().await.ok().map(|c| c.account),
-                None => None,
-            },
-            None => None,
-        };
-        match super::identities::irsa_role_import(identity, caller.as_deref()) {
-            Ok(id) => self.import(&id, diags).await,
-            Err(e) => {
-                diags.error("Invalid Import Identity", e);
-                None
-            }
+        let mut caller = None;
+        if IdentitySchema::get(identity, "account_id").is_some()
+            && let Some((_, api)) = self.api().await
+        {
+            caller = api.caller().await.ok().map(|c| c.account);
         }
+        let id = super::identities::import_id(super::identities::irsa_role_import(identity, caller.as_deref()), diags)?;
+        self.import(&id, diags).await
     }
 
     fn schema(&self) -> Schema {

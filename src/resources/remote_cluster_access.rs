@@ -277,15 +277,9 @@ impl RemoteClusterAccess {
 
     /// The controller client and Jenkins namespace, for the credential Secret.
     async fn controller(&self, diags: &mut Diagnostics) -> Option<(kube::Client, String)> {
-        let (configured, connector) =
-            self.context.controller(diags, "jenkins_remote_cluster_access.jenkins_credential")?;
-        match connector.client().await {
-            Ok(c) => Some((c, configured.jenkins().namespace.clone())),
-            Err(e) => {
-                diags.error("Cannot Reach The Controller Cluster", format!("{e}."));
-                None
-            }
-        }
+        let (configured, client) =
+            self.context.controller_client(diags, "jenkins_remote_cluster_access.jenkins_credential").await?;
+        Some((client, configured.jenkins().namespace.clone()))
     }
 
     /// Converges both clusters to `planned`; `prior` (on update) says what to clean up after.
@@ -845,13 +839,8 @@ impl Resource for RemoteClusterAccess {
     }
 
     async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {
-        match super::identities::remote_cluster_access_import(identity) {
-            Ok(id) => self.import(&id, diags).await,
-            Err(e) => {
-                diags.error("Invalid Import Identity", e);
-                None
-            }
-        }
+        let id = super::identities::import_id(super::identities::remote_cluster_access_import(identity), diags)?;
+        self.import(&id, diags).await
     }
 
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
