@@ -124,6 +124,28 @@ pub(crate) fn null_write_only(block: &Block, plan: &mut Value) {
     }
 }
 
+/// A state as configuration (`GenerateResourceConfig`): what only the provider sets (computed,
+/// not optional) is left out, as Terraform's own fallback does (`genconfig.ExtractLegacyConfigFromState`).
+pub(crate) fn config_from_state(block: &Block, state: &mut Value) {
+    let Value::Object(m) = state else { return };
+    for a in &block.attributes {
+        let Some(v) = m.get_mut(&a.name) else { continue };
+        if a.computed && !a.optional && !a.required {
+            *v = Value::Null;
+        } else if let AttributeType::Nested { nesting, attributes } = &a.ty {
+            let inner = nested_block_of(attributes);
+            let snapshot = v.clone();
+            for_each_pair(*nesting, v, &snapshot, &mut |p, _| config_from_state(&inner, p));
+        }
+    }
+    for b in &block.blocks {
+        if let Some(v) = m.get_mut(&b.type_name) {
+            let snapshot = v.clone();
+            for_each_pair(b.nesting, v, &snapshot, &mut |p, _| config_from_state(&b.block, p));
+        }
+    }
+}
+
 /// Computed attributes the configuration leaves null become unknown: the provider will decide them.
 /// Attributes with a default keep it (their value is already decided).
 pub(crate) fn mark_computed_unknown(block: &Block, plan: &mut Value, config: &Value) {
@@ -304,6 +326,19 @@ mod tests {
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().build().expect("rt").block_on(f)
+    }
+
+    #[test]
+    fn generated_configuration_leaves_out_what_only_the_provider_sets() {
+        let schema = Probe.schema();
+        let mut c = state("a");
+        config_from_state(&schema.block, &mut c);
+        assert_eq!(c.get_attr("name"), Some(&Value::string("a")));
+        assert_eq!(c.get_attr("mode"), Some(&Value::string("fast")), "a defaulted argument stays");
+        assert_eq!(c.get_attr("id"), Some(&Value::Null));
+        assert_eq!(c.get_attr("digest"), Some(&Value::Null));
+        let item = &c.get_attr("item").and_then(Value::as_elements).expect("items")[0];
+        assert_eq!(item.get_attr("on"), Some(&Value::Bool(true)), "nested blocks are followed");
     }
 
     #[test]

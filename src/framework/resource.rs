@@ -102,6 +102,14 @@ pub trait Resource: Send + Sync {
         Vec::new()
     }
 
+    /// The configuration `-generate-config-out` writes for a state (an imported or listed
+    /// object); the framework then drops what only the provider sets. The default is the state
+    /// itself; a type whose write-only arguments the live object still holds fills them in.
+    async fn generate_config(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let _ = diags;
+        Some(state.clone())
+    }
+
     /// Builds a state from an import id, which the framework then reads. The default refuses.
     async fn import(&self, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let _ = id;

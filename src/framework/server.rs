@@ -326,7 +326,12 @@ fn to_pb_function(f: &dyn Function) -> pb::Function {
 }
 
 fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: true, ..Default::default() }
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: true,
+        generate_resource_config: true,
+        ..Default::default()
+    }
 }
 
 fn log_rpc(rpc: &str, type_name: &str) {
@@ -922,6 +927,46 @@ impl pb::provider_server::Provider for ProviderServer {
             diagnostics: to_pb_diags(&diags),
             ..Default::default()
         }))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        req: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("GenerateResourceConfig", &req.type_name);
+        let (res, schema, ty) = match self.resource(&req.type_name) {
+            Ok(r) => r,
+            Err(diagnostics) => {
+                return Ok(Response::new(pb::generate_resource_config::Response { diagnostics, ..Default::default() }));
+            }
+        };
+        let state = match decode(req.state.as_ref(), ty) {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Response::new(pb::generate_resource_config::Response {
+                    diagnostics: wire_error("state", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        let mut diags = Diagnostics::new();
+        // A list block without `include_resource` sends a null state: its configuration is null too.
+        let config = if state.is_null() { Some(Value::Null) } else { res.generate_config(&state, &mut diags).await };
+        let config = config.map(|mut c| {
+            super::plan::config_from_state(&schema.block, &mut c);
+            c
+        });
+        let config = match config.map(|c| encode(&c, ty)).transpose() {
+            Ok(c) => c,
+            Err(e) => {
+                return Ok(Response::new(pb::generate_resource_config::Response {
+                    diagnostics: wire_error("generated configuration", e),
+                    ..Default::default()
+                }));
+            }
+        };
+        Ok(Response::new(pb::generate_resource_config::Response { config, diagnostics: to_pb_diags(&diags) }))
     }
 
     async fn move_resource_state(

@@ -393,6 +393,24 @@ fn spec_value(c: &CloudSpec) -> Value {
 }
 
 impl AgentCloud {
+    /// The cloud's live JCasC file; `None` inside when its ConfigMap is gone or not this cloud's.
+    async fn live_file(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<String>> {
+        let (configured, client) = self.context.controller_client(diags, "jenkins_agent_cloud").await?;
+        let namespace = &configured.jenkins().namespace;
+        let name = string(state, "configmap_name").unwrap_or_default();
+        let key = string(state, "data_key").unwrap_or_default();
+        let api = apply::api::<ConfigMap>(client, namespace);
+        match apply::get(&api, &name).await {
+            Ok(None) => Some(None),
+            Ok(Some(cm)) if !is_own(&cm, &string(state, "name").unwrap_or_default()) => Some(None),
+            Ok(Some(cm)) => Some(Some(cm.data.as_ref().and_then(|d| d.get(&key)).cloned().unwrap_or_default())),
+            Err(e) => {
+                errors::report(diags, None, &format!("read ConfigMap {namespace}/{name}"), &e);
+                None
+            }
+        }
+    }
+
     /// Who the controller runs as, for the lint that warns about agents sharing its service account:
     /// the chart's StatefulSet says, else the chart's default (its fullname). No API call while the
     /// provider configuration is unknown.
@@ -584,30 +602,45 @@ impl Resource for AgentCloud {
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
-        let (configured, client) = self.context.controller_client(diags, "jenkins_agent_cloud").await?;
-        let namespace = &configured.jenkins().namespace;
-        let name = string(state, "configmap_name").unwrap_or_default();
-        let key = string(state, "data_key").unwrap_or_default();
-        let api = apply::api::<ConfigMap>(client, namespace);
-        match apply::get(&api, &name).await {
-            Ok(None) => Some(None),
-            Ok(Some(cm)) if !is_own(&cm, &string(state, "name").unwrap_or_default()) => Some(None),
-            Ok(Some(cm)) => {
-                let live = cm.data.as_ref().and_then(|d| d.get(&key)).cloned().unwrap_or_default();
-                if state.get_attr("casc_sha256").is_none_or(Value::is_null) {
-                    return imported_state(&live, diags).map(Some);
-                }
-                // Drift in the file shows as a new casc_sha256, which the plan re-renders.
-                let mut next = state.clone();
-                let hash = jenkins_loop::refreshed_hash(string(state, "casc_sha256").as_deref(), &live);
-                set(&mut next, "casc_sha256", Value::String(hash));
-                Some(Some(next))
-            }
-            Err(e) => {
-                errors::report(diags, None, &format!("read ConfigMap {namespace}/{name}"), &e);
-                None
-            }
+        let Some(live) = self.live_file(state, diags).await? else { return Some(None) };
+        if state.get_attr("casc_sha256").is_none_or(Value::is_null) {
+            return imported_state(&live, diags).map(Some);
         }
+        // Drift in the file shows as a new casc_sha256, which the plan re-renders.
+        let mut next = state.clone();
+        let hash = jenkins_loop::refreshed_hash(string(state, "casc_sha256").as_deref(), &live);
+        set(&mut next, "casc_sha256", Value::String(hash));
+        Some(Some(next))
+    }
+
+    /// The state with the live file's template definitions, which state keeps null: generated
+    /// configuration that renders the file the cloud has, so it imports and then plans no change.
+    async fn generate_config(&self, state: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        // Between the import's read and this call the ConfigMap went away, or its file changed.
+        let Some(live) = self.live_file(state, diags).await? else {
+            diags.error("Cannot Import The Cloud", "Its ConfigMap is gone; run the import again.");
+            return None;
+        };
+        let spec = jenkins::cloud_parse::parse_cloud(&live)
+            .map_err(|e| {
+                diags.error(
+                    "Cannot Import The Cloud",
+                    format!("Its ConfigMap does not hold a cloud this provider wrote: {e}."),
+                )
+            })
+            .ok()?;
+        // Each definition in the file's own (JCasC) spelling: Terraform writes a JSON string as
+        // `jsonencode(...)` with its keys sorted, which would render a different file.
+        let templates = spec.templates.iter().map(|casc| {
+            let name = jenkins::parse_definition(casc).map(|d| d.name).unwrap_or_default();
+            Value::Object(BTreeMap::from([
+                ("definition".to_string(), Value::string(casc.clone())),
+                ("name".to_string(), Value::String(name)),
+            ]))
+        });
+        let mut config = state.clone();
+        set(&mut config, "templates", Value::List(templates.collect()));
+        Some(config)
     }
 
     async fn update(&self, _prior: &Value, planned: &Value, config: &Value, diags: &mut Diagnostics) -> Option<Value> {

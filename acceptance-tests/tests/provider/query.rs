@@ -1,6 +1,7 @@
 //! List resources (protocol 6.10) through real `terraform query` (Terraform ≥ 1.14): a `list`
 //! block finds the clouds this provider wrote, each with its identity, and
-//! `-generate-config-out` writes an `import` block by identity and a resource block for each.
+//! `-generate-config-out` writes an `import` block by identity and a resource block for each, which
+//! imports the clouds and then plans no change.
 
 use super::agent_cloud::templates;
 use super::support::{Env, terraform_at_least};
@@ -48,6 +49,24 @@ fn terraform_query_lists_the_clouds_with_their_identities_and_generates_imports(
         generated.contains(&format!("namespace = \"{}\"", env.namespace)),
         "the identity's namespace:\n{generated}"
     );
+
+    // The generated configuration is the adoption: it imports both clouds and then plans no
+    // change, the templates' write-only definitions filled from the live files.
+    let plan = q.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    assert!(plan.stdout.contains("Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    q.apply();
+    q.assert_plans_empty();
+    let adopted = q.show();
+    let found = adopted["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
+    assert_eq!(found.len(), 2, "both clouds adopted: {adopted}");
+    for r in &found {
+        let templates = r["values"]["templates"].as_array().cloned().unwrap_or_default();
+        let names: Vec<_> = templates.iter().map(|t| t["name"].as_str().unwrap_or_default().to_string()).collect();
+        assert_eq!(names, ["base", "child"], "{r}");
+        assert!(templates.iter().all(|t| t["definition"].is_null()), "write-only definitions stay out of state: {r}");
+    }
+    // The clouds now have two owners' states; the first destroys them.
     q.cleanup();
     w.destroy();
     w.cleanup();
