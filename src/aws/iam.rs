@@ -297,6 +297,26 @@ impl IamApi {
         Ok(arns.into_iter().collect())
     }
 
+    /// `iam:ListRoles` under `path_prefix`: every role's name, ARN and trust (URL-decoded).
+    pub async fn list_roles(&self, path_prefix: Option<&str>) -> Result<Vec<LiveRole>, CallError> {
+        all_pages(|marker| async move {
+            let page = with_retry(IamOperation::Read, "iam:ListRoles", || {
+                self.iam.list_roles().set_path_prefix(path_prefix.map(str::to_string)).set_marker(marker.clone()).send()
+            })
+            .await?;
+            let next = page.marker.filter(|_| page.is_truncated);
+            let roles = page.roles.into_iter().map(|r| LiveRole {
+                trust_policy: r.assume_role_policy_document.as_deref().map(decode).unwrap_or_default(),
+                name: r.role_name,
+                arn: r.arn,
+                path: r.path,
+                ..Default::default()
+            });
+            Ok((roles.collect(), next))
+        })
+        .await
+    }
+
     /// The document of a managed policy's default version (customer- or AWS-managed).
     pub async fn managed_policy_document(&self, arn: &str) -> Result<String, CallError> {
         let policy = with_retry(IamOperation::Read, "iam:GetPolicy", || self.iam.get_policy().policy_arn(arn).send())

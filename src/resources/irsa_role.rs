@@ -17,7 +17,8 @@ use crate::aws::errors::report;
 use crate::aws::iam::{IamApi, LiveRole, OWNER_TAG, RoleSpec};
 use crate::cty::{AttributePath, Value};
 use crate::framework::{
-    Attribute, Block, Diagnostics, IdentitySchema, Nesting, PlanChange, PlanContext, Resource, Schema, Validator,
+    Attribute, Block, Diagnostics, IdentitySchema, Listed, Nesting, PlanChange, PlanContext, Resource, Schema,
+    Validator,
 };
 use crate::iam;
 use crate::provider::{ClusterRef, PendingObject, ProviderContext};
@@ -687,6 +688,58 @@ impl Resource for IrsaRole {
         }
         let id = super::identities::import_id(super::identities::irsa_role_import(identity, caller.as_deref()), diags)?;
         self.import(&id, diags).await
+    }
+
+    fn list_schema(&self) -> Option<Block> {
+        Some(Block::new(
+            "The IAM roles of the provider's account whose trust lets EKS workloads in: an IAM OIDC provider of an EKS issuer (IRSA) or `pods.eks.amazonaws.com` (Pod Identity), each with the state an import builds. A role whose trust this resource would not write is left out with a warning saying why.",
+        ).attr(
+            Attribute::string("path_prefix")
+                .optional()
+                .describe("Only roles under this IAM path, e.g. `/jenkins/`; all roles when unset."),
+        ))
+    }
+
+    async fn list(&self, config: &Value, with_objects: bool, diags: &mut Diagnostics) -> Vec<Listed> {
+        let Some((_, api)) = self.api().await else { return Vec::new() };
+        let prefix = string(config, "path_prefix");
+        let roles = match api.list_roles(prefix.as_deref()).await {
+            Ok(r) => r,
+            Err(e) => {
+                report(diags, None, "list IAM roles", &e);
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for role in roles.into_iter().filter(|r| model::trusts_eks_workloads(&r.trust_policy)) {
+            let mut found = schema().block.null_object();
+            set(&mut found, "name", Value::string(role.name.clone()));
+            set(&mut found, "arn", Value::string(role.arn.clone()));
+            if with_objects {
+                // What an import reads back; a role it would refuse is not offered.
+                let mut local = Diagnostics::new();
+                match self.read(&found, &mut local).await {
+                    Some(Some(state)) if !local.has_error() => found = state,
+                    _ => {
+                        let why: Vec<String> = local
+                            .iter()
+                            .filter(|d| d.severity == crate::framework::Severity::Error)
+                            .map(|d| format!("{}: {}", d.summary, d.detail))
+                            .collect();
+                        let why = why.join(" ");
+                        diags.warning(
+                            "Role Not Listed",
+                            format!("Role {:?} trusts EKS workloads, but an import would fail: {why}", role.name),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let Some(identity) = super::identities::irsa_role_of(&found) else { continue };
+            let display_name = format!("role {} ({})", role.name, role.arn);
+            out.push(Listed { identity, display_name, object: with_objects.then_some(found) });
+        }
+        out
     }
 
     fn schema(&self) -> Schema {

@@ -1,9 +1,12 @@
 //! List resources (protocol 6.10) through real `terraform query` (Terraform ≥ 1.14): a `list`
-//! block finds the clouds this provider wrote, each with its identity, and
+//! block finds the clouds this provider wrote, or the IAM roles EKS workloads assume, each with
+//! its identity, and
 //! `-generate-config-out` writes an `import` block by identity and a resource block for each, which
 //! imports the clouds and then plans no change.
 
 use super::agent_cloud::templates;
+use super::cross_account_chain::{OTHER_TRUST, create_role};
+use super::irsa_role::create_oidc_provider;
 use super::support::{Env, terraform_at_least};
 
 fn cloud(name: &str) -> String {
@@ -67,6 +70,59 @@ fn terraform_query_lists_the_clouds_with_their_identities_and_generates_imports(
         assert!(templates.iter().all(|t| t["definition"].is_null()), "write-only definitions stay out of state: {r}");
     }
     // The clouds now have two owners' states; the first destroys them.
+    q.cleanup();
+    w.destroy();
+    w.cleanup();
+}
+
+#[test]
+fn terraform_query_offers_the_roles_eks_workloads_assume_and_adopts_them() {
+    let Some(tf) = terraform_at_least(1, 14) else {
+        eprintln!("no Terraform >= 1.14 under test: list resources not checked");
+        return;
+    };
+    let env = Env::new("query-roles");
+    create_oidc_provider(&env, "controller");
+    env.kubectl("controller", &["-n", &env.namespace, "create", "serviceaccount", "jenkins"]);
+    let ns = &env.namespace;
+    let w = env.workdir("query-roles-made", tf);
+    w.write_config(&format!(
+        "{}resource \"jenkins_irsa_role\" \"ci\" {{\n  name             = \"ci-{ns}\"\n  description      = \"Jenkins CI\"\n  clusters         = [\"controller\"]\n  service_accounts = [{{ namespace = \"{ns}\", name = \"jenkins\" }}]\n  tags             = {{ team = \"ci\" }}\n}}\n",
+        env.provider_block()
+    ));
+    w.apply();
+    // Not for EKS workloads: never offered.
+    create_role(&env, &env.account, "ec2-only", OTHER_TRUST);
+    // For EKS workloads, but through an issuer of no cluster here: offered only with a reason.
+    let stray = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity","Principal":{{"Federated":"arn:aws:iam::{}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/GONE"}},"Condition":{{"StringEquals":{{"oidc.eks.eu-west-1.amazonaws.com/id/GONE:sub":"system:serviceaccount:x:y"}}}}}}]}}"#,
+        env.account
+    );
+    create_role(&env, &env.account, "stray-eks", &stray);
+
+    let q = env.workdir("query-roles", tf);
+    q.write_config(&env.provider_block());
+    let list = "list \"jenkins_irsa_role\" \"all\" {\n  provider         = jenkins\n  include_resource = true\n}\n";
+    std::fs::write(q.dir.join("roles.tfquery.hcl"), list).expect("write the query");
+    let r = q.run(&["query", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(r.stdout.contains(&format!("role ci-{ns} (arn:aws:iam::{}:role/ci-{ns})", env.account)), "{}", r.text());
+    assert!(!r.text().contains("ec2-only"), "{}", r.text());
+    assert!(r.text().contains("Role Not Listed") && r.text().contains("stray-eks"), "{}", r.text());
+
+    let r = q.run(&["query", "-no-color", "-generate-config-out=generated.tf"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let generated = std::fs::read_to_string(q.dir.join("generated.tf")).expect("generated.tf");
+    eprintln!("generated.tf:\n{generated}");
+    let plan = q.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    assert!(plan.stdout.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    q.apply();
+    q.assert_plans_empty();
+    let adopted = q.show();
+    let role = &adopted["values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(role["name"], format!("ci-{ns}"), "{adopted}");
+    assert_eq!(role["description"], "Jenkins CI", "{adopted}");
     q.cleanup();
     w.destroy();
     w.cleanup();

@@ -342,6 +342,20 @@ pub struct ParsedTrust {
     pub service_accounts: Vec<ServiceAccount>,
 }
 
+/// Whether a trust lets Kubernetes workloads of EKS in: an IAM OIDC provider of an EKS issuer
+/// (`oidc.eks.<region>.amazonaws.com/id/…`, AWS's EKS user guide "IAM roles for service
+/// accounts") or the Pod Identity service principal `pods.eks.amazonaws.com`. The roles a list
+/// offers for adoption.
+pub fn trusts_eks_workloads(text: &str) -> bool {
+    let Ok(doc) = iam::parse_policy(text) else { return false };
+    doc.statements.iter().filter_map(|s| s.principal.as_ref()).any(|p| {
+        p.values("Service").contains(&iam::POD_IDENTITY_SERVICE)
+            || p.values("Federated").iter().any(|arn| {
+                iam::OidcProviderArn::parse(arn).is_ok_and(|o| o.issuer.to_ascii_lowercase().starts_with("oidc.eks."))
+            })
+    })
+}
+
 /// Reads clusters' issuers and service accounts back from a trust (for import).
 pub fn parse_trust(text: &str) -> Result<ParsedTrust, String> {
     let doc = iam::parse_policy(text).map_err(|e| e.to_string())?;

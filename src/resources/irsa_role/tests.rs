@@ -211,3 +211,16 @@ fn create_and_delete_refuse_an_unconfigured_provider() {
     assert_eq!(d.iter().map(|x| x.summary.as_str()).collect::<Vec<_>>(), ["Provider Configuration Unknown"], "{d:?}");
     assert!(d.iter().all(|x| x.detail.contains("to delete the role")), "{d:?}");
 }
+
+#[test]
+fn a_list_offers_roles_that_eks_workloads_assume_and_no_others() {
+    let irsa = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"}}]}"#;
+    let pod_identity = iam::pod_identity_trust();
+    let github = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"}}]}"#;
+    let ec2 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["ec2.amazonaws.com"]}}]}"#;
+    assert!(model::trusts_eks_workloads(irsa));
+    assert!(model::trusts_eks_workloads(&pod_identity));
+    assert!(!model::trusts_eks_workloads(github), "another OIDC issuer");
+    assert!(!model::trusts_eks_workloads(ec2));
+    assert!(!model::trusts_eks_workloads("not json"));
+}
