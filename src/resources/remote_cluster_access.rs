@@ -16,7 +16,7 @@ mod tests;
 use super::values::{set, string};
 use crate::cty::{AttributePath, Type, Value};
 use crate::framework::{
-    Attribute, Block, Diagnostics, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
+    Attribute, Block, Diagnostics, Listed, NestedBlock, PlanChange, PlanContext, Resource, Schema, Validator,
 };
 use crate::kube::{ClusterSpec, apply, errors, ownership, rbac, wait};
 use crate::provider::{ClusterRef, Configured, PendingObject, ProviderContext};
@@ -836,6 +836,54 @@ impl Resource for RemoteClusterAccess {
 
     fn identity(&self, state: &Value) -> Option<Value> {
         super::identities::remote_cluster_access_of(state)
+    }
+
+    fn list_schema(&self) -> Option<Block> {
+        Some(
+            Block::new("The agent service accounts this provider made in a remote EKS cluster (labelled as ours, in any namespace), each with the state an import builds.")
+                .attr(Attribute::string("eks_cluster_name").required().describe("The remote EKS cluster, reached as `cluster.eks_cluster_name` is (an import reaches it the same way)."))
+                .attr(Attribute::string("namespace").optional().describe("Only the service accounts of this namespace; every namespace when unset.")),
+        )
+    }
+
+    async fn list(&self, config: &Value, with_objects: bool, diags: &mut Diagnostics) -> Vec<Listed> {
+        let Some(configured) = self.configured(diags) else { return Vec::new() };
+        let name = string(config, "eks_cluster_name").unwrap_or_default();
+        let cluster = Cluster::Eks { name: name.clone(), region: None, role_arn: None };
+        let remote = match connection::connect(&configured, &cluster).await {
+            Ok(r) => r,
+            Err(e) => {
+                unreachable_remote(diags, &cluster, e);
+                return Vec::new();
+            }
+        };
+        let sas: Api<ServiceAccount> = match string(config, "namespace") {
+            Some(ns) => apply::api(remote.client.clone(), &ns),
+            None => Api::all(remote.client.clone()),
+        };
+        let found = match sas.list(&ListParams::default().labels(&ownership::selector(model::OWNER))).await {
+            Ok(l) => l.items,
+            Err(e) => {
+                return read_failed(diags, format!("the service accounts of {}", cluster.describe()), e)
+                    .unwrap_or_default();
+            }
+        };
+        let mut out = Vec::new();
+        for sa in found {
+            let (Some(ns), Some(sa)) = (sa.metadata.namespace, sa.metadata.name) else { continue };
+            let id = format!("{name}/{ns}/{sa}");
+            let Some(mut state) = self.import(&id, diags).await else { continue };
+            if with_objects {
+                match self.read_live(&state, diags).await {
+                    Some(Some(read)) => state = read,
+                    _ => continue,
+                }
+            }
+            let Some(identity) = super::identities::remote_cluster_access_of(&state) else { continue };
+            let display_name = format!("service account {ns}/{sa} in {}", cluster.describe());
+            out.push(Listed { identity, display_name, object: with_objects.then_some(state) });
+        }
+        out
     }
 
     async fn import_identity(&self, identity: &Value, diags: &mut Diagnostics) -> Option<Value> {

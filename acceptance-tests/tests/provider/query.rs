@@ -127,3 +127,47 @@ fn terraform_query_offers_the_roles_eks_workloads_assume_and_adopts_them() {
     w.destroy();
     w.cleanup();
 }
+
+#[test]
+fn terraform_query_offers_the_agent_service_accounts_of_a_remote_cluster_and_adopts_them() {
+    let Some(tf) = terraform_at_least(1, 14) else {
+        eprintln!("no Terraform >= 1.14 under test: list resources not checked");
+        return;
+    };
+    let env = Env::new("query-remote");
+    let ns = &env.namespace;
+    let w = env.workdir("query-remote-made", tf);
+    w.write_config(&format!(
+        "{}resource \"jenkins_remote_cluster_access\" \"east\" {{\n  cluster {{\n    eks_cluster_name = \"remote\"\n  }}\n  namespace = \"{ns}-agents\"\n  extra_rules {{\n    resources = [\"configmaps\"]\n    verbs     = [\"get\", \"list\"]\n  }}\n  jenkins_credential {{\n    id = \"remote-{ns}\"\n  }}\n}}\n",
+        env.provider_block()
+    ));
+    w.apply();
+
+    let q = env.workdir("query-remote", tf);
+    q.write_config(&env.provider_block());
+    let list = format!(
+        "list \"jenkins_remote_cluster_access\" \"east\" {{\n  provider         = jenkins\n  include_resource = true\n  config {{\n    eks_cluster_name = \"remote\"\n    namespace        = \"{ns}-agents\"\n  }}\n}}\n"
+    );
+    std::fs::write(q.dir.join("remote.tfquery.hcl"), list).expect("write the query");
+    let r = q.run(&["query", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let line = format!("service account {ns}-agents/jenkins-agent-controller in EKS cluster \"remote\"");
+    assert!(r.stdout.contains(&line), "{line} in:\n{}", r.text());
+
+    let r = q.run(&["query", "-no-color", "-generate-config-out=generated.tf"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let generated = std::fs::read_to_string(q.dir.join("generated.tf")).expect("generated.tf");
+    eprintln!("generated.tf:\n{generated}");
+    let plan = q.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    assert!(plan.stdout.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    q.apply();
+    q.assert_plans_empty();
+    let adopted = q.show();
+    let access = &adopted["values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(access["credentials_id"], format!("remote-{ns}"), "{adopted}");
+    assert_eq!(access["extra_rules"][0]["resources"][0], "configmaps", "{adopted}");
+    q.cleanup();
+    w.destroy();
+    w.cleanup();
+}
