@@ -4,6 +4,7 @@
 //! rules: schema, plan pipeline, diagnostics), `resources` (one file per resource), and the pure
 //! cores (`cty`, `jenkins`) that do no I/O. See ARCHITECTURE.md.
 
+pub mod actions;
 pub mod aws;
 pub mod awsconfig;
 pub mod cty;

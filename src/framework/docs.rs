@@ -93,6 +93,13 @@ pub fn data_source_page(ds: &dyn super::DataSource, example: Option<&str>) -> St
     page(&front, &format!("{name} (Data Source)"), &ds.schema(), example)
 }
 
+/// The page of an action (the registry's `docs/actions/<name>.md`): its `config` block.
+pub fn action_page(action: &dyn super::Action, example: Option<&str>) -> String {
+    let name = action.type_name();
+    let front = format!("page_title: \"{name} Action - jenkins\"\nsubcategory: \"\"");
+    page(&front, &format!("{name} (Action)"), &action.schema(), example)
+}
+
 /// The provider's index page: what it is, its configuration block, and an example.
 pub fn provider_page(schema: &Schema, example: Option<&str>) -> String {
     page("page_title: \"jenkins Provider\"", "jenkins Provider", schema, example)

@@ -5,6 +5,7 @@
 //! to core's plan-validity and apply-consistency rules. It knows nothing of any specific resource
 //! and nothing of protobuf except in `server`.
 
+mod action;
 mod consistency;
 mod data_source;
 mod diagnostics;
@@ -23,6 +24,7 @@ pub mod testing;
 mod validate;
 pub mod validators;
 
+pub use action::{Action, Progress};
 pub use consistency::{check_apply_consistent, check_plan_valid};
 pub use data_source::DataSource;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};

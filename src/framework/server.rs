@@ -7,7 +7,7 @@
 use super::function::{Function, FunctionError};
 use super::schema::{AttributeType, Block, NestedBlock, Nesting};
 use super::validate_block;
-use super::{DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Severity};
+use super::{Action, DataSource, Diagnostic, Diagnostics, Progress, Provider, Resource, Schema, Severity};
 use super::{check_apply_consistent, check_plan_valid, plan_resource_change};
 use crate::cty::{self, AttributePath, PathStep, Type, Value};
 use crate::plugin::proto::tfplugin6 as pb;
@@ -21,6 +21,9 @@ type Registered = (Arc<dyn Resource>, Schema, Type);
 /// A registered data source, likewise.
 type RegisteredDataSource = (Arc<dyn DataSource>, Schema, Type);
 
+/// A registered action, likewise.
+type RegisteredAction = (Arc<dyn Action>, Schema, Type);
+
 /// Serves the provider and its resources.
 pub struct ProviderServer {
     provider: Arc<dyn Provider>,
@@ -28,6 +31,7 @@ pub struct ProviderServer {
     resources: BTreeMap<&'static str, Registered>,
     functions: BTreeMap<&'static str, Arc<dyn Function>>,
     data_sources: BTreeMap<&'static str, RegisteredDataSource>,
+    actions: BTreeMap<&'static str, RegisteredAction>,
 }
 
 impl ProviderServer {
@@ -48,7 +52,43 @@ impl ProviderServer {
             resources,
             functions: BTreeMap::new(),
             data_sources: BTreeMap::new(),
+            actions: BTreeMap::new(),
         }
+    }
+
+    /// The same server, also serving these actions.
+    pub fn with_actions(mut self, actions: Vec<Arc<dyn Action>>) -> Self {
+        self.actions = actions
+            .into_iter()
+            .map(|a| {
+                let schema = a.schema();
+                let ty = schema.implied_type();
+                (a.type_name(), (a, schema, ty))
+            })
+            .collect();
+        self
+    }
+
+    fn action(&self, name: &str) -> Result<&RegisteredAction, Vec<pb::Diagnostic>> {
+        self.actions.get(name).ok_or_else(|| {
+            let mut d = Diagnostics::new();
+            d.error("Unknown Action", format!("This provider has no action {name:?}."));
+            to_pb_diags(&d)
+        })
+    }
+
+    /// Decodes an action's configuration and runs the schema's validators and the action's own checks.
+    fn action_config(
+        &self,
+        name: &str,
+        config: Option<&pb::DynamicValue>,
+    ) -> Result<(Arc<dyn Action>, Value, Diagnostics), Vec<pb::Diagnostic>> {
+        let (action, schema, ty) = self.action(name)?;
+        let config = decode(config, ty).map_err(|e| wire_error("action configuration", e))?;
+        let mut diags = Diagnostics::new();
+        validate_block(&schema.block, &config, &AttributePath::root(), &mut diags);
+        action.validate(&config, &mut diags);
+        Ok((action.clone(), config, diags))
     }
 
     /// The same server, also serving these provider functions.
@@ -368,6 +408,11 @@ impl pb::provider_server::Provider for ProviderServer {
                 .filter(|(_, (r, _, _))| r.list_schema().is_some())
                 .map(|(n, _)| pb::get_metadata::ListResourceMetadata { type_name: n.to_string() })
                 .collect(),
+            actions: self
+                .actions
+                .keys()
+                .map(|n| pb::get_metadata::ActionMetadata { type_name: n.to_string() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -393,6 +438,11 @@ impl pb::provider_server::Provider for ProviderServer {
                 .resources
                 .iter()
                 .filter_map(|(n, (r, _, _))| r.list_schema().map(|b| (n.to_string(), to_pb_schema(&Schema::new(b)))))
+                .collect(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(n, (_, s, _))| (n.to_string(), pb::ActionSchema { schema: Some(to_pb_schema(s)) }))
                 .collect(),
             ..Default::default()
         }))
@@ -967,6 +1017,81 @@ impl pb::provider_server::Provider for ProviderServer {
             }
         };
         Ok(Response::new(pb::generate_resource_config::Response { config, diagnostics: to_pb_diags(&diags) }))
+    }
+
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> Result<Response<pb::validate_action_config::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("ValidateActionConfig", &req.type_name);
+        let diagnostics = match self.action_config(&req.type_name, req.config.as_ref()) {
+            Ok((_, _, diags)) => to_pb_diags(&diags),
+            Err(diagnostics) => diagnostics,
+        };
+        Ok(Response::new(pb::validate_action_config::Response { diagnostics }))
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<pb::plan_action::Request>,
+    ) -> Result<Response<pb::plan_action::Response>, Status> {
+        let req = req.into_inner();
+        log_rpc("PlanAction", &req.action_type);
+        let diagnostics = match self.action_config(&req.action_type, req.config.as_ref()) {
+            Ok((action, config, mut diags)) => {
+                if !diags.has_error() {
+                    action.plan(&config, &mut diags).await;
+                }
+                to_pb_diags(&diags)
+            }
+            Err(diagnostics) => diagnostics,
+        };
+        Ok(Response::new(pb::plan_action::Response { diagnostics, ..Default::default() }))
+    }
+
+    async fn invoke_action(
+        &self,
+        req: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::invoke_action::Event>>, Status> {
+        use pb::invoke_action::event::{Completed, Progress as PbProgress, Type};
+        let req = req.into_inner();
+        log_rpc("InvokeAction", &req.action_type);
+        let completed = |diagnostics: Vec<pb::Diagnostic>| pb::invoke_action::Event {
+            r#type: Some(Type::Completed(Completed { diagnostics })),
+        };
+        let (action, config, diags) = match self.action_config(&req.action_type, req.config.as_ref()) {
+            Ok(found) => found,
+            Err(diagnostics) => return Ok(Response::new(Box::pin(tokio_stream::iter([Ok(completed(diagnostics))])))),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let (events, stream) = tokio::sync::mpsc::unbounded_channel::<Result<pb::invoke_action::Event, Status>>();
+        tokio::spawn(async move {
+            let mut diags = diags;
+            if !diags.has_error() {
+                let progress = Progress(tx);
+                {
+                    let run = action.invoke(&config, &progress, &mut diags);
+                    tokio::pin!(run);
+                    // Progress goes out while the action runs, not after it.
+                    loop {
+                        tokio::select! {
+                            () = &mut run => break,
+                            Some(message) = rx.recv() => {
+                                let _ = events.send(Ok(pb::invoke_action::Event { r#type: Some(Type::Progress(PbProgress { message })) }));
+                            }
+                        }
+                    }
+                }
+                drop(progress);
+                while let Ok(message) = rx.try_recv() {
+                    let _ = events
+                        .send(Ok(pb::invoke_action::Event { r#type: Some(Type::Progress(PbProgress { message })) }));
+                }
+            }
+            let _ = events.send(Ok(completed(to_pb_diags(&diags))));
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::UnboundedReceiverStream::new(stream))))
     }
 
     async fn move_resource_state(

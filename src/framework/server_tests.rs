@@ -315,3 +315,61 @@ async fn a_type_without_a_list_block_is_not_listed() {
     let r = server().validate_list_resource_config(Request::new(req)).await.expect("no gRPC error").into_inner();
     only_error(&r.diagnostics, "Not A List Resource");
 }
+
+/// An action that reports two steps, then fails when told to.
+struct Steps;
+
+#[async_trait]
+impl super::Action for Steps {
+    fn type_name(&self) -> &'static str {
+        "jenkins_steps"
+    }
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new("").attr(Attribute::bool("fail").required()))
+    }
+    async fn invoke(&self, config: &Value, progress: &super::Progress, diags: &mut Diagnostics) {
+        progress.say("one");
+        tokio::task::yield_now().await;
+        progress.say("two");
+        if config.get_attr("fail") == Some(&Value::Bool(true)) {
+            diags.error("Step Failed", "The second step failed.");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_action_streams_its_progress_then_completes_with_its_diagnostics() {
+    use pb::invoke_action::event::Type;
+    use tokio_stream::StreamExt as _;
+    let server = server().with_actions(vec![Arc::new(Steps)]);
+    let req = pb::validate_action_config::Request { type_name: "jenkins_none".into(), ..Default::default() };
+    let r = server.validate_action_config(Request::new(req)).await.expect("no gRPC error").into_inner();
+    only_error(&r.diagnostics, "Unknown Action");
+    let req = pb::plan_action::Request {
+        action_type: "jenkins_steps".into(),
+        config: json_config(r#"{"fail": false}"#),
+        ..Default::default()
+    };
+    let r = server.plan_action(Request::new(req)).await.expect("no gRPC error").into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    for fail in [false, true] {
+        let req = pb::invoke_action::Request {
+            action_type: "jenkins_steps".into(),
+            config: json_config(&format!(r#"{{"fail": {fail}}}"#)),
+            ..Default::default()
+        };
+        let stream = server.invoke_action(Request::new(req)).await.expect("no gRPC error").into_inner();
+        let events: Vec<_> = stream.map(|e| e.expect("an event").r#type.expect("a type")).collect().await;
+        let progress: Vec<_> = events
+            .iter()
+            .filter_map(|e| if let Type::Progress(p) = e { Some(p.message.as_str()) } else { None })
+            .collect();
+        assert_eq!(progress, ["one", "two"]);
+        let Some(Type::Completed(done)) = events.last() else { panic!("the last event completes: {events:?}") };
+        if fail {
+            only_error(&done.diagnostics, "Step Failed");
+        } else {
+            assert!(done.diagnostics.is_empty(), "{:?}", done.diagnostics);
+        }
+    }
+}

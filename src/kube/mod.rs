@@ -15,6 +15,7 @@ pub mod rbac;
 pub mod references;
 pub mod retry;
 pub mod retrying;
+pub mod rollout;
 pub mod wait;
 
 pub use connect::{ClusterSpec, Connector};

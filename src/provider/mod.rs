@@ -50,4 +50,5 @@ pub fn server() -> ProviderServer {
     ProviderServer::new(provider, crate::resources::all(&context))
         .with_functions(crate::functions::all())
         .with_data_sources(crate::data_sources::all(&context))
+        .with_actions(crate::actions::all(&context))
 }

@@ -482,7 +482,7 @@ impl IrsaRole {
                         diags.warning_at(
                             AttributePath::attr("service_accounts"),
                             "Running Pods Keep Their Old Credentials",
-                            format!("The role annotation of service account {} changed, but the EKS webhook injects credentials only into new pods. Restart these pods to use the role: {}.", sa_key(sa), running_pods.join(", ")),
+                            format!("The role annotation of service account {} changed, but the EKS webhook injects credentials only into new pods. Restart these pods to use the role: {} (the `jenkins_restart_pods` action in this role's `lifecycle {{ action_trigger {{ ... }} }}` does it on every apply, Terraform 1.14 and later).", sa_key(sa), running_pods.join(", ")),
                         );
                     }
                 }

@@ -91,6 +91,14 @@ mod tests {
                 crate::framework::docs::data_source_page(d.as_ref(), example.as_deref()),
             );
         }
+        for a in crate::actions::all(&Default::default()) {
+            let example = read(format!("examples/actions/{}/action.tf", a.type_name()).into());
+            let short = a.type_name().strip_prefix("jenkins_").unwrap_or(a.type_name());
+            page(
+                root.join(format!("docs/actions/{short}.md")),
+                crate::framework::docs::action_page(a.as_ref(), example.as_deref()),
+            );
+        }
         for f in crate::functions::all() {
             let example = read(format!("examples/functions/{}/function.tf", f.name()).into());
             page(

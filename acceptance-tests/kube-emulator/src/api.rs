@@ -7,7 +7,7 @@ use crate::cluster::{Cluster, State, rt, stamp_new};
 use crate::kinds::ResourceType;
 use crate::params::{ListOptions, RvMatch};
 use crate::status::{ApiError, ApiResult, Cause};
-use crate::{admission, controllers, paging, patch, selectors, ssa, validation};
+use crate::{admission, controllers, paging, patch, rollouts, selectors, ssa, validation};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -194,7 +194,7 @@ fn store_new(ctx: &WriteCtx, st: &mut State, obj: Value) -> Value {
         obj["status"] = status;
     }
     match rt.kind {
-        "StatefulSet" => obj["metadata"]["generation"] = json!(1),
+        "StatefulSet" | "Deployment" => obj["metadata"]["generation"] = json!(1),
         "ResourceQuota" => obj["status"] = quota_status(st, ctx.ns, &obj),
         "Service" => allocate_cluster_ip(st, &mut obj),
         _ => {}
@@ -212,6 +212,9 @@ fn store_new(ctx: &WriteCtx, st: &mut State, obj: Value) -> Value {
         "Pod" => {
             refresh_quotas(st, ctx.ns);
             controllers::spawn_pod_start(ctx.cluster.clone(), ctx.ns.to_string(), name_of(&stored).to_string());
+        }
+        "StatefulSet" | "Deployment" => {
+            rollouts::spawn_sync(ctx.cluster.clone(), rt, ctx.ns.to_string(), name_of(&stored).to_string());
         }
         _ => {}
     }
@@ -281,6 +284,13 @@ fn admit_pod(st: &State, ns: &str, obj: &mut Value) -> ApiResult<()> {
 
 /// POST on a collection.
 pub fn create(ctx: &WriteCtx, body: Value) -> ApiResult<(u16, Value)> {
+    let mut st = ctx.cluster.lock();
+    create_locked(ctx, &mut st, body)
+}
+
+/// A create with the state already locked: what a controller's create (a workload's new pod) runs,
+/// with the same defaulting, validation and admission as a client's.
+pub fn create_locked(ctx: &WriteCtx, st: &mut State, body: Value) -> ApiResult<(u16, Value)> {
     let rt = ctx.rt;
     let mut obj = body;
     normalize(rt, ctx.ns, &mut obj)?;
@@ -292,20 +302,19 @@ pub fn create(ctx: &WriteCtx, body: Value) -> ApiResult<(u16, Value)> {
     {
         obj["metadata"]["name"] = json!(generate_name(prefix));
     }
-    let mut st = ctx.cluster.lock();
     let name = name_of(&obj).to_string();
     if rt.kind != "Pod" {
         validate(rt, None, &obj)?;
     }
-    check_namespace(&st, rt, ctx.ns, &name, true)?;
+    check_namespace(st, rt, ctx.ns, &name, true)?;
     if st.store.get(rt, ctx.ns, &name).is_some() {
         return Err(ApiError::already_exists(rt.group, rt.plural, &name));
     }
     if rt.kind == "Pod" {
-        admit_pod(&st, ctx.ns, &mut obj)?;
+        admit_pod(st, ctx.ns, &mut obj)?;
     }
     ssa::record_update(None, &mut obj, &ctx.manager(), &rt.api_version(), &crate::clock::now_rfc3339());
-    Ok((201, store_new(ctx, &mut st, obj)))
+    Ok((201, store_new(ctx, st, obj)))
 }
 
 /// GET on one object.
@@ -467,7 +476,8 @@ fn commit_update(
                 }
             }
         }
-        "StatefulSet" => {
+        "StatefulSet" | "Deployment" => {
+            // Every write path (PUT, merge, strategic and JSON patches, apply) ends here.
             let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
             let changed = old.get("spec") != new.get("spec");
             new["metadata"]["generation"] = json!(if changed { generation + 1 } else { generation });
@@ -500,6 +510,10 @@ fn commit_update(
     }
     if matches!(rt.kind, "Pod" | "ResourceQuota") {
         refresh_quotas(st, ctx.ns);
+    }
+    if rollouts::is_workload(rt) {
+        // Level-triggered: a changed template rolls out, a changed knob is noticed.
+        rollouts::spawn_sync(ctx.cluster.clone(), rt, ctx.ns.to_string(), name_of(&stored).to_string());
     }
     Ok((200, st.store.get(rt, ctx.ns, name_of(&stored)).cloned().unwrap_or(stored)))
 }
@@ -731,15 +745,7 @@ pub fn delete(ctx: &WriteCtx, name: &str, opts: &DeleteOptions) -> ApiResult<(u1
             Ok((200, stored))
         }
         "Pod" if opts.grace_seconds != Some(0) => {
-            if old.pointer("/metadata/deletionTimestamp").is_some() {
-                return Ok((200, old));
-            }
-            let mut t = old.clone();
-            t["metadata"]["deletionTimestamp"] = json!(crate::clock::now_rfc3339());
-            t["metadata"]["deletionGracePeriodSeconds"] = json!(opts.grace_seconds.unwrap_or(30));
-            let stored = st.store.put(rt, t);
-            controllers::spawn_pod_removal(ctx.cluster.clone(), ctx.ns.to_string(), name.to_string());
-            Ok((200, stored))
+            Ok((200, delete_pod_gracefully(ctx.cluster, &mut st, ctx.ns, name, opts.grace_seconds.unwrap_or(30))))
         }
         _ if controllers::has_finalizers(&old) => {
             // Kept, marked for deletion, until its finalizers are removed (see `commit_update`).
@@ -756,13 +762,33 @@ pub fn delete(ctx: &WriteCtx, name: &str, opts: &DeleteOptions) -> ApiResult<(u1
             if rt.kind == "ServiceAccount" {
                 controllers::delete_token_secrets(&mut st, ctx.ns, name);
             }
+            if rollouts::is_workload(rt) {
+                rollouts::delete_dependents(ctx.cluster, &mut st, ctx.ns, &uid);
+            }
             if rt.kind == "Pod" {
                 refresh_quotas(&mut st, ctx.ns);
+                rollouts::pod_changed(ctx.cluster, &mut st, ctx.ns, &removed);
                 return Ok((200, removed));
             }
             Ok((200, crate::status::success(rt.group, rt.plural, name, &uid)))
         }
     }
+}
+
+/// Starts a pod's graceful deletion (`deletionTimestamp` now, gone after the stand-in kubelet's
+/// delay), as a client's DELETE or a controller replacing the pod does; returns the pod.
+pub fn delete_pod_gracefully(cluster: &Arc<Cluster>, st: &mut State, ns: &str, name: &str, grace: i64) -> Value {
+    let pods = rt("", "pods");
+    let Some(old) = st.store.get(pods, ns, name).cloned() else { return Value::Null };
+    if old.pointer("/metadata/deletionTimestamp").is_some() {
+        return old;
+    }
+    let mut t = old;
+    t["metadata"]["deletionTimestamp"] = json!(crate::clock::now_rfc3339());
+    t["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+    let stored = st.store.put(pods, t);
+    controllers::spawn_pod_removal(cluster.clone(), ns.to_string(), name.to_string());
+    stored
 }
 
 /// DELETE on a collection: deletes every matching object, returns them as a list.

@@ -25,6 +25,8 @@ pub struct State {
     pub services_created: u32,
     /// The token clock knob (`POST /emulator/clock`).
     pub clock_shifts: Vec<crate::token_clock::ClockShift>,
+    /// Workloads (plural, namespace, name) whose refused pod creates will be retried.
+    pub rollout_retries: std::collections::HashSet<(&'static str, String, String)>,
 }
 
 /// A cluster.

@@ -1,7 +1,7 @@
 //! The asynchronous controllers a real cluster runs: the token controller (fills service-account token
 //! Secrets after a short delay, or deletes them when their service account is missing), the namespace
 //! lifecycle controller (empties a Terminating namespace, then removes it unless finalizers hold it), and a stand-in kubelet
-//! (Pending → Running, graceful pod deletion).
+//! (Pending → Running and Ready, graceful pod deletion). The workload controllers are in [`crate::rollouts`].
 
 use crate::cluster::{Cluster, State, rt};
 use crate::tokens::{self, TokenInfo};
@@ -130,7 +130,8 @@ pub fn finish_deletion(st: &mut State, rt: &crate::kinds::ResourceType, ns: &str
     st.store.remove(rt, ns, name);
 }
 
-/// Schedules a new pod to become Running.
+/// Schedules a new pod to become Running: Ready too, unless the workload owning it carries the
+/// stall knob (see [`crate::rollouts`]); then its containers run but never pass readiness.
 pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
     tokio::spawn(async move {
         tokio::time::sleep(POD_START_DELAY).await;
@@ -142,6 +143,7 @@ pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
         }
         st.pods_started += 1;
         let n = st.pods_started;
+        let ready = !crate::rollouts::owner_stalls(&st, &ns, &pod);
         let now = crate::clock::now_rfc3339();
         let ip = format!("10.244.{}.{}", n / 250, n % 250 + 2);
         let statuses: Vec<Value> = pod
@@ -150,7 +152,7 @@ pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
             .into_iter()
             .flatten()
             .map(|c| {
-                json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": true, "started": true,
+                json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": ready, "started": true,
                        "restartCount": 0, "state": {"running": {"startedAt": now}}})
             })
             .collect();
@@ -163,8 +165,51 @@ pub fn spawn_pod_start(cluster: Arc<Cluster>, ns: String, name: String) {
             "conditions": [cond("PodScheduled"), cond("Initialized"), cond("ContainersReady"), cond("Ready")],
             "containerStatuses": statuses,
         });
-        st.store.put(pods, pod);
+        set_ready(&mut pod, ready);
+        let stored = st.store.put(pods, pod);
+        crate::rollouts::pod_changed(&cluster, &mut st, &ns, &stored);
     });
+}
+
+/// True when a pod's `Ready` condition is True.
+pub fn is_ready(pod: &Value) -> bool {
+    pod.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+}
+
+/// Sets a running pod's readiness as the kubelet reports a readiness probe's result: the
+/// containers' `ready` and the `ContainersReady` and `Ready` conditions (with the kubelet's
+/// `ContainersNotReady` reason and message when false, k8s.io/kubernetes `pkg/kubelet/status/generate.go`).
+pub fn set_ready(pod: &mut Value, ready: bool) {
+    let now = crate::clock::now_rfc3339();
+    let mut unready = vec![];
+    for c in pod.pointer_mut("/status/containerStatuses").and_then(Value::as_array_mut).into_iter().flatten() {
+        c["ready"] = json!(ready);
+        if !ready {
+            unready.push(c["name"].as_str().unwrap_or("").to_string());
+        }
+    }
+    for c in pod.pointer_mut("/status/conditions").and_then(Value::as_array_mut).into_iter().flatten() {
+        if !(c["type"] == "Ready" || c["type"] == "ContainersReady") {
+            continue;
+        }
+        let status = if ready { "True" } else { "False" };
+        if c["status"] != status {
+            c["lastTransitionTime"] = json!(now);
+        }
+        c["status"] = json!(status);
+        let obj = c.as_object_mut().expect("a condition is an object");
+        if ready {
+            obj.remove("reason");
+            obj.remove("message");
+        } else {
+            obj.insert("reason".into(), json!("ContainersNotReady"));
+            obj.insert("message".into(), json!(format!("containers with unready status: [{}]", unready.join(" "))));
+        }
+    }
 }
 
 /// Schedules the end of a graceful pod deletion.
@@ -172,8 +217,11 @@ pub fn spawn_pod_removal(cluster: Arc<Cluster>, ns: String, name: String) {
     tokio::spawn(async move {
         tokio::time::sleep(POD_REMOVE_DELAY).await;
         let mut st = cluster.lock();
-        st.store.remove(rt("", "pods"), &ns, &name);
+        let removed = st.store.remove(rt("", "pods"), &ns, &name);
         crate::api::refresh_quotas(&mut st, &ns);
+        if let Some(pod) = removed {
+            crate::rollouts::pod_changed(&cluster, &mut st, &ns, &pod);
+        }
     });
 }
 

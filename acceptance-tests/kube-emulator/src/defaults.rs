@@ -62,6 +62,21 @@ fn stateful_set(obj: &mut Value) {
     );
 }
 
+/// Deployment defaulting (`SetDefaults_Deployment`, k8s.io/kubernetes `pkg/apis/apps/v1/defaults.go`).
+fn deployment(obj: &mut Value) {
+    let Some(spec) = obj.get_mut("spec").filter(|s| s.is_object()) else { return };
+    set_if_absent(spec, "replicas", json!(1));
+    set_if_absent(spec, "strategy", json!({"type": "RollingUpdate"}));
+    if spec["strategy"]["type"] == "RollingUpdate" {
+        set_if_absent(&mut spec["strategy"], "rollingUpdate", json!({}));
+        let ru = &mut spec["strategy"]["rollingUpdate"];
+        set_if_absent(ru, "maxUnavailable", json!("25%"));
+        set_if_absent(ru, "maxSurge", json!("25%"));
+    }
+    set_if_absent(spec, "revisionHistoryLimit", json!(10));
+    set_if_absent(spec, "progressDeadlineSeconds", json!(600));
+}
+
 /// Applies the defaults of `rt`'s kind.
 pub fn apply(rt: &ResourceType, obj: &mut Value) {
     match rt.kind {
@@ -76,6 +91,7 @@ pub fn apply(rt: &ResourceType, obj: &mut Value) {
         "Pod" => pod(obj),
         "Service" => service(obj),
         "StatefulSet" => stateful_set(obj),
+        "Deployment" => deployment(obj),
         "LimitRange" => crate::admission::limits::default_limit_range(obj),
         _ => {}
     }
@@ -140,5 +156,23 @@ mod tests {
         apply(by_plural("apps", "statefulsets").unwrap(), &mut sts);
         assert_eq!(sts["spec"]["replicas"], 1);
         assert_eq!(sts["spec"]["updateStrategy"]["type"], "RollingUpdate");
+    }
+
+    #[test]
+    fn deployments_get_their_defaults() {
+        let mut d = json!({"spec": {"selector": {}}});
+        apply(by_plural("apps", "deployments").unwrap(), &mut d);
+        assert_eq!(d["spec"]["replicas"], 1);
+        assert_eq!(
+            d["spec"]["strategy"],
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+        );
+        assert_eq!(
+            (d["spec"]["revisionHistoryLimit"].as_i64(), d["spec"]["progressDeadlineSeconds"].as_i64()),
+            (Some(10), Some(600))
+        );
+        let mut r = json!({"spec": {"strategy": {"type": "Recreate"}}});
+        apply(by_plural("apps", "deployments").unwrap(), &mut r);
+        assert_eq!(r["spec"]["strategy"], json!({"type": "Recreate"}));
     }
 }

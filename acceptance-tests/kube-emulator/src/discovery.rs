@@ -54,7 +54,8 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced, "kind": t.kind,
             "verbs": VERBS, "shortNames": t.short_names, "storageVersionHash": "",
         }));
-        if t.plural == "pods" {
+        // The real server puts these in the `all` category (`kubectl get all`).
+        if matches!(t.plural, "pods" | "statefulsets" | "deployments") {
             resources.last_mut().expect("just pushed")["categories"] = json!(["all"]);
         }
         for (parent, sub, verbs, kind) in SUBRESOURCES.iter().filter(|s| s.0 == t.plural) {
@@ -106,6 +107,12 @@ mod tests {
                 .iter()
                 .any(|r| r["name"] == "statefulsets" && r["kind"] == "StatefulSet")
         );
+        let deploy = apps["resources"].as_array().unwrap().iter().find(|r| r["name"] == "deployments").unwrap();
+        assert_eq!(
+            (&deploy["kind"], &deploy["shortNames"], &deploy["categories"]),
+            (&json!("Deployment"), &json!(["deploy"]), &json!(["all"]))
+        );
+        assert!(apps["resources"].as_array().unwrap().iter().any(|r| r["name"] == "deployments/status"));
         assert_eq!(group_list()["groups"].as_array().unwrap().len(), 4, "apps, rbac, authorization, authentication");
     }
 }

@@ -132,6 +132,16 @@ pub const TYPES: &[ResourceType] = &[
         name_rule: NameRule::Subdomain,
     },
     ResourceType {
+        group: "apps",
+        version: "v1",
+        plural: "deployments",
+        singular: "deployment",
+        kind: "Deployment",
+        namespaced: true,
+        short_names: &["deploy"],
+        name_rule: NameRule::Subdomain,
+    },
+    ResourceType {
         group: RBAC,
         version: "v1",
         plural: "roles",
@@ -180,6 +190,8 @@ pub const SUBRESOURCES: &[(&str, &str, &[&str], &str)] = &[
     ("pods", "status", &["get"], "Pod"),
     ("serviceaccounts", "token", &["create"], "TokenRequest"),
     ("namespaces", "status", &["get"], "Namespace"),
+    ("statefulsets", "status", &["get"], "StatefulSet"),
+    ("deployments", "status", &["get"], "Deployment"),
 ];
 
 impl ResourceType {

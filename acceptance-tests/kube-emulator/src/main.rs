@@ -22,6 +22,7 @@ mod patch;
 mod proto;
 mod quantity;
 mod rbac;
+mod rollouts;
 mod selectors;
 mod server;
 mod sigv4;

@@ -68,5 +68,7 @@ mod tests {
         let apps = group_version("apis/apps/v1").unwrap();
         let sts = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"]["patch"];
         assert_eq!(sts["x-kubernetes-group-version-kind"]["kind"], "StatefulSet");
+        let deploy = &apps["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+        assert_eq!(deploy["x-kubernetes-group-version-kind"]["kind"], "Deployment");
     }
 }

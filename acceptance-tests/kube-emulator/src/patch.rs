@@ -30,6 +30,14 @@ const MERGE_KEYS: &[(&str, &[&str], &str)] = &[
     ("Pod", &["spec", "initContainers"], "name"),
     ("Pod", &["spec", "volumes"], "name"),
     ("Pod", &["spec", "imagePullSecrets"], "name"),
+    ("StatefulSet", &["spec", "template", "spec", "containers"], "name"),
+    ("StatefulSet", &["spec", "template", "spec", "initContainers"], "name"),
+    ("StatefulSet", &["spec", "template", "spec", "volumes"], "name"),
+    ("StatefulSet", &["spec", "template", "spec", "imagePullSecrets"], "name"),
+    ("Deployment", &["spec", "template", "spec", "containers"], "name"),
+    ("Deployment", &["spec", "template", "spec", "initContainers"], "name"),
+    ("Deployment", &["spec", "template", "spec", "volumes"], "name"),
+    ("Deployment", &["spec", "template", "spec", "imagePullSecrets"], "name"),
 ];
 
 /// Strategic merge patch for an object of `kind`.
@@ -220,6 +228,13 @@ mod tests {
         strategic_merge(&mut pod, &json!({"spec": {"containers": [{"name": "b", "image": "2"}]}}), "Pod");
         assert_eq!(pod["spec"]["containers"][1], json!({"name": "b", "image": "2"}));
         assert_eq!(pod["spec"]["containers"].as_array().unwrap().len(), 2);
+        // kubectl apply sends only the changed container fields of a workload's template.
+        let mut d =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "1", "args": ["x"]}]}}}});
+        let p = json!({"spec": {"template": {"spec": {"$setElementOrder/containers": [{"name": "a"}],
+                       "containers": [{"name": "a", "image": "2"}]}}}});
+        strategic_merge(&mut d, &p, "Deployment");
+        assert_eq!(d["spec"]["template"]["spec"]["containers"], json!([{"name": "a", "image": "2", "args": ["x"]}]));
     }
 
     #[test]

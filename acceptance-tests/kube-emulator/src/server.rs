@@ -586,7 +586,7 @@ async fn subresource(
                 Bytes::from(format!("kube-emulator: canned log of pod {ns}/{name} container {container}\n")),
             ))
         }
-        ("pods", "status", "GET") | ("namespaces", "status", "GET") => {
+        ("pods" | "namespaces" | "statefulsets" | "deployments", "status", "GET") => {
             Ok(json_response(200, &api::get(cluster, rt, ns, name)?))
         }
         ("pods", "exec", "GET" | "POST") => {
@@ -672,7 +672,10 @@ mod tests {
         );
         assert!(matches!(route("/apis/rbac.authorization.k8s.io/v1/clusterroles"), Route::Resource { .. }));
         assert!(matches!(route("/api/v1/configmaps"), Route::Resource { ns, .. } if ns.is_empty()));
-        assert!(matches!(route("/apis/apps/v1/deployments"), Route::NotFound));
+        assert!(
+            matches!(route("/apis/apps/v1/namespaces/x/deployments/d/status"), Route::Resource { rt, sub: Some(s), .. } if rt.kind == "Deployment" && s == "status")
+        );
+        assert!(matches!(route("/apis/apps/v1/daemonsets"), Route::NotFound));
         assert!(matches!(route("/apis"), Route::Groups));
         assert!(
             matches!(route("/api/v1/watch/namespaces/x/configmaps"), Route::Resource { rt, ns, name: None, watch: true, .. } if rt.plural == "configmaps" && ns == "x")

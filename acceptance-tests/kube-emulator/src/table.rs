@@ -53,6 +53,15 @@ fn columns(rt: &ResourceType) -> Vec<(&'static str, &'static str, u8)> {
             ("Age", "string", 0),
         ],
         "StatefulSet" => vec![("Ready", "string", 0), ("Age", "string", 0)],
+        "Deployment" => vec![
+            ("Ready", "string", 0),
+            ("Up-to-date", "integer", 0),
+            ("Available", "integer", 0),
+            ("Age", "string", 0),
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+            ("Selector", "string", 1),
+        ],
         "ResourceQuota" => vec![("Age", "string", 0), ("Request", "string", 0), ("Limit", "string", 0)],
         _ => vec![("Age", "string", 0)],
     });
@@ -123,12 +132,39 @@ fn cells(rt: &ResourceType, obj: &Value, now: i64) -> Vec<Value> {
             let wanted = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
             out.extend([json!(format!("{ready}/{wanted}")), json!(age)]);
         }
+        "Deployment" => out.extend(deployment_cells(obj, age)),
         "RoleBinding" | "ClusterRoleBinding" => {
             out.extend([json!(format!("{}/{}", s("/roleRef/kind"), s("/roleRef/name"))), json!(age)]);
         }
         _ => out.push(json!(age)),
     }
     out
+}
+
+/// READY, UP-TO-DATE, AVAILABLE, AGE and the wide columns, as kubernetes
+/// `pkg/printers/internalversion/printers.go` `printDeployment` fills them.
+fn deployment_cells(obj: &Value, age: String) -> Vec<Value> {
+    let n = |p: &str| obj.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    let wanted = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let containers: Vec<&Value> =
+        obj.pointer("/spec/template/spec/containers").and_then(Value::as_array).into_iter().flatten().collect();
+    let join = |k: &str| containers.iter().filter_map(|c| c[k].as_str()).collect::<Vec<_>>().join(",");
+    let selector: Vec<String> = obj
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    vec![
+        json!(format!("{}/{wanted}", n("/status/readyReplicas"))),
+        json!(n("/status/updatedReplicas")),
+        json!(n("/status/availableReplicas")),
+        json!(age),
+        json!(join("name")),
+        json!(join("image")),
+        json!(selector.join(",")),
+    ]
 }
 
 /// A Table of the given objects.
@@ -171,5 +207,11 @@ mod tests {
         assert_eq!(t["rows"][0]["cells"], json!(["p", "1/2", "Running", "0", "30s", "10.0.0.2", "n"]));
         assert!(wants_table(Some("application/json;as=Table;v=v1;g=meta.k8s.io,application/json")));
         assert!(!wants_table(Some("application/json")));
+        let d = json!({"metadata": {"name": "web", "creationTimestamp": "2026-11-23T12:00:00Z"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
+            "status": {"readyReplicas": 1, "updatedReplicas": 2, "availableReplicas": 1}});
+        let t = table(by_plural("apps", "deployments").unwrap(), &[&d], "7", now);
+        assert_eq!(t["rows"][0]["cells"], json!(["web", "1/2", 2, 1, "30s", "c", "nginx", "app=web"]));
     }
 }

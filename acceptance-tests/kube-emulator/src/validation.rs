@@ -334,7 +334,13 @@ fn go_map(v: Option<&Value>) -> String {
     format!("map[string]string{{{}}}", body.join(", "))
 }
 
-fn validate_stateful_set(obj: &Value, out: &mut Vec<Cause>) {
+/// The checks StatefulSets and Deployments share (apps validation `ValidateStatefulSetSpec`,
+/// `ValidateDeploymentSpec`): replicas not negative, a non-empty selector matching the template's
+/// labels, and a valid pod template. `what` is the kind as the messages name it.
+fn validate_workload(obj: &Value, what: &str, out: &mut Vec<Cause>) {
+    if let Some(r) = obj.pointer("/spec/replicas").and_then(Value::as_i64).filter(|r| *r < 0) {
+        out.push(Cause::invalid("spec.replicas", &r.to_string(), "must be greater than or equal to 0"));
+    }
     let Some(selector) = obj.pointer("/spec/selector").filter(|s| !s.is_null()) else {
         out.push(Cause::required("spec.selector", ""));
         return;
@@ -349,7 +355,7 @@ fn validate_stateful_set(obj: &Value, out: &mut Vec<Cause>) {
     let empty = selector.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.is_empty())
         && selector.get("matchExpressions").and_then(Value::as_array).is_none_or(|m| m.is_empty());
     if empty {
-        out.push(Cause::invalid("spec.selector", "{}", "empty selector is invalid for statefulset"));
+        out.push(Cause::invalid("spec.selector", "{}", &format!("empty selector is invalid for {what}")));
     } else if !matches {
         out.push(Cause::invalid(
             "spec.template.metadata.labels",
@@ -366,6 +372,25 @@ fn validate_stateful_set(obj: &Value, out: &mut Vec<Cause>) {
     }));
 }
 
+/// A Deployment's strategy type is `RollingUpdate` or `Recreate`, and only the former has
+/// `rollingUpdate` (apps validation `ValidateDeploymentStrategy`).
+fn validate_deployment(obj: &Value, out: &mut Vec<Cause>) {
+    validate_workload(obj, "deployment", out);
+    let t = obj.pointer("/spec/strategy/type").and_then(Value::as_str).unwrap_or("");
+    if !matches!(t, "RollingUpdate" | "Recreate") {
+        out.push(Cause {
+            reason: "FieldValueNotSupported".into(),
+            message: format!("Unsupported value: {t:?}: supported values: \"Recreate\", \"RollingUpdate\""),
+            field: "spec.strategy.type".into(),
+        });
+    } else if t == "Recreate" && obj.pointer("/spec/strategy/rollingUpdate").is_some_and(|r| !r.is_null()) {
+        out.push(Cause::forbidden(
+            "spec.strategy.rollingUpdate",
+            "may not be specified when strategy `type` is 'Recreate'",
+        ));
+    }
+}
+
 /// Validates an object about to be stored (create, or the result of an update).
 pub fn validate_object(rt: &ResourceType, obj: &Value) -> Vec<Cause> {
     let mut out = vec![];
@@ -375,7 +400,8 @@ pub fn validate_object(rt: &ResourceType, obj: &Value) -> Vec<Cause> {
         "Role" | "ClusterRole" => validate_rules(obj, &mut out),
         "RoleBinding" | "ClusterRoleBinding" => validate_binding(rt, obj, &mut out),
         "Pod" => validate_pod(obj, &mut out),
-        "StatefulSet" => validate_stateful_set(obj, &mut out),
+        "StatefulSet" => validate_workload(obj, "statefulset", &mut out),
+        "Deployment" => validate_deployment(obj, &mut out),
         _ => {}
     }
     out
@@ -420,6 +446,10 @@ pub fn validate_update(rt: &ResourceType, old: &Value, new: &Value) -> Vec<Cause
             if frozen(old) != frozen(new) {
                 out.push(Cause::forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
             }
+        }
+        "Deployment" if old.pointer("/spec/selector") != new.pointer("/spec/selector") => {
+            let shown = new.pointer("/spec/selector").map(Value::to_string).unwrap_or_default();
+            out.push(Cause::invalid("spec.selector", &shown, "field is immutable"));
         }
         "Pod" if old.pointer("/spec/containers") != new.pointer("/spec/containers") => {
             let old_images: Vec<_> = pod_without_images(old);
@@ -510,5 +540,25 @@ mod tests {
         );
         let fields: Vec<_> = c.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(fields, ["roleRef.kind", "subjects[0].namespace"]);
+    }
+
+    #[test]
+    fn deployments_need_a_matching_selector_that_never_changes() {
+        let deploy = by_plural("apps", "deployments").unwrap();
+        let d = |sel: &str, strategy: &str| {
+            json!({"metadata": {"name": "d"}, "spec": {"replicas": 1, "selector": {"matchLabels": {"app": sel}},
+                   "strategy": {"type": strategy},
+                   "template": {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+        };
+        assert!(validate_object(deploy, &d("a", "RollingUpdate")).is_empty());
+        let c = validate_object(deploy, &d("b", "Recreate"));
+        assert_eq!(c[0].field, "spec.template.metadata.labels");
+        assert!(c[0].message.contains("`selector` does not match template `labels`"), "{}", c[0].message);
+        assert_eq!(validate_object(deploy, &d("a", "Blue"))[0].field, "spec.strategy.type");
+        let mut none = d("a", "Recreate");
+        none["spec"].as_object_mut().unwrap().remove("selector");
+        assert_eq!(validate_object(deploy, &none)[0].field, "spec.selector");
+        assert_eq!(validate_update(deploy, &d("a", "Recreate"), &d("b", "Recreate"))[0].field, "spec.selector");
+        assert!(validate_update(deploy, &d("a", "Recreate"), &d("a", "RollingUpdate")).is_empty());
     }
 }

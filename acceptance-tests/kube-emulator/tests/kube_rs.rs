@@ -596,3 +596,111 @@ async fn force_on_a_non_apply_patch_is_refused_even_when_false() {
         "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"
     );
 }
+
+/// kubectl's `DeploymentStatusViewer` verdict (kubectl `pkg/polymorphichelpers/rollout_status.go`).
+fn deployment_done(d: &k8s_openapi::api::apps::v1::Deployment) -> bool {
+    let s = d.status.clone().unwrap_or_default();
+    let wanted = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let updated = s.updated_replicas.unwrap_or(0);
+    d.metadata.generation <= s.observed_generation
+        && updated >= wanted
+        && s.replicas.unwrap_or(0) <= updated
+        && s.available_replicas.unwrap_or(0) >= updated
+}
+
+/// The provider's restart: a JSON merge patch of the template's `restartedAt` annotation from
+/// kube-rs, with a field manager, bumps the generation, and the watch shows the rollout finishing on
+/// new pods (`pod-template-hash` changed) under the template's service account.
+#[tokio::test]
+async fn a_merge_patched_restart_rolls_out_and_watches_show_it() {
+    use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+    let client = admin("controller");
+    let ns = new_namespace(&client, "restart").await;
+    let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
+    sas.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "jenkins"}})).unwrap())
+        .await
+        .unwrap();
+    let spec = |app: &str| {
+        json!({"replicas": 2, "selector": {"matchLabels": {"app": app}},
+               "template": {"metadata": {"labels": {"app": app}},
+                            "spec": {"serviceAccountName": "jenkins", "containers": [{"name": "main", "image": "nginx"}]}}})
+    };
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    let d = serde_json::from_value(json!({"metadata": {"name": "web"}, "spec": spec("web")})).unwrap();
+    let created = deploys.create(&PostParams::default(), &d).await.unwrap();
+    assert_eq!(created.metadata.generation, Some(1));
+    let spec_sts = {
+        let mut s = spec("db");
+        s["serviceName"] = json!("db");
+        s
+    };
+    let stss: Api<StatefulSet> = Api::namespaced(client.clone(), &ns);
+    let s = serde_json::from_value(json!({"metadata": {"name": "db"}, "spec": spec_sts})).unwrap();
+    stss.create(&PostParams::default(), &s).await.unwrap();
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let hashes = || async {
+        let list = pods.list(&ListParams::default().labels("app=web")).await.unwrap();
+        list.items
+            .into_iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .map(|p| p.metadata.labels.unwrap()["pod-template-hash"].clone())
+            .collect::<Vec<_>>()
+    };
+    let start = std::time::Instant::now();
+    while !deployment_done(&deploys.get("web").await.unwrap()) {
+        assert!(start.elapsed() < Duration::from_secs(10), "the first rollout finishes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let old_hashes = hashes().await;
+    assert_eq!(old_hashes.len(), 2);
+
+    let rv = deploys.get("web").await.unwrap().metadata.resource_version.unwrap();
+    let mut events =
+        deploys.watch(&WatchParams::default().fields("metadata.name=web").timeout(15), &rv).await.unwrap().boxed();
+    let restart = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}});
+    let pp = PatchParams { field_manager: Some("jenkins-restart".into()), ..Default::default() };
+    let patched = deploys.patch("web", &pp, &Patch::Merge(&restart)).await.unwrap();
+    assert_eq!(patched.metadata.generation, Some(2));
+    let managers: Vec<String> =
+        patched.metadata.managed_fields.unwrap().into_iter().filter_map(|m| m.manager).collect();
+    assert!(managers.contains(&"jenkins-restart".to_string()), "{managers:?}");
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("events in time");
+        if let Some(Ok(WatchEvent::Modified(d))) = ev
+            && d.status.as_ref().and_then(|s| s.observed_generation) == Some(2)
+            && deployment_done(&d)
+        {
+            break;
+        }
+    }
+    let new_hashes = hashes().await;
+    assert_eq!(new_hashes.len(), 2);
+    assert!(new_hashes.iter().all(|h| !old_hashes.contains(h)), "{old_hashes:?} -> {new_hashes:?}");
+    let sa: Vec<String> = pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter_map(|p| p.spec.and_then(|s| s.service_account_name))
+        .collect();
+    assert!(sa.iter().all(|s| s == "jenkins"), "{sa:?}");
+
+    let patched = stss.patch("db", &pp, &Patch::Merge(&restart)).await.unwrap();
+    assert_eq!(patched.metadata.generation, Some(2));
+    let start = std::time::Instant::now();
+    loop {
+        let s = stss.get("db").await.unwrap();
+        let st = s.status.unwrap_or_default();
+        let done = st.observed_generation == Some(2)
+            && st.ready_replicas == Some(2)
+            && st.updated_replicas == Some(2)
+            && st.current_revision == st.update_revision;
+        if done {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the StatefulSet rolls out: {st:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

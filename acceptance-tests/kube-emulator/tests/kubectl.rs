@@ -481,7 +481,7 @@ fn apply_stores_a_stateful_set_and_a_service_with_server_defaults() {
     assert_eq!(sts, "1 1");
     let table = ok(kubectl(&["-n", &ns, "get", "sts,svc", "--no-headers"]));
     assert!(
-        table.contains("statefulset.apps/jenkins") && table.contains("0/1") && table.contains("8080/TCP,50000/TCP"),
+        table.contains("statefulset.apps/jenkins") && table.contains("/1 ") && table.contains("8080/TCP,50000/TCP"),
         "{table}"
     );
     let bad = kubectl_stdin(&["apply", "-f", "-"], &jenkins_workload(&ns, "other"));
@@ -493,6 +493,157 @@ fn apply_stores_a_stateful_set_and_a_service_with_server_defaults() {
     );
     let mismatch = kubectl_stdin(&["apply", "-f", "-"], &jenkins_workload(&new_namespace("sts-bad"), "other"));
     assert!(mismatch.stderr.contains("`selector` does not match template `labels`"), "{}", mismatch.stderr);
+}
+
+/// A Deployment `web` and a StatefulSet `db`, two replicas each, running as service account `jenkins`;
+/// `meta` is added to both workloads' metadata (an annotation, say).
+fn rolled_workloads(ns: &str, meta: &str) -> String {
+    let template = |app: &str, image: &str| {
+        format!(
+            "  replicas: 2\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n    spec:\n      serviceAccountName: jenkins\n      containers:\n      - name: main\n        image: {image}\n"
+        )
+    };
+    format!(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: jenkins\n  namespace: {ns}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: {ns}\n{meta}spec:\n{}---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n  namespace: {ns}\n{meta}spec:\n  serviceName: db\n{}",
+        template("web", "nginx:1.27"),
+        template("db", "postgres:16")
+    )
+}
+
+/// The uids of the live (not terminating) pods of `app`, sorted.
+fn live_pod_uids(ns: &str, app: &str) -> Vec<String> {
+    let out = ok(kubectl(&["-n", ns, "get", "pods", "-l", &format!("app={app}"), "-o", "json"]));
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut uids: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+        .map(|p| p["metadata"]["uid"].as_str().unwrap().to_string())
+        .collect();
+    uids.sort();
+    uids
+}
+
+/// Real `kubectl rollout status` succeeds on both workloads.
+#[track_caller]
+fn both_rolled_out(ns: &str) {
+    let d = ok(kubectl(&["-n", ns, "rollout", "status", "deploy/web", "--timeout=20s"]));
+    assert!(d.contains("deployment \"web\" successfully rolled out"), "{d}");
+    let s = ok(kubectl(&["-n", ns, "rollout", "status", "sts/db", "--timeout=20s"]));
+    assert!(s.contains("roll out complete"), "{s}");
+}
+
+/// The rollout controllers as `kubectl rollout restart` and `rollout status` see them: pods from the
+/// templates, owned and labelled as a real cluster's, replaced by a restart (strategic merge patch)
+/// and by a JSON merge patch of the same annotation, and deleted with their workload.
+#[test]
+fn rollout_restart_and_status_against_the_workload_controllers() {
+    let ns = new_namespace("rollout");
+    ok(kubectl_stdin(&["apply", "-f", "-"], &rolled_workloads(&ns, "")));
+    both_rolled_out(&ns);
+    let table = ok(kubectl(&["-n", &ns, "get", "deploy,sts,pods", "--no-headers"]));
+    let rows: Vec<Vec<&str>> = table.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert!(rows.iter().any(|r| r[..4] == ["deployment.apps/web", "2/2", "2", "2"]), "{table}");
+    assert!(rows.iter().any(|r| r[..2] == ["statefulset.apps/db", "2/2"]), "{table}");
+    let pods: Vec<&str> = rows.iter().filter(|r| r[0].starts_with("pod/")).map(|r| r[0]).collect();
+    assert_eq!(pods.len(), 4, "{table}");
+    assert!(pods.contains(&"pod/db-0") && pods.contains(&"pod/db-1"), "{table}");
+    let hash = ok(kubectl(&[
+        "-n",
+        &ns,
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        "jsonpath={.items[*].metadata.labels.pod-template-hash}",
+    ]));
+    let hash = hash.split(' ').next().unwrap().to_string();
+    assert!(pods.iter().filter(|p| p.starts_with(&format!("pod/web-{hash}-"))).count() == 2, "{table}");
+    let pod = ok(kubectl(&[
+        "-n",
+        &ns,
+        "get",
+        "pod",
+        "db-1",
+        "-o",
+        "jsonpath={.metadata.labels.controller-revision-hash} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} {.spec.serviceAccountName} {.status.phase}",
+    ]));
+    let revision = ok(kubectl(&["-n", &ns, "get", "sts", "db", "-o", "jsonpath={.status.updateRevision}"]));
+    assert_eq!(pod, format!("{revision} StatefulSet/db jenkins Running"));
+
+    let before = (live_pod_uids(&ns, "web"), live_pod_uids(&ns, "db"));
+    ok(kubectl(&["-n", &ns, "rollout", "restart", "deploy/web", "sts/db"]));
+    both_rolled_out(&ns);
+    let restarted = (live_pod_uids(&ns, "web"), live_pod_uids(&ns, "db"));
+    for (old, new) in [(&before.0, &restarted.0), (&before.1, &restarted.1)] {
+        assert_eq!(new.len(), 2, "{new:?}");
+        assert!(new.iter().all(|u| !old.contains(u)), "new pods: {old:?} -> {new:?}");
+    }
+    let revised = ok(kubectl(&["-n", &ns, "get", "sts", "db", "-o", "jsonpath={.status.updateRevision}"]));
+    assert_ne!(revised, revision, "the template changed, so did its revision");
+
+    let patch = r#"{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-01-01T00:00:00Z"}}}}}"#;
+    for w in ["deploy/web", "sts/db"] {
+        ok(kubectl(&["-n", &ns, "patch", w, "--type", "merge", "-p", patch, "--field-manager", "restarter"]));
+    }
+    let generations =
+        ok(kubectl(&["-n", &ns, "get", "deploy/web", "sts/db", "-o", "jsonpath={.items[*].metadata.generation}"]));
+    assert_eq!(generations, "3 3", "each restart is a spec change");
+    both_rolled_out(&ns);
+    let patched = (live_pod_uids(&ns, "web"), live_pod_uids(&ns, "db"));
+    assert!(patched.0.iter().chain(&patched.1).all(|u| !restarted.0.contains(u) && !restarted.1.contains(u)));
+
+    ok(kubectl(&["-n", &ns, "delete", "deploy/web", "sts/db"]));
+    eventually(5, || live_pod_uids(&ns, "web").is_empty().then_some(()));
+    eventually(5, || live_pod_uids(&ns, "db").is_empty().then_some(()));
+}
+
+/// The stall knob: new pods run but never become Ready, so `kubectl rollout status` times out;
+/// without the knob the rollout finishes; a Deployment past `progressDeadlineSeconds` fails.
+#[test]
+fn stalled_rollouts_time_out_until_the_knob_goes() {
+    let ns = new_namespace("stall");
+    ok(kubectl_stdin(
+        &["apply", "-f", "-"],
+        &rolled_workloads(&ns, "  annotations:\n    kube-emulator/rollout: stall\n"),
+    ));
+    for w in ["deploy/web", "sts/db"] {
+        let r = kubectl(&["-n", &ns, "rollout", "status", w, "--timeout=3s"]);
+        assert!(!r.ok && r.stderr.contains("timed out"), "{w}: {} {}", r.stdout, r.stderr);
+    }
+    let ready =
+        ok(kubectl(&["-n", &ns, "get", "deploy/web", "sts/db", "-o", "jsonpath={.items[*].status.readyReplicas}"]));
+    assert_eq!(ready, "", "no pod is ready (the counts are left out when zero)");
+    let phases = ok(kubectl(&["-n", &ns, "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].status.phase}"]));
+    assert_eq!(phases, "Running Running");
+    for w in ["deploy/web", "sts/db"] {
+        ok(kubectl(&["-n", &ns, "annotate", w, "kube-emulator/rollout-"]));
+    }
+    both_rolled_out(&ns);
+
+    // A rollout that stalls after it started: the StatefulSet's revision stays behind.
+    ok(kubectl(&["-n", &ns, "annotate", "sts/db", "kube-emulator/rollout=stall"]));
+    ok(kubectl(&["-n", &ns, "rollout", "restart", "sts/db"]));
+    assert!(!kubectl(&["-n", &ns, "rollout", "status", "sts/db", "--timeout=3s"]).ok);
+    let s = ok(kubectl(&[
+        "-n",
+        &ns,
+        "get",
+        "sts/db",
+        "-o",
+        "jsonpath={.status.readyReplicas} {.status.currentRevision} {.status.updateRevision}",
+    ]));
+    let parts: Vec<&str> = s.split(' ').collect();
+    assert!(parts[0] == "1" && parts[1] != parts[2], "{s}");
+
+    let late = format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: late\n  namespace: {ns}\n  annotations:\n    kube-emulator/rollout: stall\nspec:\n  progressDeadlineSeconds: 1\n  selector:\n    matchLabels:\n      app: late\n  template:\n    metadata:\n      labels:\n        app: late\n    spec:\n      containers:\n      - name: main\n        image: nginx\n"
+    );
+    ok(kubectl_stdin(&["apply", "-f", "-"], &late));
+    let r = kubectl(&["-n", &ns, "rollout", "status", "deploy/late", "--timeout=10s"]);
+    assert!(!r.ok && r.stderr.contains("deployment \"late\" exceeded its progress deadline"), "{}", r.stderr);
 }
 
 fn agent_pod(ns: &str, name: &str, extra_spec: &str, resources: &str) -> String {

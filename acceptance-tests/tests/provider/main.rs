@@ -2,6 +2,7 @@
 //!
 //! One test binary for the provider's behaviour as a user sees it; one module per resource.
 
+mod actions;
 mod agent_cloud;
 mod aws_faults;
 mod bad_input;

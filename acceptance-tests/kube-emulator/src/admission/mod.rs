@@ -1,9 +1,10 @@
 //! Pod admission as the API server runs it on create (also for `dryRun=All`): the mutating phase
-//! (LimitRanger defaults, then ServiceAccount), then, after object validation, the validating
+//! (LimitRanger defaults, then ServiceAccount, then EKS's pod identity webhook), then, after object validation, the validating
 //! phase (LimitRanger limits, Pod Security, ResourceQuota), in the real plugin order
 //! (kubernetes `pkg/kubeapiserver/options/plugins.go`). Each refusal is the text after
 //! `pods "NAME" is forbidden: `. Pure: the caller gathers the namespace's objects.
 
+pub mod eks_web_identity;
 pub mod limits;
 pub mod pod_security;
 pub mod quota;
@@ -82,6 +83,8 @@ pub fn mutate(env: &PodEnv, ns: &str, pod: &mut Value) -> Result<(), String> {
     {
         spec["imagePullSecrets"] = secrets.clone();
     }
+    // Then the mutating webhooks: EKS's pod identity webhook.
+    eks_web_identity::inject(sa, pod);
     Ok(())
 }
 
