@@ -18,7 +18,7 @@ use crate::framework::{
 use crate::jenkins::cloud::{AgentConnection, CloudSpec, GarbageCollection, RenderedCloud};
 use crate::jenkins::{self, LintContext};
 use crate::kube::{apply, errors};
-use crate::provider::ProviderContext;
+use crate::provider::{Configured, ProviderContext};
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
@@ -322,6 +322,23 @@ fn desired_configmap(state: &Value, content: String, namespace: &str, label: &st
     }
 }
 
+/// `(where, cloud name)` of each cloud the files of `configmaps` define that are not this
+/// provider's (the chart's `jenkins.clouds`, another tool's).
+fn foreign_clouds(configmaps: &[ConfigMap]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for cm in configmaps.iter().filter(|cm| !crate::kube::ownership::is_ours(cm.metadata.labels.as_ref(), OWNER)) {
+        let at = format!(
+            "ConfigMap {}/{}",
+            cm.metadata.namespace.as_deref().unwrap_or_default(),
+            cm.metadata.name.as_deref().unwrap_or_default()
+        );
+        for (key, text) in cm.data.iter().flatten() {
+            out.extend(jenkins::cloud_parse::cloud_names_in(text).into_iter().map(|n| (format!("{at} ({key})"), n)));
+        }
+    }
+    out
+}
+
 /// The full state of an imported cloud, from its live JCasC file.
 fn imported_state(live: &str, diags: &mut Diagnostics) -> Option<Value> {
     let spec = match jenkins::cloud_parse::parse_cloud(live) {
@@ -393,6 +410,36 @@ fn spec_value(c: &CloudSpec) -> Value {
 }
 
 impl AgentCloud {
+    /// An import of a cloud that only another file defines (the chart's) says so, instead of
+    /// Terraform's "non-existent remote object".
+    async fn refuse_foreign_import(&self, name: &str, diags: &mut Diagnostics) {
+        let Some((configured, client)) = self.context.controller_client(&mut Diagnostics::new(), "").await else {
+            return;
+        };
+        let watch = jenkins_loop::watch(&configured, client.clone()).await;
+        let found = foreign_clouds(&jenkins_loop::sidecar_configmaps(client, &watch).await);
+        if let Some((origin, _)) = found.iter().find(|(_, n)| n == name) {
+            diags.error(
+                "Cannot Import The Cloud",
+                format!("Cloud {name:?} is defined by {origin}, which this provider does not own (the Helm chart's `jenkins.clouds` are). To manage it here, remove it from the chart's values, then declare a `jenkins_agent_cloud` with its settings and apply it without an import (the chart's default cloud `kubernetes` under another name)."),
+            );
+        }
+    }
+
+    /// The clouds the sidecar's other files define (not ours), for a list to show as such.
+    async fn chart_clouds(&self, configured: &Configured, client: kube::Client, namespace: &str) -> Vec<Listed> {
+        let watch = jenkins_loop::watch(configured, client.clone()).await;
+        let mut out = Vec::new();
+        for (origin, name) in foreign_clouds(&jenkins_loop::sidecar_configmaps(client, &watch).await) {
+            let identity = super::identities::agent_cloud()
+                .value(&[("name", Some(name.clone())), ("namespace", Some(namespace.to_string()))]);
+            let Some(identity) = identity else { continue };
+            let display_name = format!("cloud {name} defined by {origin}, not by this provider");
+            out.push(Listed { identity, display_name, object: None });
+        }
+        out
+    }
+
     /// The cloud's live JCasC file; `None` inside when its ConfigMap is gone or not this cloud's.
     async fn live_file(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<String>> {
         let (configured, client) = self.context.controller_client(diags, "jenkins_agent_cloud").await?;
@@ -474,17 +521,22 @@ impl Resource for AgentCloud {
     }
 
     fn list_schema(&self) -> Option<Block> {
-        Some(Block::new(
-            "The clouds this provider wrote in the provider's Jenkins namespace (`jenkins.namespace`), each with the state an import builds; no arguments.",
-        ))
+        Some(
+            Block::new(
+                "The clouds this provider wrote in the provider's Jenkins namespace (`jenkins.namespace`), each with the state an import builds.",
+            )
+            .attr(Attribute::bool("include_chart_clouds").optional().describe(
+                "Also list the clouds the sidecar's other JCasC files define (the Helm chart's own `jenkins.clouds`), each named `... defined by ConfigMap <namespace>/<name>, not by this provider`. They cannot be imported: move such a cloud into a `jenkins_agent_cloud` by removing it from the chart's values and applying the resource. Leave this unset for `-generate-config-out`.",
+            )),
+        )
     }
 
-    async fn list(&self, _config: &Value, with_objects: bool, diags: &mut Diagnostics) -> Vec<Listed> {
+    async fn list(&self, config: &Value, with_objects: bool, diags: &mut Diagnostics) -> Vec<Listed> {
         let Some((configured, client)) = self.context.controller_client(diags, "jenkins_agent_cloud").await else {
             return Vec::new();
         };
         let namespace = configured.jenkins().namespace.clone();
-        let api = apply::api::<ConfigMap>(client, &namespace);
+        let api = apply::api::<ConfigMap>(client.clone(), &namespace);
         let selector = crate::kube::ownership::selector(OWNER);
         let found = match api.list(&kube::api::ListParams::default().labels(&selector)).await {
             Ok(l) => l.items,
@@ -503,6 +555,9 @@ impl Resource for AgentCloud {
             let display_name =
                 format!("cloud {name} (ConfigMap {namespace}/{})", cm.metadata.name.clone().unwrap_or_default());
             out.push(Listed { identity, display_name, object: with_objects.then_some(state) });
+        }
+        if boolean(config, "include_chart_clouds") == Some(true) {
+            out.extend(self.chart_clouds(&configured, client, &namespace).await);
         }
         out
     }
@@ -602,8 +657,14 @@ impl Resource for AgentCloud {
     }
 
     async fn read(&self, state: &Value, diags: &mut Diagnostics) -> Option<Option<Value>> {
-        let Some(live) = self.live_file(state, diags).await? else { return Some(None) };
-        if state.get_attr("casc_sha256").is_none_or(Value::is_null) {
+        let importing = state.get_attr("casc_sha256").is_none_or(Value::is_null);
+        let Some(live) = self.live_file(state, diags).await? else {
+            if importing {
+                self.refuse_foreign_import(&string(state, "name").unwrap_or_default(), diags).await;
+            }
+            return Some(None);
+        };
+        if importing {
             return imported_state(&live, diags).map(Some);
         }
         // Drift in the file shows as a new casc_sha256, which the plan re-renders.
@@ -675,6 +736,28 @@ mod owner_tests {
         cm.metadata.labels = Some(labels);
         cm.metadata.annotations = mark.map(|m| BTreeMap::from([(OWNER_ANNOTATION.to_string(), m.to_string())]));
         cm
+    }
+
+    /// Clouds of files that are not ours are the chart's: listed with where they are defined.
+    #[test]
+    fn the_clouds_of_other_files_are_found_with_their_origin() {
+        let chart =
+            "jenkins:\n  clouds:\n  - kubernetes:\n      name: kubernetes\n  - kubernetes:\n      name: extra\n";
+        let mut theirs = configmap(BTreeMap::from([("jenkins-jenkins-config".to_string(), "true".to_string())]), None);
+        theirs.metadata.namespace = Some("ci".into());
+        theirs.metadata.name = Some("jenkins-jenkins-config".into());
+        theirs.data = Some(BTreeMap::from([("jcasc-default-config.yaml".to_string(), chart.to_string())]));
+        let mut ours = configmap(
+            BTreeMap::from([
+                (crate::kube::MANAGED_BY_LABEL.to_string(), crate::kube::MANAGED_BY.to_string()),
+                (crate::kube::RESOURCE_LABEL.to_string(), OWNER.to_string()),
+            ]),
+            None,
+        );
+        ours.data = Some(BTreeMap::from([("cloud-qa.yaml".to_string(), chart.replace("kubernetes\n  -", "qa\n  -"))]));
+        let found = foreign_clouds(&[theirs, ours]);
+        let at = "ConfigMap ci/jenkins-jenkins-config (jcasc-default-config.yaml)".to_string();
+        assert_eq!(found, [(at.clone(), "kubernetes".to_string()), (at, "extra".to_string())]);
     }
 
     /// The written ConfigMap names its cloud; its own mark and no mark are adopted, another's not.

@@ -69,6 +69,37 @@ fn terraform_query_lists_the_clouds_with_their_identities_and_generates_imports(
         assert_eq!(names, ["base", "child"], "{r}");
         assert!(templates.iter().all(|t| t["definition"].is_null()), "write-only definitions stay out of state: {r}");
     }
+    // The chart's own clouds (here a file like the chart's default config): listed on request,
+    // marked as not this provider's, and refused by an import with what to do instead.
+    let chart = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: jenkins-jenkins-config\n  namespace: {ns}\n  labels:\n    jenkins-jenkins-config: \"true\"\ndata:\n  jcasc-default-config.yaml: |\n    jenkins:\n      clouds:\n      - kubernetes:\n          name: \"kubernetes\"\n          serverUrl: \"https://kubernetes.default\"\n      - kubernetes:\n          name: \"extra\"\n",
+        ns = env.namespace
+    );
+    let file = q.dir.join("chart.yaml");
+    std::fs::write(&file, chart).expect("write the chart's ConfigMap");
+    env.kubectl("controller", &["apply", "-f", &file.display().to_string()]);
+    let c = env.workdir("query-chart", tf);
+    c.write_config(&env.provider_block());
+    let list = "list \"jenkins_agent_cloud\" \"all\" {\n  provider = jenkins\n  config {\n    include_chart_clouds = true\n  }\n}\n";
+    std::fs::write(c.dir.join("clouds.tfquery.hcl"), list).expect("write the query");
+    let r = c.run(&["query", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let marked = format!(
+        "cloud kubernetes defined by ConfigMap {}/jenkins-jenkins-config (jcasc-default-config.yaml), not by this provider",
+        env.namespace
+    );
+    assert!(r.stdout.contains(&marked) && r.stdout.contains("cloud qa (ConfigMap"), "{}", r.text());
+    assert!(r.stdout.contains("cloud extra defined by ConfigMap"), "{}", r.text());
+    c.write_config(&format!(
+        "{}import {{\n  to = jenkins_agent_cloud.chart\n  id = \"extra\"\n}}\nresource \"jenkins_agent_cloud\" \"chart\" {{\n  name      = \"extra\"\n  templates = []\n}}\n",
+        env.provider_block()
+    ));
+    c.expect_error(
+        &["plan", "-no-color"],
+        &["Cannot Import The Cloud", "which this provider does not own", "remove it from the chart's values"],
+    );
+    c.cleanup();
+
     // The clouds now have two owners' states; the first destroys them.
     q.cleanup();
     w.destroy();

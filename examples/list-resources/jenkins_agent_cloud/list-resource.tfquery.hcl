@@ -7,3 +7,13 @@ list "jenkins_agent_cloud" "all" {
   provider         = jenkins
   include_resource = true
 }
+
+# What else the sidecar loads: the chart's own `jenkins.clouds`, marked as not this provider's
+# (they cannot be imported). Plain `terraform query` only; not for -generate-config-out.
+list "jenkins_agent_cloud" "with_chart" {
+  provider = jenkins
+
+  config {
+    include_chart_clouds = true
+  }
+}
