@@ -14,6 +14,7 @@ use crate::provider::ProviderContext;
 use crate::resources::values::{int, string};
 use async_trait::async_trait;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,28 +68,19 @@ impl RestartPods {
         account: &str,
         diags: &mut Diagnostics,
     ) -> Option<Vec<Workload>> {
-        let sets: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
-        let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+        let sets = running_as::<StatefulSet>(client, namespace, account, |s| s.spec.as_ref().map(|s| &s.template));
+        let deployments =
+            running_as::<Deployment>(client, namespace, account, |d| d.spec.as_ref().map(|d| &d.template));
         let mut found = Vec::new();
-        match sets.list(&ListParams::default()).await {
-            Ok(l) => found.extend(
-                l.items
-                    .into_iter()
-                    .filter(|s| s.spec.as_ref().is_some_and(|sp| rollout::runs_as(&sp.template, account)))
-                    .filter_map(|s| s.metadata.name.map(Workload::StatefulSet)),
-            ),
+        match sets.await {
+            Ok(names) => found.extend(names.into_iter().map(Workload::StatefulSet)),
             Err(e) => {
                 errors::report(diags, None, &format!("list the StatefulSets of namespace {namespace}"), &e);
                 return None;
             }
         }
-        match deployments.list(&ListParams::default()).await {
-            Ok(l) => found.extend(
-                l.items
-                    .into_iter()
-                    .filter(|d| d.spec.as_ref().is_some_and(|sp| rollout::runs_as(&sp.template, account)))
-                    .filter_map(|d| d.metadata.name.map(Workload::Deployment)),
-            ),
+        match deployments.await {
+            Ok(names) => found.extend(names.into_iter().map(Workload::Deployment)),
             Err(e) => {
                 errors::report(diags, None, &format!("list the Deployments of namespace {namespace}"), &e);
                 return None;
@@ -209,6 +201,28 @@ impl Action for RestartPods {
             tokio::time::sleep(POLL).await;
         }
     }
+}
+
+/// The names of the `K`s of `namespace` whose pod template (`template`) runs as `account`.
+async fn running_as<K>(
+    client: &kube::Client,
+    namespace: &str,
+    account: &str,
+    template: fn(&K) -> Option<&PodTemplateSpec>,
+) -> Result<Vec<String>, kube::Error>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let items = api.list(&ListParams::default()).await?.items;
+    Ok(items
+        .iter()
+        .filter(|o| template(o).is_some_and(|t| rollout::runs_as(t, account)))
+        .filter_map(|o| o.meta().name.clone())
+        .collect())
 }
 
 /// `kind/name` as kubectl takes it.

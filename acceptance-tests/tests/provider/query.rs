@@ -8,11 +8,37 @@ use super::agent_cloud::templates;
 use super::cross_account_chain::{OTHER_TRUST, create_role};
 use super::irsa_role::create_oidc_provider;
 use super::support::{Env, terraform_at_least};
+use acceptance_tests::terraform::Workdir;
+use serde_json::Value as Json;
 
 fn cloud(name: &str) -> String {
     format!(
         "resource \"jenkins_agent_cloud\" \"{name}\" {{\n  name           = \"{name}\"\n  namespace      = \"agents\"\n  jenkins_tunnel = \"jenkins-agent:50000\"\n  templates      = [jenkins_pod_template.base, jenkins_pod_template.child]\n}}\n"
     )
+}
+
+/// `terraform query` of `list` (written as `file`) in `q`, which must succeed; its output.
+fn query(q: &Workdir, file: &str, list: &str) -> String {
+    std::fs::write(q.dir.join(file), list).expect("write the query");
+    let r = q.run(&["query", "-no-color"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    r.text()
+}
+
+/// The adoption: `-generate-config-out`, then the generated file imports `count` objects with no
+/// change planned, applies, and plans empty. Returns the generated file and the adopted state.
+fn adopt(q: &Workdir, count: usize) -> (String, Json) {
+    let r = q.run(&["query", "-no-color", "-generate-config-out=generated.tf"]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let generated = std::fs::read_to_string(q.dir.join("generated.tf")).expect("generated.tf");
+    eprintln!("generated.tf:\n{generated}");
+    let plan = q.run(&["plan", "-no-color"]);
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    let summary = format!("Plan: {count} to import, 0 to add, 0 to change, 0 to destroy.");
+    assert!(plan.stdout.contains(&summary), "{summary} in:\n{}", plan.stdout);
+    q.apply();
+    q.assert_plans_empty();
+    (generated, q.show())
 }
 
 #[test]
@@ -30,37 +56,19 @@ fn terraform_query_lists_the_clouds_with_their_identities_and_generates_imports(
     let q = env.workdir("query", tf);
     q.write_config(&env.provider_block());
     let list = "list \"jenkins_agent_cloud\" \"all\" {\n  provider         = jenkins\n  include_resource = true\n}\n";
-    std::fs::write(q.dir.join("clouds.tfquery.hcl"), list).expect("write the query");
-    let r = q.run(&["query", "-no-color"]);
-    assert_eq!(r.code, 0, "{}", r.text());
+    let out = query(&q, "clouds.tfquery.hcl", list);
     for name in ["qa", "qb"] {
         let line = format!("cloud {name} (ConfigMap {}/tf-jcasc-cloud-{name})", env.namespace);
-        assert!(r.stdout.contains(&line), "{line} in:\n{}", r.stdout);
+        assert!(out.contains(&line), "{line} in:\n{out}");
     }
-    let r = q.run(&["query", "-no-color", "-generate-config-out=generated.tf"]);
-    assert_eq!(r.code, 0, "{}", r.text());
-    let generated = std::fs::read_to_string(q.dir.join("generated.tf")).expect("generated.tf");
-    eprintln!("generated.tf:\n{generated}");
-    for name in ["qa", "qb"] {
-        assert!(
-            generated.contains(&format!("name = \"{name}\"")) || generated.contains(&format!("\"{name}\"")),
-            "{generated}"
-        );
-    }
+    // The generated configuration is the adoption: it imports both clouds and then plans no
+    // change, the templates' write-only definitions filled from the live files.
+    let (generated, adopted) = adopt(&q, 2);
     assert!(generated.contains("import {") && generated.contains("identity"), "{generated}");
     assert!(
         generated.contains(&format!("namespace = \"{}\"", env.namespace)),
         "the identity's namespace:\n{generated}"
     );
-
-    // The generated configuration is the adoption: it imports both clouds and then plans no
-    // change, the templates' write-only definitions filled from the live files.
-    let plan = q.run(&["plan", "-no-color"]);
-    assert_eq!(plan.code, 0, "{}", plan.text());
-    assert!(plan.stdout.contains("Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
-    q.apply();
-    q.assert_plans_empty();
-    let adopted = q.show();
     let found = adopted["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
     assert_eq!(found.len(), 2, "both clouds adopted: {adopted}");
     for r in &found {
@@ -81,15 +89,13 @@ fn terraform_query_lists_the_clouds_with_their_identities_and_generates_imports(
     let c = env.workdir("query-chart", tf);
     c.write_config(&env.provider_block());
     let list = "list \"jenkins_agent_cloud\" \"all\" {\n  provider = jenkins\n  config {\n    include_chart_clouds = true\n  }\n}\n";
-    std::fs::write(c.dir.join("clouds.tfquery.hcl"), list).expect("write the query");
-    let r = c.run(&["query", "-no-color"]);
-    assert_eq!(r.code, 0, "{}", r.text());
+    let out = query(&c, "clouds.tfquery.hcl", list);
     let marked = format!(
         "cloud kubernetes defined by ConfigMap {}/jenkins-jenkins-config (jcasc-default-config.yaml), not by this provider",
         env.namespace
     );
-    assert!(r.stdout.contains(&marked) && r.stdout.contains("cloud qa (ConfigMap"), "{}", r.text());
-    assert!(r.stdout.contains("cloud extra defined by ConfigMap"), "{}", r.text());
+    assert!(out.contains(&marked) && out.contains("cloud qa (ConfigMap"), "{out}");
+    assert!(out.contains("cloud extra defined by ConfigMap"), "{out}");
     c.write_config(&format!(
         "{}import {{\n  to = jenkins_agent_cloud.chart\n  id = \"extra\"\n}}\nresource \"jenkins_agent_cloud\" \"chart\" {{\n  name      = \"extra\"\n  templates = []\n}}\n",
         env.provider_block()
@@ -134,23 +140,11 @@ fn terraform_query_offers_the_roles_eks_workloads_assume_and_adopts_them() {
     let q = env.workdir("query-roles", tf);
     q.write_config(&env.provider_block());
     let list = "list \"jenkins_irsa_role\" \"all\" {\n  provider         = jenkins\n  include_resource = true\n}\n";
-    std::fs::write(q.dir.join("roles.tfquery.hcl"), list).expect("write the query");
-    let r = q.run(&["query", "-no-color"]);
-    assert_eq!(r.code, 0, "{}", r.text());
-    assert!(r.stdout.contains(&format!("role ci-{ns} (arn:aws:iam::{}:role/ci-{ns})", env.account)), "{}", r.text());
-    assert!(!r.text().contains("ec2-only"), "{}", r.text());
-    assert!(r.text().contains("Role Not Listed") && r.text().contains("stray-eks"), "{}", r.text());
-
-    let r = q.run(&["query", "-no-color", "-generate-config-out=generated.tf"]);
-    assert_eq!(r.code, 0, "{}", r.text());
-    let generated = std::fs::read_to_string(q.dir.join("generated.tf")).expect("generated.tf");
-    eprintln!("generated.tf:\n{generated}");
-    let plan = q.run(&["plan", "-no-color"]);
-    assert_eq!(plan.code, 0, "{}", plan.text());
-    assert!(plan.stdout.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
-    q.apply();
-    q.assert_plans_empty();
-    let adopted = q.show();
+    let out = query(&q, "roles.tfquery.hcl", list);
+    assert!(out.contains(&format!("role ci-{ns} (arn:aws:iam::{}:role/ci-{ns})", env.account)), "{out}");
+    assert!(!out.contains("ec2-only"), "{out}");
+    assert!(out.contains("Role Not Listed") && out.contains("stray-eks"), "{out}");
+    let (_, adopted) = adopt(&q, 1);
     let role = &adopted["values"]["root_module"]["resources"][0]["values"];
     assert_eq!(role["name"], format!("ci-{ns}"), "{adopted}");
     assert_eq!(role["description"], "Jenkins CI", "{adopted}");
@@ -179,22 +173,10 @@ fn terraform_query_offers_the_agent_service_accounts_of_a_remote_cluster_and_ado
     let list = format!(
         "list \"jenkins_remote_cluster_access\" \"east\" {{\n  provider         = jenkins\n  include_resource = true\n  config {{\n    eks_cluster_name = \"remote\"\n    namespace        = \"{ns}-agents\"\n  }}\n}}\n"
     );
-    std::fs::write(q.dir.join("remote.tfquery.hcl"), list).expect("write the query");
-    let r = q.run(&["query", "-no-color"]);
-    assert_eq!(r.code, 0, "{}", r.text());
+    let out = query(&q, "remote.tfquery.hcl", &list);
     let line = format!("service account {ns}-agents/jenkins-agent-controller in EKS cluster \"remote\"");
-    assert!(r.stdout.contains(&line), "{line} in:\n{}", r.text());
-
-    let r = q.run(&["query", "-no-color", "-generate-config-out=generated.tf"]);
-    assert_eq!(r.code, 0, "{}", r.text());
-    let generated = std::fs::read_to_string(q.dir.join("generated.tf")).expect("generated.tf");
-    eprintln!("generated.tf:\n{generated}");
-    let plan = q.run(&["plan", "-no-color"]);
-    assert_eq!(plan.code, 0, "{}", plan.text());
-    assert!(plan.stdout.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
-    q.apply();
-    q.assert_plans_empty();
-    let adopted = q.show();
+    assert!(out.contains(&line), "{line} in:\n{out}");
+    let (_, adopted) = adopt(&q, 1);
     let access = &adopted["values"]["root_module"]["resources"][0]["values"];
     assert_eq!(access["credentials_id"], format!("remote-{ns}"), "{adopted}");
     assert_eq!(access["extra_rules"][0]["resources"][0], "configmaps", "{adopted}");
