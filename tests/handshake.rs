@@ -263,7 +263,7 @@ async fn terraform_like_client_completes_mtls_calls_grpc_and_shuts_down() {
     let resp: terraform_provider_jenkins::plugin::proto::tfplugin6::get_provider_schema::Response =
         prost::Message::decode(body.as_slice()).expect("decodes");
     let caps = resp.server_capabilities.expect("capabilities");
-    assert!(caps.plan_destroy && caps.get_provider_schema_optional);
+    assert!(caps.plan_destroy && caps.get_provider_schema_optional && caps.generate_resource_config);
 
     let (status, body) = grpc_call(&mut sender, "/tfplugin6.Provider/GetFunctions", &[]).await.expect("call");
     assert_eq!(status, "0", "GetFunctions succeeds");
@@ -272,7 +272,7 @@ async fn terraform_like_client_completes_mtls_calls_grpc_and_shuts_down() {
     let mut names: Vec<&str> = functions.functions.keys().map(String::as_str).collect();
     names.sort();
     assert_eq!(names, ["aws_config", "cloud_casc", "effective_pod", "irsa_trust"]);
-    let (status, _) = grpc_call(&mut sender, "/tfplugin6.Provider/ValidateActionConfig", &[]).await.expect("call");
+    let (status, _) = grpc_call(&mut sender, "/tfplugin6.Provider/ValidateStateStoreConfig", &[]).await.expect("call");
     assert_eq!(status, "12", "RPCs we do not implement answer Unimplemented");
 
     // Shutdown: the process exits at once (the reply may never arrive), and removes its socket.

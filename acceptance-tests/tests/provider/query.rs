@@ -8,7 +8,7 @@ use super::agent_cloud::templates;
 use super::cross_account_chain::{OTHER_TRUST, create_role};
 use super::irsa_role::create_oidc_provider;
 use super::support::{Env, terraform_at_least};
-use acceptance_tests::terraform::Workdir;
+use acceptance_tests::terraform::{Workdir, example};
 use serde_json::Value as Json;
 
 fn cloud(name: &str) -> String {
@@ -55,8 +55,7 @@ fn terraform_query_lists_the_clouds_with_their_identities_and_generates_imports(
     // Another working directory that knows nothing but the provider: what is there to adopt?
     let q = env.workdir("query", tf);
     q.write_config(&env.provider_block());
-    let list = "list \"jenkins_agent_cloud\" \"all\" {\n  provider         = jenkins\n  include_resource = true\n}\n";
-    let out = query(&q, "clouds.tfquery.hcl", list);
+    let out = query(&q, "clouds.tfquery.hcl", &example("list-resources/jenkins_agent_cloud/list-resource.tfquery.hcl"));
     for name in ["qa", "qb"] {
         let line = format!("cloud {name} (ConfigMap {}/tf-jcasc-cloud-{name})", env.namespace);
         assert!(out.contains(&line), "{line} in:\n{out}");
@@ -139,8 +138,7 @@ fn terraform_query_offers_the_roles_eks_workloads_assume_and_adopts_them() {
 
     let q = env.workdir("query-roles", tf);
     q.write_config(&env.provider_block());
-    let list = "list \"jenkins_irsa_role\" \"all\" {\n  provider         = jenkins\n  include_resource = true\n}\n";
-    let out = query(&q, "roles.tfquery.hcl", list);
+    let out = query(&q, "roles.tfquery.hcl", &example("list-resources/jenkins_irsa_role/list-resource.tfquery.hcl"));
     assert!(out.contains(&format!("role ci-{ns} (arn:aws:iam::{}:role/ci-{ns})", env.account)), "{out}");
     assert!(!out.contains("ec2-only"), "{out}");
     assert!(out.contains("Role Not Listed") && out.contains("stray-eks"), "{out}");
@@ -170,9 +168,10 @@ fn terraform_query_offers_the_agent_service_accounts_of_a_remote_cluster_and_ado
 
     let q = env.workdir("query-remote", tf);
     q.write_config(&env.provider_block());
-    let list = format!(
-        "list \"jenkins_remote_cluster_access\" \"east\" {{\n  provider         = jenkins\n  include_resource = true\n  config {{\n    eks_cluster_name = \"remote\"\n    namespace        = \"{ns}-agents\"\n  }}\n}}\n"
-    );
+    let list = example("list-resources/jenkins_remote_cluster_access/list-resource.tfquery.hcl")
+        .replace("\"ci-east\"", "\"remote\"")
+        .replace("\"jenkins-agents\"", &format!("\"{ns}-agents\""));
+    assert!(list.contains(&format!("\"{ns}-agents\"")), "the example changed:\n{list}");
     let out = query(&q, "remote.tfquery.hcl", &list);
     let line = format!("service account {ns}-agents/jenkins-agent-controller in EKS cluster \"remote\"");
     assert!(out.contains(&line), "{line} in:\n{out}");

@@ -8,12 +8,5 @@ list "jenkins_agent_cloud" "all" {
   include_resource = true
 }
 
-# What else the sidecar loads: the chart's own `jenkins.clouds`, marked as not this provider's
-# (they cannot be imported). Plain `terraform query` only; not for -generate-config-out.
-list "jenkins_agent_cloud" "with_chart" {
-  provider = jenkins
-
-  config {
-    include_chart_clouds = true
-  }
-}
+# `config { include_chart_clouds = true }` also shows the clouds the chart's own JCasC defines,
+# marked as not this provider's (they cannot be imported): for a plain `terraform query` only.
