@@ -158,18 +158,18 @@ impl Action for RestartPods {
                 if matches!(seen, Some(Rollout::Done(_))) {
                     continue;
                 }
-                let now = match Self::progress(&client, &namespace, w).await {
+                let stands = match Self::progress(&client, &namespace, w).await {
                     Ok(r) => r,
                     Err(e) => {
                         errors::report(diags, None, &format!("read {}", w.describe(&namespace)), &e);
                         return;
                     }
                 };
-                if seen.as_ref() != Some(&now) {
-                    let (Rollout::Done(m) | Rollout::Waiting(m) | Rollout::Failed(m)) = &now;
+                if seen.as_ref() != Some(&stands) {
+                    let (Rollout::Done(m) | Rollout::Waiting(m) | Rollout::Failed(m)) = &stands;
                     progress.say(m.clone());
                 }
-                if let Rollout::Failed(m) = &now {
+                if let Rollout::Failed(m) = &stands {
                     diags.error(
                         "Rollout Failed",
                         format!(
@@ -179,7 +179,7 @@ impl Action for RestartPods {
                     );
                     return;
                 }
-                *seen = Some(now);
+                *seen = Some(stands);
             }
             if last.iter().all(|r| matches!(r, Some(Rollout::Done(_)))) {
                 return;

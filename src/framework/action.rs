@@ -6,16 +6,16 @@
 use super::{Diagnostics, Schema};
 use crate::cty::Value;
 use async_trait::async_trait;
-use tokio::sync::mpsc::UnboundedSender;
+use std::sync::Arc;
 
 /// Where an invocation reports progress; Terraform prints each message as it arrives.
 #[derive(Clone)]
-pub struct Progress(pub(crate) UnboundedSender<String>);
+pub struct Progress(pub(crate) Arc<dyn Fn(String) + Send + Sync>);
 
 impl Progress {
     /// Reports one line of progress; a closed stream (Terraform gone) is ignored.
     pub fn say(&self, message: impl Into<String>) {
-        let _ = self.0.send(message.into());
+        (self.0)(message.into());
     }
 }
 

@@ -102,48 +102,48 @@ pub(crate) fn apply_defaults(block: &Block, plan: &mut Value, config: &Value) {
     }
 }
 
-/// Write-only attributes never appear in plan or state.
-pub(crate) fn null_write_only(block: &Block, plan: &mut Value) {
-    let Value::Object(pm) = plan else { return };
+/// Applies `f` to each attribute's value in `v`, through nested attributes and blocks; `f`
+/// returns whether to go on into that attribute's nested attributes.
+fn walk_attributes(block: &Block, v: &mut Value, f: &mut dyn FnMut(&super::Attribute, &mut Value) -> bool) {
+    let Value::Object(m) = v else { return };
     for a in &block.attributes {
-        if let Some(pv) = pm.get_mut(&a.name) {
-            if a.write_only {
-                *pv = Value::Null;
-            } else if let AttributeType::Nested { nesting, attributes } = &a.ty {
-                let inner = nested_block_of(attributes);
-                let snapshot = pv.clone();
-                for_each_pair(*nesting, pv, &snapshot, &mut |p, _| null_write_only(&inner, p));
-            }
+        let Some(av) = m.get_mut(&a.name) else { continue };
+        if f(a, av)
+            && let AttributeType::Nested { nesting, attributes } = &a.ty
+        {
+            let inner = nested_block_of(attributes);
+            let snapshot = av.clone();
+            for_each_pair(*nesting, av, &snapshot, &mut |p, _| walk_attributes(&inner, p, f));
         }
     }
     for b in &block.blocks {
-        if let Some(pv) = pm.get_mut(&b.type_name) {
-            let snapshot = pv.clone();
-            for_each_pair(b.nesting, pv, &snapshot, &mut |p, _| null_write_only(&b.block, p));
+        if let Some(bv) = m.get_mut(&b.type_name) {
+            let snapshot = bv.clone();
+            for_each_pair(b.nesting, bv, &snapshot, &mut |p, _| walk_attributes(&b.block, p, f));
         }
     }
+}
+
+/// Write-only attributes never appear in plan or state.
+pub(crate) fn null_write_only(block: &Block, plan: &mut Value) {
+    walk_attributes(block, plan, &mut |a, v| {
+        if a.write_only {
+            *v = Value::Null;
+        }
+        !a.write_only
+    });
 }
 
 /// A state as configuration (`GenerateResourceConfig`): what only the provider sets (computed,
 /// not optional) is left out, as Terraform's own fallback does (`genconfig.ExtractLegacyConfigFromState`).
 pub(crate) fn config_from_state(block: &Block, state: &mut Value) {
-    let Value::Object(m) = state else { return };
-    for a in &block.attributes {
-        let Some(v) = m.get_mut(&a.name) else { continue };
-        if a.computed && !a.optional && !a.required {
+    walk_attributes(block, state, &mut |a, v| {
+        let provider_only = a.computed && !a.optional && !a.required;
+        if provider_only {
             *v = Value::Null;
-        } else if let AttributeType::Nested { nesting, attributes } = &a.ty {
-            let inner = nested_block_of(attributes);
-            let snapshot = v.clone();
-            for_each_pair(*nesting, v, &snapshot, &mut |p, _| config_from_state(&inner, p));
         }
-    }
-    for b in &block.blocks {
-        if let Some(v) = m.get_mut(&b.type_name) {
-            let snapshot = v.clone();
-            for_each_pair(b.nesting, v, &snapshot, &mut |p, _| config_from_state(&b.block, p));
-        }
-    }
+        !provider_only
+    });
 }
 
 /// Computed attributes the configuration leaves null become unknown: the provider will decide them.

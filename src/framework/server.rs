@@ -1064,30 +1064,17 @@ impl pb::provider_server::Provider for ProviderServer {
             Ok(found) => found,
             Err(diagnostics) => return Ok(Response::new(Box::pin(tokio_stream::iter([Ok(completed(diagnostics))])))),
         };
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        // Progress goes into the stream as the action runs, then one Completed.
         let (events, stream) = tokio::sync::mpsc::unbounded_channel::<Result<pb::invoke_action::Event, Status>>();
         tokio::spawn(async move {
             let mut diags = diags;
             if !diags.has_error() {
-                let progress = Progress(tx);
-                {
-                    let run = action.invoke(&config, &progress, &mut diags);
-                    tokio::pin!(run);
-                    // Progress goes out while the action runs, not after it.
-                    loop {
-                        tokio::select! {
-                            () = &mut run => break,
-                            Some(message) = rx.recv() => {
-                                let _ = events.send(Ok(pb::invoke_action::Event { r#type: Some(Type::Progress(PbProgress { message })) }));
-                            }
-                        }
-                    }
-                }
-                drop(progress);
-                while let Ok(message) = rx.try_recv() {
-                    let _ = events
+                let sender = events.clone();
+                let progress = Progress(Arc::new(move |message| {
+                    let _ = sender
                         .send(Ok(pb::invoke_action::Event { r#type: Some(Type::Progress(PbProgress { message })) }));
-                }
+                }));
+                action.invoke(&config, &progress, &mut diags).await;
             }
             let _ = events.send(Ok(completed(to_pb_diags(&diags))));
         });

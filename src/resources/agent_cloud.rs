@@ -178,12 +178,13 @@ pub(super) fn template_definitions(v: &Value) -> Vec<String> {
     }
 }
 
-/// A `templates` element of `definition`: the configuration's view (definition set) and, with
-/// [`forget_definitions`], the state's (the write-only definition null).
-fn template_value(definition: &str) -> Value {
-    let name = jenkins::parse_definition(definition).map(|d| d.name).unwrap_or_default();
+/// A `templates` element of JCasC template text `casc`, its definition in `spelling`: the
+/// configuration's view (definition set) and, with [`forget_definitions`], the state's (the
+/// write-only definition null).
+fn template_value(casc: &str, spelling: fn(&str) -> String) -> Value {
+    let name = jenkins::parse_definition(casc).map(|d| d.name).unwrap_or_default();
     Value::Object(BTreeMap::from([
-        ("definition".to_string(), Value::String(jenkins::definition::json_spelling(definition))),
+        ("definition".to_string(), Value::String(spelling(casc))),
         ("name".to_string(), Value::String(name)),
     ]))
 }
@@ -403,8 +404,9 @@ fn spec_value(c: &CloudSpec) -> Value {
     });
     set(&mut v, "garbage_collection", gc.unwrap_or(Value::Null));
     // Imported templates in the spelling `jenkins_pod_template` emits, so an import round-trips.
-    let templates =
-        (!c.templates.is_empty()).then(|| Value::List(c.templates.iter().map(|t| template_value(t)).collect()));
+    let templates = (!c.templates.is_empty()).then(|| {
+        Value::List(c.templates.iter().map(|t| template_value(t, jenkins::definition::json_spelling)).collect())
+    });
     set(&mut v, "templates", templates.unwrap_or(Value::Null));
     v
 }
@@ -416,8 +418,7 @@ impl AgentCloud {
         let Some((configured, client)) = self.context.controller_client(&mut Diagnostics::new(), "").await else {
             return;
         };
-        let watch = jenkins_loop::watch(&configured, client.clone()).await;
-        let found = foreign_clouds(&jenkins_loop::sidecar_configmaps(client, &watch).await);
+        let found = Self::foreign_clouds_live(&configured, client).await;
         if let Some((origin, _)) = found.iter().find(|(_, n)| n == name) {
             diags.error(
                 "Cannot Import The Cloud",
@@ -426,11 +427,16 @@ impl AgentCloud {
         }
     }
 
+    /// [`foreign_clouds`] of the ConfigMaps the sidecar lists now.
+    async fn foreign_clouds_live(configured: &Configured, client: kube::Client) -> Vec<(String, String)> {
+        let watch = jenkins_loop::watch(configured, client.clone()).await;
+        foreign_clouds(&jenkins_loop::sidecar_configmaps(client, &watch).await)
+    }
+
     /// The clouds the sidecar's other files define (not ours), for a list to show as such.
     async fn chart_clouds(&self, configured: &Configured, client: kube::Client, namespace: &str) -> Vec<Listed> {
-        let watch = jenkins_loop::watch(configured, client.clone()).await;
         let mut out = Vec::new();
-        for (origin, name) in foreign_clouds(&jenkins_loop::sidecar_configmaps(client, &watch).await) {
+        for (origin, name) in Self::foreign_clouds_live(configured, client).await {
             let identity = super::identities::agent_cloud()
                 .value(&[("name", Some(name.clone())), ("namespace", Some(namespace.to_string()))]);
             let Some(identity) = identity else { continue };
@@ -692,13 +698,7 @@ impl Resource for AgentCloud {
             .ok()?;
         // Each definition in the file's own (JCasC) spelling: Terraform writes a JSON string as
         // `jsonencode(...)` with its keys sorted, which would render a different file.
-        let templates = spec.templates.iter().map(|casc| {
-            let name = jenkins::parse_definition(casc).map(|d| d.name).unwrap_or_default();
-            Value::Object(BTreeMap::from([
-                ("definition".to_string(), Value::string(casc.clone())),
-                ("name".to_string(), Value::String(name)),
-            ]))
-        });
+        let templates = spec.templates.iter().map(|casc| template_value(casc, str::to_owned));
         let mut config = state.clone();
         set(&mut config, "templates", Value::List(templates.collect()));
         Some(config)
